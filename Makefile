@@ -1,0 +1,49 @@
+# make build: set up .venv and build seeds/ into site/.  make test: set up and run the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: build test serve check lint bench bench-cluster browser clean
+
+build: $(VENV)/.installed
+	$(BIN)/newsstand build
+
+serve: $(VENV)/.installed
+	$(BIN)/newsstand serve
+
+check: $(VENV)/.installed
+	$(BIN)/newsstand check
+
+test: $(VENV)/.installed-test browser
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+
+bench-cluster: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_cluster.py
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Browser tests drive Debian's chromium (Playwright's own browser download cannot work here).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "!!! could not install chromium: browser tests will be SKIPPED"; \
+	else echo "!!! /usr/bin/chromium missing and cannot apt-get install it: browser tests will be SKIPPED"; fi
+
+clean:
+	rm -rf site .site.new .site.old .site.lock .newsstand-cache .pytest_cache

@@ -1,0 +1,72 @@
+"""The `newsstand` command: parse arguments, call the pipeline, print, and choose the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .build import BuildError, build
+from .config import ConfigError, Settings, load_settings
+from .write import WriteError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsstand", description="Build a static news-aggregator site from story files.")
+    parser.add_argument("--version", action="version", version=f"newsstand {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seeds", type=Path, help="folder of story files (default: seeds/)")
+        p.add_argument("--config", type=Path, help="config file (default: newsstand.yaml, when present)")
+        p.add_argument("--drafts", action="store_true", default=None, help="include story files marked draft: true")
+
+    b = commands.add_parser("build", help="build the site")
+    common(b)
+    b.add_argument("--out", type=Path, help="output folder (default: site/)")
+    b.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://example.org/news/")
+    b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
+    c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
+    common(c)
+    s = commands.add_parser("serve", help="build, serve with live reload, rebuild on change")
+    common(s)
+    s.add_argument("--out", type=Path, help="output folder (default: site/)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--base-url", help=argparse.SUPPRESS)
+    return parser
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {
+        "seeds": getattr(args, "seeds", None),
+        "out": getattr(args, "out", None),
+        "base_url": getattr(args, "base_url", None),
+        "drafts": getattr(args, "drafts", None),
+        "strict": getattr(args, "strict", None),
+    }
+    return load_settings(args.config, overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_for(args)
+        if args.command == "serve":
+            from .serve import serve
+
+            return serve(settings, host=args.host, port=args.port, config=args.config,
+                         load=lambda: settings_for(args))
+        result = build(settings, write=args.command == "build")
+    except (ConfigError, BuildError, WriteError) as err:
+        print(f"newsstand: {err}", file=sys.stderr)
+        return 1
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    if args.command == "check":
+        print(f"{result.files_read} files checked, {result.files_rejected} rejected, {len(result.problems)} problems")
+        return 1 if result.problems else 0
+    print(result.summary())
+    return 0

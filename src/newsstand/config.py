@@ -1,0 +1,117 @@
+"""Settings: one frozen, validated object, loaded once and passed down.
+
+The file is optional YAML (`newsstand.yaml` beside the seeds folder); every key has a
+default, so a project with no config builds. Errors name the key and what it accepts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+CONFIG_NAME = "newsstand.yaml"
+
+
+class ConfigError(ValueError):
+    """A setting is wrong; the message names the key and what it accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    title: str = "Newsstand"
+    description: str = "The day's news, grouped by story."
+    language: str = "en"
+    base_url: str = ""  # absolute http(s) URL ending in '/', or '' for relative links everywhere
+    timezone: str = "UTC"  # IANA name: dates are shown in it
+    page_size: int = 20
+    seeds: Path = Path("seeds")
+    out: Path = Path("site")
+    templates: Path = Path("templates")
+    static: Path = Path("static")
+    drafts: bool = False
+    show_images: bool = True
+    strict: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_PATH_KEYS = {"seeds", "out", "templates", "static"}
+
+
+def _check(key: str, value: Any) -> Any:
+    """Validate and coerce one setting, or raise ConfigError naming it."""
+    expected = {f.name: f.type for f in fields(Settings)}[key]
+    if key in _PATH_KEYS:
+        if not isinstance(value, (str, Path)) or not str(value):
+            raise ConfigError(f"{key}: expected a folder path, got {value!r}")
+        return Path(value)
+    if expected == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if expected == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ConfigError(f"{key}: expected a whole number from 1 to 1000, got {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}: expected text, got {value!r}")
+    if key == "base_url" and value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"base_url: expected an absolute http(s) URL such as https://example.org/news/, got {value!r}")
+        if not value.endswith("/"):
+            value += "/"
+    if key == "timezone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"timezone: expected an IANA time zone such as UTC or Europe/London, got {value!r}") from None
+    return value
+
+
+def settings_from(mapping: dict[str, Any], base: Settings | None = None, root: Path | None = None) -> Settings:
+    """Settings from `mapping` over `base`; relative paths are taken from `root`."""
+    names = [f.name for f in fields(Settings)]
+    changes: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if key not in names:
+            near = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ConfigError(f"{key}: unknown setting{hint}; known settings: {', '.join(names)}")
+        value = _check(key, value)
+        if key in _PATH_KEYS and root is not None and not value.is_absolute():
+            value = root / value
+        changes[key] = value
+    return replace(base or Settings(), **changes)
+
+
+def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read the config file (optional when `path` is None) and apply command-line overrides."""
+    root = Path.cwd()
+    mapping: dict[str, Any] = {}
+    if path is None and (root / CONFIG_NAME).is_file():
+        path = root / CONFIG_NAME
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+            loaded = yaml.safe_load(text)
+        except OSError as err:
+            raise ConfigError(f"{path}: cannot read: {err.strerror}") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+        mapping = loaded
+        root = path.parent
+    settings = settings_from(mapping, root=root)
+    return settings_from({k: v for k, v in (overrides or {}).items() if v is not None}, base=settings)

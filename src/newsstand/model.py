@@ -1,0 +1,110 @@
+"""The values that flow between the stages: frozen, hashable, and free of I/O.
+
+Every stage after reading takes and returns these, so each can be tested alone
+with hand-made values and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str  # absolute http(s) only: normalize drops anything else
+    width: int | None = None
+    height: int | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    domain: str  # the key: one outlet may appear under several names
+    name: str
+    slug: str
+    logo: Image | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    slug: str  # the key
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article, however many seed files mention it, keyed by its canonical URL."""
+
+    key: str  # canonical URL: identity only, never shown
+    url: str  # the link readers follow: the original (non-AMP) http(s) URL
+    title: str
+    published: datetime  # timezone-aware, UTC
+    provider: str  # Provider.domain
+    excerpt: str = ""
+    topics: tuple[str, ...] = ()  # Topic.slug, in the order the seeds give them
+    images: tuple[Image, ...] = ()
+    quality: int | None = None
+    heat: int | None = None
+    pick: bool = False  # `published: true` in a story file: an editor's pick
+    lead: bool = False  # the lead of at least one story file (not only ever a related item)
+    body_html: str = ""  # sanitized HTML of the story file's Markdown body
+    related: tuple[str, ...] = ()  # keys of the articles its story file lists as related
+    sources: tuple[str, ...] = ()  # seed files that mention it, sorted
+    alternates: tuple[str, ...] = ()  # AMP and CDN-AMP URLs of the same article
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Everything the seeds say, de-duplicated: the input of clustering."""
+
+    articles: tuple[Article, ...]  # sorted by key
+    providers: tuple[Provider, ...]  # sorted by slug
+    topics: tuple[Topic, ...]  # sorted by slug
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """One entry under a story: an article and the wire copies of it carried by other outlets."""
+
+    article: Article
+    copies: tuple[Article, ...] = ()
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return (self.article, *self.copies)
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.provider for a in self.articles))
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """A cluster of coverage of one event: the lead entry first, then the rest in time order."""
+
+    slug: str
+    entries: tuple[Coverage, ...]
+    score: float = 0.0
+    related: tuple[str, ...] = field(default=())  # slugs of stories the seeds' related lists link to
+
+    @property
+    def lead(self) -> Article:
+        return self.entries[0].article
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return tuple(a for e in self.entries for a in e.articles)
+
+    @property
+    def title(self) -> str:
+        return self.lead.title
+
+    @property
+    def published(self) -> datetime:
+        """When the story broke: its earliest article."""
+        return min(a.published for a in self.articles)
+
+    @property
+    def updated(self) -> datetime:
+        return max(a.published for a in self.articles)

@@ -1,0 +1,360 @@
+"""Raw records → Corpus: one Article per canonical URL, providers by domain, topics by name.
+
+Every article a file mentions (its lead and each `related` item) becomes an Article; the
+same article met in several files is merged, field by field, from its richest mention.
+A bad field drops that field or item with a problem; only a lead with no usable title,
+URL or date leaves its whole file out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from .markup import markdown_to_html
+from .model import Article, Corpus, Image, Provider, Topic
+from .problems import Problem
+from .read import RawRecord
+from .slugs import assign_slugs
+from .urls import canonical_url, domain_of, safe_url, unwrap_amp_cache
+
+MAX_TITLE = 300
+MAX_EXCERPT = 1_000
+MAX_NAME = 100
+MAX_TOPICS = 20
+MAX_IMAGES = 10
+MAX_RELATED = 200
+_URL_SCHEMAS = (("webUrl", "ampWebUrl", "cdnAmpWebUrl"), ("sourceUrl", "ampUrl", "cdnAmpUrl"))
+_HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_SPACE = re.compile(r"\s+")
+_MIN_DATE = datetime(1970, 1, 2, tzinfo=timezone.utc)
+_MAX_DATE = datetime(2200, 1, 1, tzinfo=timezone.utc)
+
+
+class _Bad(Exception):
+    """A value that cannot be used; the message says which and why."""
+
+
+@dataclass(slots=True)
+class _Mention:
+    """What one place in one file says about an article, before merging."""
+
+    key: str
+    url: str
+    title: str
+    published: datetime
+    provider_domain: str
+    provider_name: str
+    logo: Image | None
+    excerpt: str
+    topics: tuple[str, ...]  # names as written
+    images: tuple[Image, ...]
+    quality: int | None
+    heat: int | None
+    pick: bool
+    lead: bool
+    body_html: str
+    path: str
+    alternates: tuple[str, ...]
+    related: tuple[str, ...] = field(default=())
+
+    def richness(self) -> tuple[int, int]:
+        filled = sum(bool(v) for v in (self.excerpt, self.topics, self.images, self.body_html))
+        filled += (self.quality is not None) + (self.heat is not None)
+        return (int(self.lead), filled)
+
+
+def clean_text(value: Any, limit: int, what: str) -> str:
+    """Seed text as one line of plain text: numbers become text, containers are refused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Bad(f"{what}: expected text, got {type(value).__name__}")
+    text = _SPACE.sub(" ", str(value)).strip()
+    text = "".join(c for c in text if c.isprintable())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _number(value: Any, what: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _Bad(f"{what}: expected a number, got {value!r}")
+    if isinstance(value, (int, float)):
+        if value != value or abs(value) > 1e9:  # NaN or absurd
+            raise _Bad(f"{what}: number out of range: {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
+            pass
+    raise _Bad(f"{what}: expected a number, got {value!r}"[:200])
+
+
+def parse_date(value: Any, what: str = "publishedDateTime") -> datetime:
+    """A timezone-aware UTC datetime; a date or time without a zone is taken as UTC."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time(0))
+    elif isinstance(value, str) and value.strip():
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError:
+            raise _Bad(f"{what}: not a date: {value[:60]!r}") from None
+    elif value is None or value == "":
+        raise _Bad(f"{what}: missing")
+    else:
+        raise _Bad(f"{what}: not a date: {value!r}"[:200])
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(timezone.utc)
+    if not _MIN_DATE <= moment < _MAX_DATE:
+        raise _Bad(f"{what}: date out of range: {moment.isoformat()}")
+    return moment
+
+
+def _images(value: Any, what: str, problems: list[str]) -> tuple[Image, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(f"{what}: expected a list of images")
+        return ()
+    out: list[Image] = []
+    for i, item in enumerate(value[:MAX_IMAGES]):
+        if not isinstance(item, dict):
+            problems.append(f"{what}[{i}]: expected a mapping with url, width and height")
+            continue
+        url = safe_url(item.get("url"))
+        if url is None:
+            if isinstance(item.get("url"), str) and item["url"].strip().startswith(("http:", "https:", "/")) is False:
+                problems.append(f"{what}[{i}].url: not an http(s) URL: image left out")
+            continue
+        try:
+            width = _number(item.get("width"), f"{what}[{i}].width")
+            height = _number(item.get("height"), f"{what}[{i}].height")
+            title = clean_text(item.get("title"), MAX_TITLE, f"{what}[{i}].title")
+        except _Bad as err:
+            problems.append(str(err))
+            width = height = None
+            title = ""
+        if not (width and height and 0 < width <= 10_000 and 0 < height <= 10_000):
+            width = height = None
+        out.append(Image(url=url, width=width, height=height, title=title))
+    return tuple(out)
+
+
+def _topics(value: Any, problems: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]  # one topic written as a string
+    if not isinstance(value, list):
+        problems.append("topics: expected a list of names")
+        return ()
+    names: list[str] = []
+    for i, item in enumerate(value[:MAX_TOPICS]):
+        try:
+            name = clean_text(item, MAX_NAME, f"topics[{i}]")
+        except _Bad as err:
+            problems.append(str(err))
+            continue
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _urls(item: dict[str, Any], what: str) -> tuple[str, str, tuple[str, ...]]:
+    """(key, link, alternates) from either URL schema; AMP URLs are alternates, not articles."""
+    main: str | None = None
+    alternates: list[str] = []
+    for schema in _URL_SCHEMAS:
+        for i, name in enumerate(schema):
+            raw = item.get(name)
+            if raw is None:
+                continue
+            url = safe_url(raw)
+            if url is None:
+                raise _Bad(f"{what}{name}: not an http(s) URL: {str(raw)[:80]!r}")
+            if i == 0 and main is None:
+                main = url
+            elif url not in alternates:
+                alternates.append(url)
+    if main is None:
+        if not alternates:
+            raise _Bad(f"{what}: no URL (webUrl or sourceUrl)")
+        # Only AMP renditions are known: link to the publisher's own AMP page, keyed as the article.
+        main = unwrap_amp_cache(alternates[0])
+    return canonical_url(main), main, tuple(a for a in alternates if a != main)
+
+
+def _provider(value: Any, link: str, what: str, problems: list[str]) -> tuple[str, str, Image | None]:
+    name = domain = ""
+    logo: Image | None = None
+    if isinstance(value, dict):
+        try:
+            name = clean_text(value.get("name"), MAX_NAME, f"{what}provider.name")
+        except _Bad as err:
+            problems.append(str(err))
+        raw_domain = value.get("domain")
+        if isinstance(raw_domain, str):
+            domain = raw_domain.strip().lower().rstrip(".")
+            domain = domain[4:] if domain.startswith("www.") else domain
+        # Relative logo URLs point into the aggregator the seeds came from: unusable here, dropped quietly.
+        logos = [i for i in _images(value.get("images"), f"{what}provider.images", []) if i.url]
+        logo = logos[0] if logos else None
+    elif isinstance(value, str):
+        name = clean_text(value, MAX_NAME, f"{what}provider")
+    elif value is not None:
+        problems.append(f"{what}provider: expected a mapping with name and domain")
+    if not _HOST.match(domain):
+        if domain:
+            problems.append(f"{what}provider.domain: not a domain name: {domain[:60]!r}; using the article's host")
+        domain = domain_of(link)
+    return domain, name or domain, logo
+
+
+def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], body_html: str = "") -> _Mention:
+    if not isinstance(item, dict):
+        raise _Bad(f"{what}: expected a mapping of fields, got {type(item).__name__}")
+    title = clean_text(item.get("title"), MAX_TITLE, f"{what}title")
+    if not title:
+        raise _Bad(f"{what}title: missing or empty")
+    key, link, alternates = _urls(item, what)
+    published = parse_date(item.get("publishedDateTime"), f"{what}publishedDateTime")
+    domain, name, logo = _provider(item.get("provider"), link, what, problems)
+    excerpt = ""
+    quality = heat = None
+    try:
+        excerpt = clean_text(item.get("excerpt"), MAX_EXCERPT, f"{what}excerpt")
+    except _Bad as err:
+        problems.append(str(err))
+    try:
+        quality = _number(item.get("quality"), f"{what}quality")
+    except _Bad as err:
+        problems.append(str(err))
+    try:
+        heat = _number(item.get("heat"), f"{what}heat")
+    except _Bad as err:
+        problems.append(str(err))
+    pick = item.get("published")
+    if pick is not None and not isinstance(pick, bool):
+        problems.append(f"{what}published: expected true or false, got {pick!r}"[:200])
+        pick = None
+    return _Mention(
+        key=key, url=link, title=title, published=published, provider_domain=domain, provider_name=name,
+        logo=logo, excerpt=excerpt, topics=_topics(item.get("topics"), problems) if lead else (),
+        images=_images(item.get("images"), f"{what}images", problems), quality=quality, heat=heat,
+        pick=bool(pick) and lead, lead=lead, body_html=body_html, path=path, alternates=alternates,
+    )
+
+
+def _mentions(record: RawRecord, drafts: bool) -> tuple[list[_Mention], list[Problem]]:
+    """Every article one file mentions; problems for what was dropped."""
+    notes: list[str] = []
+    problems: list[Problem] = []
+    front = record.front
+    draft = front.get("draft", False)
+    if draft is True and not drafts:
+        return [], []
+    try:
+        body = markdown_to_html(record.body) if record.body.strip() else ""
+        lead = _mention(front, record.path, "", True, notes, body)
+    except _Bad as err:
+        return [], [Problem(record.path, message=f"{err}; file left out", rejected=True)]
+    out = [lead]
+    related = front.get("related")
+    if related is not None and not isinstance(related, list):
+        notes.append("related: expected a list of articles; ignored")
+        related = []
+    keys: list[str] = []
+    for i, item in enumerate((related or [])[:MAX_RELATED]):
+        try:
+            mention = _mention(item, record.path, f"related[{i}].", False, notes)
+        except _Bad as err:
+            notes.append(f"{err}; item left out")
+            continue
+        if mention.key != lead.key and mention.key not in keys:
+            keys.append(mention.key)
+            out.append(mention)
+    lead.related = tuple(keys)
+    problems.extend(Problem(record.path, message=n) for n in notes)
+    return out, problems
+
+
+def _first(values: Iterable[Any]) -> Any:
+    return next((v for v in values if v), None)
+
+
+def _merge(mentions: Sequence[_Mention], topic_slugs: dict[str, str]) -> Article:
+    """One Article from every mention of it: each field from the richest mention that has it."""
+    ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
+    best = ranked[0]
+    topics = dict.fromkeys(topic_slugs[t.casefold()] for m in ranked for t in m.topics)
+    related = dict.fromkeys(k for m in ranked for k in m.related)
+    alternates = dict.fromkeys(a for m in ranked for a in m.alternates if a != best.url)
+    return Article(
+        key=best.key,
+        url=best.url,
+        title=best.title,
+        published=min(m.published for m in mentions),
+        provider=best.provider_domain,
+        excerpt=_first(m.excerpt for m in ranked) or "",
+        topics=tuple(topics),
+        images=_first(m.images for m in ranked) or (),
+        quality=next((m.quality for m in ranked if m.quality is not None), None),
+        heat=next((m.heat for m in ranked if m.heat is not None), None),
+        pick=any(m.pick for m in mentions),
+        lead=any(m.lead for m in mentions),
+        body_html=_first(m.body_html for m in ranked) or "",
+        related=tuple(related),
+        sources=tuple(sorted({m.path for m in mentions})),
+        alternates=tuple(alternates),
+    )
+
+
+def _providers(mentions: Iterable[_Mention]) -> tuple[Provider, ...]:
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    logos: dict[str, Image] = {}
+    for m in mentions:
+        names[m.provider_domain][m.provider_name] += 1
+        if m.logo and m.provider_domain not in logos:
+            logos[m.provider_domain] = m.logo
+
+    def display(domain: str) -> str:
+        # The most used name; on a tie, prefer a real name over one that is just the domain.
+        return min(names[domain].items(), key=lambda kv: (-kv[1], kv[0].lower() in domain, kv[0]))[0]
+
+    chosen = {d: display(d) for d in sorted(names)}
+    slugs = assign_slugs(((d, chosen[d]) for d in sorted(names)), fallback="provider")
+    return tuple(sorted((Provider(d, chosen[d], slugs[d], logos.get(d)) for d in names), key=lambda p: p.slug))
+
+
+def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpus, tuple[Problem, ...]]:
+    problems: list[Problem] = []
+    by_key: dict[str, list[_Mention]] = defaultdict(list)
+    for record in records:
+        mentions, found = _mentions(record, drafts)
+        problems.extend(found)
+        for m in mentions:
+            by_key[m.key].append(m)
+    topic_names: dict[str, Counter[str]] = defaultdict(Counter)
+    for mentions in by_key.values():
+        for m in mentions:
+            for t in m.topics:
+                topic_names[t.casefold()][t] += 1
+    topic_display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in topic_names.items()}
+    topic_slugs = assign_slugs(((k, topic_display[k]) for k in sorted(topic_display)), fallback="topic")
+    articles = tuple(_merge(by_key[k], topic_slugs) for k in sorted(by_key))
+    topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
+    providers = _providers(m for ms in by_key.values() for m in ms)
+    return Corpus(articles=articles, providers=providers, topics=topics), tuple(problems)

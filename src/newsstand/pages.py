@@ -1,0 +1,185 @@
+"""The site map: every page the site has, its URL, template and context. Pure: nothing is rendered here.
+
+Hugo's vocabulary: `home` (the front page), `story` (a single page per story), `taxonomy`
+(the list of all topics or providers), `term` (one topic or provider), each list split by a
+paginator; `data` pages are other output formats (JSON) of the same stories.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .config import Settings
+from .model import Article, Corpus, Provider, Story, Topic
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    """One page of a paginated list."""
+
+    number: int  # 1-based
+    total: int
+    items: tuple[Any, ...]
+    base: str  # URL of the list's first page
+    first_index: int  # position of items[0] in the whole list, 0-based
+
+    def url(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    url: str  # relative to the site root: "" is the front page, directories end in "/"
+    kind: str  # home | story | taxonomy | term | data | notfound
+    template: str
+    title: str
+    description: str
+    context: Mapping[str, Any]
+
+    @property
+    def path(self) -> str:
+        """The output file, relative to the site root."""
+        return self.url + "index.html" if self.url == "" or self.url.endswith("/") else self.url
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What every page may look up: settings and the indexes of providers, topics and stories."""
+
+    settings: Settings
+    providers: Mapping[str, Provider]  # by domain
+    topics: Mapping[str, Topic]  # by slug
+    stories: Mapping[str, Story]  # by slug
+    topic_list: tuple[Topic, ...]  # in menu order: the most covered first
+
+
+def story_url(story: Story) -> str:
+    return f"stories/{story.slug}/"
+
+
+def topic_url(topic: Topic) -> str:
+    return f"topics/{topic.slug}/"
+
+
+def provider_url(provider: Provider) -> str:
+    return f"providers/{provider.slug}/"
+
+
+def story_topics(story: Story) -> tuple[str, ...]:
+    """Topic slugs of a story, the most used by its articles first."""
+    counts = Counter(t for a in story.articles for t in a.topics)
+    return tuple(sorted(counts, key=lambda t: (-counts[t], t)))
+
+
+def story_providers(story: Story) -> tuple[str, ...]:
+    """Provider domains of a story, lead's first, then in coverage order."""
+    return tuple(dict.fromkeys(a.provider for a in story.articles))
+
+
+def more_coverage(story: Story) -> tuple[Article, ...]:
+    """One article per provider other than the lead's: the front page's "More:" line."""
+    seen = {story.lead.provider}
+    out = []
+    for entry in story.entries[1:]:
+        for article in entry.articles:
+            if article.provider not in seen:
+                seen.add(article.provider)
+                out.append(article)
+    return tuple(out)
+
+
+def paginate(items: Sequence[Any], size: int, base: str) -> Iterator[Pager]:
+    total = max(1, math.ceil(len(items) / size))
+    for number in range(1, total + 1):
+        start = (number - 1) * size
+        yield Pager(number, total, tuple(items[start : start + size]), base, start)
+
+
+def _list_pages(kind: str, template: str, base: str, title: str, description: str,
+                stories: Sequence[Story], size: int, extra: Mapping[str, Any]) -> Iterator[Page]:
+    for pager in paginate(stories, size, base):
+        suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
+        yield Page(pager.url(pager.number), kind, template, title + suffix, description,
+                   MappingProxyType({"pager": pager, **extra}))
+
+
+def stories_data(stories: Sequence[Story], site: Site) -> dict[str, Any]:
+    """`stories.json`: every story as data, in rank order, lead article first."""
+    return {
+        "stories": [
+            {
+                "slug": s.slug,
+                "url": story_url(s),
+                "title": s.title,
+                "score": s.score,
+                "articles": [
+                    {
+                        "url": a.url,
+                        "title": a.title,
+                        "provider": {"name": site.providers[a.provider].name, "domain": a.provider},
+                        "published": a.published.isoformat().replace("+00:00", "Z"),
+                        "topics": [site.topics[t].name for t in a.topics],
+                    }
+                    for a in s.articles
+                ],
+            }
+            for s in stories
+        ]
+    }
+
+
+def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[tuple[Page, ...], Site]:
+    """Every page of the site, in a stable order."""
+    providers = {p.domain: p for p in corpus.providers}
+    topics = {t.slug: t for t in corpus.topics}
+    by_topic: dict[str, list[Story]] = {t: [] for t in topics}
+    by_provider: dict[str, list[Story]] = {p: [] for p in providers}
+    for story in stories:  # already in rank order, so each list is too
+        for t in story_topics(story):
+            by_topic[t].append(story)
+        for p in story_providers(story):
+            by_provider[p].append(story)
+    topic_list = tuple(sorted(topics.values(), key=lambda t: (-len(by_topic[t.slug]), t.slug)))
+    site = Site(settings, MappingProxyType(providers), MappingProxyType(topics),
+                MappingProxyType({s.slug: s for s in stories}), topic_list)
+    size = settings.page_size
+    pages: list[Page] = []
+    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {})
+    for story in stories:
+        lead = story.lead
+        pages.append(Page(story_url(story), "story", "story.html", story.title,
+                          lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
+                          MappingProxyType({"story": story})))
+    topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
+    pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
+                      MappingProxyType({"taxonomy": "topics", "rows": topic_rows})))
+    for topic in sorted(topics.values(), key=lambda t: t.slug):
+        pages += _list_pages("term", "term.html", topic_url(topic), topic.name,
+                             f"Stories about {topic.name} on {settings.title}.", by_topic[topic.slug], size,
+                             {"taxonomy": "topics", "term": topic})
+    provider_rows = tuple(
+        (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
+    )
+    pages.append(Page("providers/", "taxonomy", "taxonomy.html", "Sources", f"Every news source on {settings.title}.",
+                      MappingProxyType({"taxonomy": "providers", "rows": provider_rows})))
+    for provider in sorted(providers.values(), key=lambda p: p.slug):
+        pages += _list_pages("term", "term.html", provider_url(provider), provider.name,
+                             f"Stories covered by {provider.name} on {settings.title}.", by_provider[provider.domain],
+                             size, {"taxonomy": "providers", "term": provider})
+    pages.append(Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.",
+                      MappingProxyType({})))
+    pages.append(Page("stories.json", "data", "", "", "", MappingProxyType({"data": stories_data(stories, site)})))
+    return tuple(pages), site

@@ -1,0 +1,96 @@
+"""Clusters → ranked Stories: the lead of each, the order of its coverage, its score and slug.
+
+Scores use only the input (recency is measured from the newest article, not from the
+clock), so the same seeds always give the same order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from .cluster import Cluster
+from .model import Article, Coverage, Story
+from .slugs import assign_slugs
+
+PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
+RECENCY_HALF_LIFE_HOURS = 36.0
+_COMMENTARY = ("opinion", "editorial", "analysis", "explainer", "political cartoon", "letter", "review")
+
+
+def is_commentary(article: Article) -> bool:
+    """Opinion and analysis pieces: good reading, but not the report a story should lead with."""
+    head = article.title.casefold()
+    return head.startswith(_COMMENTARY) or "[poll]" in head
+
+
+def article_weight(article: Article) -> float:
+    """How good a lead `article` would be: editor's pick, quality, heat, original reporting."""
+    weight = float(article.quality or 0)
+    if article.heat and article.heat > 0:
+        weight += 0.5 * article.heat
+    if article.lead:
+        weight += 10.0  # an editor filed it as a story of its own, not only as related reading
+    if is_commentary(article):
+        weight -= 50.0
+    if article.pick:
+        weight += 1000.0
+    return weight
+
+
+def _entry_weight(entry: Coverage) -> float:
+    # Coverage carried by several outlets is the one the wire and the press agree on.
+    return article_weight(entry.article) + 5.0 * len(entry.copies)
+
+
+def _lead_first(cluster: Cluster) -> tuple[Coverage, ...]:
+    lead = max(cluster, key=lambda e: (_entry_weight(e), -e.article.published.timestamp(), e.article.key))
+    rest = sorted((e for e in cluster if e is not lead), key=lambda e: (e.article.published, e.article.key))
+    return (lead, *rest)
+
+
+def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
+    """The front-page order: quality and heat, picks, breadth of coverage, recency."""
+    articles = [a for e in entries for a in e.articles]
+    providers = {a.provider for a in articles}
+    quality = max((a.quality or 0) for a in articles) / 100.0
+    heat = max((a.heat or 0) for a in articles)
+    latest = max(a.published for a in articles)
+    age_hours = max(0.0, (newest - latest).total_seconds() / 3600.0)
+    score = quality + math.log1p(max(heat, 0)) / 5.0 + math.log2(1 + len(providers))
+    score += 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
+    if any(a.pick for a in articles):
+        score += PICK_BONUS
+    return round(score, 4)
+
+
+def rank(clusters: Sequence[Cluster]) -> tuple[Story, ...]:
+    """Stories in front-page order, each with its lead first and a slug that outlives reorderings."""
+    if not clusters:
+        return ()
+    ordered = [_lead_first(c) for c in clusters]
+    newest = max(a.published for entries in ordered for e in entries for a in e.articles)
+
+    # A story is named after its first report, which stays first when later coverage joins.
+    def first(entries: tuple[Coverage, ...]) -> Article:
+        return min((e.article for e in entries), key=lambda a: (a.published, a.key))
+
+    by_first = sorted(ordered, key=lambda es: (first(es).published, first(es).key))
+    slugs = assign_slugs(((first(es).key, first(es).title) for es in by_first), fallback="story")
+    story_of = {a.key: slugs[first(es).key] for es in ordered for e in es for a in e.articles}
+
+    stories = []
+    for entries in ordered:
+        slug = slugs[first(entries).key]
+        linked = dict.fromkeys(
+            story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of
+        )
+        linked.pop(slug, None)
+        stories.append(Story(slug=slug, entries=entries, score=story_score(entries, newest), related=tuple(linked)))
+    stories.sort(key=lambda s: (-s.score, s.slug))
+    position = {s.slug: i for i, s in enumerate(stories)}
+    # Related stories in front-page order, so the most important connection comes first.
+    return tuple(
+        Story(s.slug, s.entries, s.score, tuple(sorted(s.related, key=position.__getitem__))) for s in stories
+    )

@@ -1,0 +1,165 @@
+"""`newsstand serve`: build, serve the site on this machine, rebuild on change, reload the browser.
+
+The HTTP side is a small WSGI app of our own inside livereload's server: it serves only
+files inside the output folder, and while the last rebuild failed it shows the error
+on every page it serves, above the last good site.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import mimetypes
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .build import BuildError, build
+from .config import ConfigError, Settings
+from .write import WriteError
+
+log = logging.getLogger("newsstand.serve")
+
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass
+class ServeState:
+    """What the server knows about the last build: the error to show, if it failed."""
+
+    error: str | None = None
+    fingerprint: tuple[tuple[str, int, int], ...] = ()
+
+
+def inputs_fingerprint(settings: Settings, config: Path | None) -> tuple[tuple[str, int, int], ...]:
+    """Path, size and mtime of every input, to tell a real change from a repeated event."""
+    seen: list[tuple[str, int, int]] = []
+    for folder in (settings.seeds, settings.templates, settings.static):
+        for root, dirs, names in os.walk(folder):
+            dirs.sort()
+            for name in sorted(names):
+                try:
+                    st = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue
+                seen.append((os.path.join(root, name), st.st_size, st.st_mtime_ns))
+    if config is not None and config.exists():
+        st = config.stat()
+        seen.append((str(config), st.st_size, st.st_mtime_ns))
+    return tuple(seen)
+
+
+def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Callable[[], Settings] | None) -> bool:
+    """Build once if any input changed since the last build; True when a build ran."""
+    fingerprint = inputs_fingerprint(settings, config)
+    if fingerprint == state.fingerprint:
+        return False
+    state.fingerprint = fingerprint
+    started = time.perf_counter()
+    try:
+        current = load() if load else settings
+        result = build(current)
+    except (BuildError, WriteError, ConfigError) as err:
+        state.error = str(err)
+        print(f"newsstand: build failed, still serving the last good site: {err}", file=sys.stderr)
+        return True
+    except Exception as err:  # a bug must not take the preview down with it
+        state.error = f"{type(err).__name__}: {err}"
+        log.exception("build crashed")
+        return True
+    state.error = None
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    print(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.summary()}")
+    return True
+
+
+def _banner(error: str) -> bytes:
+    return (
+        '<div id="newsstand-build-error" role="alert" style="position:sticky;top:0;z-index:99999;'
+        'background:#b3261e;color:#fff;font:14px/1.4 monospace;padding:12px 16px;white-space:pre-wrap">'
+        f"<strong>Build failed</strong> — showing the last good site.\n{html.escape(error)}</div>"
+    ).encode("utf-8")
+
+
+def site_app(root: Path, state: ServeState) -> Wsgi:
+    """A WSGI app serving files under `root` only: no traversal, no symlinks that lead out."""
+    root = root.absolute()
+
+    def respond(start: Callable[..., Any], status: str, body: bytes, ctype: str, extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
+                   ("X-Content-Type-Options", "nosniff"), *(extra or [])]
+        start(status, headers)
+        return [body]
+
+    def app(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        raw = environ.get("PATH_INFO", "/") or "/"
+        if isinstance(raw, bytes):
+            raw = raw.decode("latin-1")
+        # WSGI hands over the path percent-decoded (as latin-1); undo that to see the real characters.
+        try:
+            path = raw.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            path = raw
+        parts = [p for p in path.split("/") if p]
+        if any(p in ("..", ".") or "\x00" in p or "\\" in p for p in parts):
+            return respond(start, "403 Forbidden", b"forbidden\n", "text/plain; charset=utf-8")
+        target = root.joinpath(*parts) if parts else root
+        resolved_root = root.resolve()
+        try:
+            resolved = target.resolve()
+        except (OSError, RuntimeError):
+            resolved = None
+        if resolved is None or (resolved != resolved_root and resolved_root not in resolved.parents):
+            return respond(start, "403 Forbidden", b"forbidden\n", "text/plain; charset=utf-8")
+        if resolved.is_dir():
+            if not path.endswith("/"):
+                return respond(start, "301 Moved Permanently", b"", "text/plain", [("Location", path + "/")])
+            resolved = resolved / "index.html"
+        status = "200 OK"
+        if not resolved.is_file():
+            status, resolved = "404 Not Found", resolved_root / "404.html"
+        try:
+            body = resolved.read_bytes()
+        except OSError:
+            body, resolved = b"not found\n", Path("404.txt")
+        ctype = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
+        if ctype.startswith("text/") or ctype in ("application/json", "application/javascript"):
+            ctype += "; charset=utf-8"
+        if state.error and ctype.startswith("text/html"):
+            marker = body.find(b"<body")
+            at = body.find(b">", marker) + 1 if marker >= 0 else 0
+            body = body[:at] + _banner(state.error) + body[at:]
+        return respond(start, status, body, ctype)
+
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config: Path | None = None,
+          load: Callable[[], Settings] | None = None) -> int:
+    from livereload import Server
+    from livereload.handlers import LiveReloadHandler
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"newsstand: warning: serving on {host}: other machines can reach this preview", file=sys.stderr)
+    settings = replace(settings, strict=False)
+    state = ServeState()
+    rebuild(settings, state, config, load)
+    # livereload drops reloads within 3 s of the previous one; an editor saving twice must see both.
+    LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
+    server = Server(app=site_app(settings.out, state))
+
+    def on_change() -> None:
+        rebuild(settings, state, config, load)
+
+    for folder in (settings.seeds, settings.templates, settings.static):
+        server.watch(str(folder), on_change)
+    if config is not None:
+        server.watch(str(config), on_change)
+    print(f"Serving {settings.out} on http://{host}:{port}/ (Ctrl-C to stop)")
+    server.serve(port=port, host=host, debug=False, restart_delay=0)
+    return 0
