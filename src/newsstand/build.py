@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-
-import jinja2
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import jinja2
 
 from .cluster import cluster
 from .config import Settings

@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .markup import markdown_to_html
@@ -31,8 +31,8 @@ MAX_RELATED = 200
 _URL_SCHEMAS = (("webUrl", "ampWebUrl", "cdnAmpWebUrl"), ("sourceUrl", "ampUrl", "cdnAmpUrl"))
 _HOST = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _SPACE = re.compile(r"\s+")
-_MIN_DATE = datetime(1970, 1, 2, tzinfo=timezone.utc)
-_MAX_DATE = datetime(2200, 1, 1, tzinfo=timezone.utc)
+_MIN_DATE = datetime(1970, 1, 2, tzinfo=UTC)
+_MAX_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class _Bad(Exception):
@@ -114,8 +114,8 @@ def parse_date(value: Any, what: str = "publishedDateTime") -> datetime:
     else:
         raise _Bad(f"{what}: not a date: {value!r}"[:200])
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
     if not _MIN_DATE <= moment < _MAX_DATE:
         raise _Bad(f"{what}: date out of range: {moment.isoformat()}")
     return moment

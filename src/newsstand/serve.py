@@ -83,7 +83,7 @@ def _banner(error: str) -> bytes:
         '<div id="newsstand-build-error" role="alert" style="position:sticky;top:0;z-index:99999;'
         'background:#b3261e;color:#fff;font:14px/1.4 monospace;padding:12px 16px;white-space:pre-wrap">'
         f"<strong>Build failed</strong> — showing the last good site.\n{html.escape(error)}</div>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def site_app(root: Path, state: ServeState) -> Wsgi:

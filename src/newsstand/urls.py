@@ -13,7 +13,7 @@ _TRACKING = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_", "_hs", "pk_", "mkt_")
 # Google's AMP cache: https://www-example-com.cdn.ampproject.org/c/s/www.example.com/amp/...
-_AMP_CACHE = re.compile(r"^/(?:[a-z]/)+(s/)?(?P<rest>.+)$")
+_AMP_CACHE = re.compile(r"^/[a-z]/(s/)?(?P<rest>.+)$")
 # AMP renditions of a page: /amp/..., /platform/amp/..., .../amp, ....amp.html, ?amp=1
 _AMP_SEGMENTS = frozenset({"amp", "amp.html"})
 

@@ -1,0 +1,66 @@
+"""Shared fixtures: the project's seeds, a site built from them, and a way to write seed files."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from newsstand.build import BuildResult, build
+from newsstand.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+
+
+def settings_for(seeds: Path, out: Path, **changes: object) -> Settings:
+    return Settings(seeds=seeds, out=out, templates=ROOT / "templates", static=ROOT / "static", **changes)
+
+
+@pytest.fixture(scope="session")
+def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
+    """The five real seeds, built once for the whole session."""
+    out = tmp_path_factory.mktemp("seeds-site") / "site"
+    result = build(settings_for(SEEDS, out))
+    return out, result
+
+
+@pytest.fixture
+def seed_dir(tmp_path: Path) -> Callable[..., Path]:
+    """Write seed files into a fresh folder: make(name=text, ...) → the folder."""
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+
+    def make(copy_real: bool = False, **files: str | bytes) -> Path:
+        if copy_real:
+            for p in SEEDS.iterdir():
+                shutil.copy(p, folder / p.name)
+        for name, content in files.items():
+            path = folder / name.replace("__", ".")
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+        return folder
+
+    return make
+
+
+def story_file(title: str = "A story", url: str = "https://example.com/a", when: str = "2020-01-24T12:00:00Z",
+               extra: str = "", related: str = "", body: str = "") -> str:
+    """A minimal valid seed file."""
+    text = (
+        "---\n"
+        f"title: {title!r}\n"
+        f"publishedDateTime: {when}\n"
+        f"webUrl: {url!r}\n"
+        "provider:\n  name: Example\n  domain: example.com\n"
+        "topics:\n  - Testing\n"
+        f"{extra}"
+    )
+    if related:
+        text += "related:\n" + related
+    return text + "---\n" + body

@@ -1,0 +1,106 @@
+from datetime import UTC, datetime
+from pathlib import Path
+
+from newsstand.normalize import normalize
+from newsstand.read import RawRecord, parse_seed, read_seeds, seed_paths
+
+from .conftest import SEEDS
+
+
+def seeds_corpus():
+    records, problems = read_seeds(seed_paths(SEEDS))
+    assert not problems
+    return normalize(records)
+
+
+def record(text: str, path: str = "s.txt") -> RawRecord:
+    return parse_seed(path, text.encode())
+
+
+def test_the_seeds_give_one_article_per_canonical_url() -> None:
+    corpus, problems = seeds_corpus()
+    assert not problems
+    keys = [a.key for a in corpus.articles]
+    assert len(keys) == len(set(keys)) == 57
+    computing = [a for a in corpus.articles if "computing.co.uk" in a.url]
+    assert len(computing) == 1  # lead of one file, related item of another
+    assert computing[0].lead and len(computing[0].sources) == 2
+    assert computing[0].topics == ("ai", "computer-vision")  # merged from the richer (lead) mention
+
+
+def test_amp_urls_are_alternates_not_articles() -> None:
+    corpus, _ = seeds_corpus()
+    assert not any("/amp/" in a.url or "ampproject" in a.url for a in corpus.articles)
+    engadget = next(a for a in corpus.articles if a.provider == "engadget.com")
+    assert any("ampproject" in u for u in engadget.alternates)
+
+
+def test_providers_are_keyed_by_domain_and_topics_by_name() -> None:
+    corpus, _ = seeds_corpus()
+    domains = [p.domain for p in corpus.providers]
+    assert len(domains) == len(set(domains))
+    assert {t.name for t in corpus.topics} == {"AI", "Computer Vision"}
+    assert len({p.slug for p in corpus.providers}) == len(corpus.providers)
+
+
+def test_picks_and_secured() -> None:
+    corpus, _ = seeds_corpus()
+    picks = [a for a in corpus.articles if a.pick]
+    assert [a.provider for a in picks] == ["nytimes.com"]
+    assert "secured" not in repr(corpus) and "OfBsGsXwZbQv" not in repr(corpus)
+
+
+def test_one_article_under_two_names_of_one_provider_takes_the_most_used_name() -> None:
+    a = record("---\ntitle: A\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/a\n"
+               "provider: {name: X News, domain: www.x.com}\n---\n", "a.txt")
+    b = record("---\ntitle: B\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/b\n"
+               "provider: {name: X News, domain: x.com}\n---\n", "b.txt")
+    c = record("---\ntitle: C\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/c\n"
+               "provider: {name: xnews, domain: x.com}\n---\n", "c.txt")
+    corpus, _ = normalize([a, b, c])
+    assert [(p.domain, p.name) for p in corpus.providers] == [("x.com", "X News")]
+
+
+def test_naive_dates_are_utc_and_bad_fields_are_reported() -> None:
+    text = ("---\ntitle: T\npublishedDateTime: '2020-02-01T10:00:00'\nwebUrl: https://x.com/a\nquality: lots\n"
+            "topics: Single Topic\nrelated:\n  - title: no url\n    publishedDateTime: 2020-02-01T10:00:00Z\n---\n")
+    corpus, problems = normalize([record(text)])
+    (article,) = corpus.articles
+    assert article.published == datetime(2020, 2, 1, 10, tzinfo=UTC)
+    assert article.quality is None
+    assert [t.name for t in corpus.topics] == ["Single Topic"]
+    messages = [p.message for p in problems]
+    assert any("quality" in m for m in messages)
+    assert any("related[0]" in m and "no URL" in m for m in messages)
+    assert not any(p.rejected for p in problems)
+
+
+def test_a_lead_without_title_url_or_date_leaves_its_file_out() -> None:
+    for text in ("---\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n",
+                 "---\ntitle: T\npublishedDateTime: 2020-01-01\n---\n",
+                 "---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: yesterday\n---\n",
+                 "---\ntitle: T\nwebUrl: javascript:alert(1)\npublishedDateTime: 2020-01-01\n---\n"):
+        corpus, problems = normalize([record(text)])
+        assert corpus.articles == () and problems[0].rejected and problems[0].path == "s.txt"
+
+
+def test_drafts_are_left_out_unless_asked_for() -> None:
+    text = "---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\ndraft: true\n---\n"
+    assert normalize([record(text)])[0].articles == ()
+    assert len(normalize([record(text)], drafts=True)[0].articles) == 1
+
+
+def test_markdown_body_is_sanitized() -> None:
+    text = ("---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n"
+            "Hello **world** <script>alert(1)</script> [x](javascript:alert(1)) [ok](https://ok.com)\n"
+            "<img src=x onerror=alert(1)>\n")
+    (article,) = normalize([record(text)])[0].articles
+    html = article.body_html
+    assert "<strong>world</strong>" in html
+    assert "script" not in html and "javascript" not in html and "onerror" not in html
+    assert 'href="https://ok.com"' in html
+
+
+def test_input_order_does_not_matter(tmp_path: Path) -> None:
+    records, _ = read_seeds(seed_paths(SEEDS))
+    assert normalize(records) == normalize(tuple(reversed(records)))

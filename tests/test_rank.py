@@ -1,0 +1,59 @@
+from newsstand.model import Coverage
+from newsstand.rank import rank
+
+from .factories import article, cluster
+
+
+def test_an_editors_pick_ranks_first_whatever_else() -> None:
+    big = cluster(*(article(f"b{i}", provider=f"p{i}.com", quality=190, heat=500) for i in range(8)))
+    pick = cluster(article("p", hours=-200, quality=1, pick=True, lead=True))
+    stories = rank([big, pick])
+    assert stories[0].lead.pick
+
+
+def test_the_lead_is_the_best_coverage_not_the_first() -> None:
+    early = article("early", hours=0, provider="blog.com", quality=10)
+    good = article("good", hours=3, provider="paper.com", quality=90, lead=True)
+    opinion = article("op", hours=4, provider="mag.com", quality=95, title="Opinion: what it means")
+    (story,) = rank([cluster(early, good, opinion)])
+    assert story.lead.key == good.key
+    # the rest in time order
+    assert [e.article.key for e in story.entries[1:]] == [early.key, opinion.key]
+
+
+def test_more_providers_and_recency_rank_higher() -> None:
+    wide = cluster(*(article(f"w{i}", provider=f"w{i}.com", quality=50) for i in range(5)))
+    narrow = cluster(article("n", provider="n.com", quality=50))
+    old = cluster(*(article(f"o{i}", hours=-24 * 30, provider=f"o{i}.com", quality=50) for i in range(5)))
+    order = [s.lead.provider[0] for s in rank([narrow, old, wide])]
+    assert order == ["w", "n", "o"]
+
+
+def test_slug_comes_from_the_first_report_and_survives_new_coverage() -> None:
+    first = article("first", title="Police deploy cameras")
+    before = rank([cluster(first)])[0].slug
+    later = article("later", hours=5, provider="b.com", title="Cameras go live", quality=99, lead=True)
+    after = rank([cluster(first, later)])[0]
+    assert before == after.slug == "police-deploy-cameras"
+    assert after.lead.key == later.key
+
+
+def test_related_links_become_story_links() -> None:
+    a = article("a", related=("https://b.com/b",))
+    b = article("b", provider="b.com")
+    stories = rank([cluster(a), cluster(b)])
+    by_slug = {s.slug: s for s in stories}
+    story_a = next(s for s in stories if s.lead.key == a.key)
+    (linked,) = story_a.related
+    assert by_slug[linked].lead.key == b.key
+
+
+def test_rank_is_deterministic_in_any_order() -> None:
+    clusters = [cluster(article(f"x{i}", hours=i, provider=f"p{i}.com", quality=i)) for i in range(10)]
+    assert rank(clusters) == rank(list(reversed(clusters)))
+
+
+def test_copies_are_kept_under_their_entry() -> None:
+    wire = Coverage(article("w", provider="reuters.com"), (article("w2", provider="uk.reuters.com"),))
+    (story,) = rank([(wire,)])
+    assert len(story.articles) == 2 and story.entries[0].providers == ("reuters.com", "uk.reuters.com")

@@ -1,0 +1,82 @@
+from pathlib import Path
+
+import pytest
+
+from newsstand.read import MAX_FILE_BYTES, parse_seed, read_seed, read_seeds, seed_paths
+
+GOOD = b"---\ntitle: A\nwebUrl: https://a.com/x\n---\nSome *body*\n"
+
+
+def problem_for(tmp_path: Path, data: bytes) -> str:
+    path = tmp_path / "s.txt"
+    path.write_bytes(data)
+    record, problem = read_seed(path)
+    assert record is None and problem is not None and problem.rejected
+    return str(problem)
+
+
+def test_front_matter_and_body_are_split() -> None:
+    record = parse_seed("s.txt", GOOD)
+    assert record.front == {"title": "A", "webUrl": "https://a.com/x"}
+    assert record.body.strip() == "Some *body*"
+    assert record.body_line == 5
+
+
+def test_bom_and_crlf_are_accepted() -> None:
+    record = parse_seed("s.txt", b"\xef\xbb\xbf" + GOOD.replace(b"\n", b"\r\n"))
+    assert record.front["title"] == "A"
+
+
+def test_broken_yaml_is_reported_with_its_position(tmp_path: Path) -> None:
+    message = problem_for(tmp_path, b'---\ntitle: "unclosed\nwebUrl: x\n---\n')
+    assert message.startswith(str(tmp_path / "s.txt") + ":")
+    line, col = message.split(":")[1:3]
+    assert line.isdigit() and col.isdigit() and int(line) >= 2
+
+
+def test_bad_indentation_and_tabs(tmp_path: Path) -> None:
+    assert "invalid YAML" in problem_for(tmp_path, b"---\ntitle: a\n  bad: indent\n---\n")
+    assert "invalid YAML" in problem_for(tmp_path, b"---\ntitle: a\n\tx: 1\n---\n")
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty file"),
+        (b"title: no fences\n", "'---'"),
+        (b"---\ntitle: never closed\n", "never closed"),
+        (b"---\n- a\n- b\n---\n", "mapping"),
+        (b"---\njust a string\n---\n", "mapping"),
+        (b"---\n---\n", "mapping"),
+        (b"---\ntitle: \xff\xfe bad\n---\n", "not UTF-8"),
+        (b"---\nx: !!python/object/apply:os.system ['echo hi']\n---\n", "invalid YAML"),
+    ],
+)
+def test_bad_files_are_rejected_with_a_message(tmp_path: Path, data: bytes, words: str) -> None:
+    assert words in problem_for(tmp_path, data)
+
+
+def test_alias_bomb_is_refused_before_anything_walks_it(tmp_path: Path) -> None:
+    lines = ["---", 'a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{cur}: &{cur} [" + ",".join(f"*{prev}" for _ in range(10)) + "]")
+    lines.append("title: bomb")
+    lines.append("---")
+    assert "too large" in problem_for(tmp_path, "\n".join(lines).encode())
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    assert "nested" in problem_for(tmp_path, b"---\nx: " + b"[" * 5000 + b"]" * 5000 + b"\n---\n")
+
+
+def test_oversized_file_is_refused(tmp_path: Path) -> None:
+    assert "limit" in problem_for(tmp_path, b"---\ntitle: " + b"a" * (MAX_FILE_BYTES + 10) + b"\n---\n")
+
+
+def test_seed_paths_are_sorted_and_skip_hidden(tmp_path: Path) -> None:
+    for name in ("b.txt", "a.txt", ".hidden.txt", "notes.json"):
+        (tmp_path / name).write_bytes(GOOD)
+    assert [p.name for p in seed_paths(tmp_path)] == ["a.txt", "b.txt"]
+    records, problems = read_seeds(seed_paths(tmp_path))
+    assert len(records) == 2 and not problems
