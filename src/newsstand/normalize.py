@@ -40,7 +40,7 @@ class _Bad(Exception):
 
 
 @dataclass(slots=True)
-class _Mention:
+class Mention:
     """What one place in one file says about an article, before merging."""
 
     key: str
@@ -68,15 +68,21 @@ class _Mention:
         return (int(self.lead), filled)
 
 
-def clean_text(value: Any, limit: int, what: str) -> str:
-    """Seed text as one line of plain text: numbers become text, containers are refused."""
+def clean_text(value: Any, limit: int, what: str, notes: list[str] | None = None) -> str:
+    """Seed text as one line of plain text: numbers become text, containers are refused.
+
+    Text longer than `limit` characters is cut, and the cut noted in `notes` when given.
+    """
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Bad(f"{what}: expected text, got {type(value).__name__}")
     text = _SPACE.sub(" ", str(value)).strip()
-    text = "".join(c for c in text if c.isprintable())
+    if not text.isprintable():  # the whole-string check is C-fast; the filter runs only when needed
+        text = "".join(c for c in text if c.isprintable())
     if len(text) > limit:
+        if notes is not None:
+            notes.append(f"{what}: {len(text):,} characters, cut to the limit of {limit:,}")
         text = text[: limit - 1].rstrip() + "…"
     return text
 
@@ -121,7 +127,8 @@ def parse_date(value: Any, what: str = "publishedDateTime") -> datetime:
     return moment
 
 
-def _images(value: Any, what: str, problems: list[str]) -> tuple[Image, ...]:
+def _images(value: Any, what: str, problems: list[str], quiet_relative: bool = False) -> tuple[Image, ...]:
+    """Images with an http(s) URL; `quiet_relative`: a site-relative URL ('/x.png') is dropped unreported."""
     if value is None:
         return ()
     if isinstance(value, dict):
@@ -129,20 +136,26 @@ def _images(value: Any, what: str, problems: list[str]) -> tuple[Image, ...]:
     if not isinstance(value, list):
         problems.append(f"{what}: expected a list of images")
         return ()
+    if len(value) > MAX_IMAGES:
+        problems.append(f"{what}: {len(value)} images, only the first {MAX_IMAGES} are read")
     out: list[Image] = []
     for i, item in enumerate(value[:MAX_IMAGES]):
         if not isinstance(item, dict):
             problems.append(f"{what}[{i}]: expected a mapping with url, width and height")
             continue
-        url = safe_url(item.get("url"))
+        raw = item.get("url")
+        url = safe_url(raw)
         if url is None:
-            if isinstance(item.get("url"), str) and item["url"].strip().startswith(("http:", "https:", "/")) is False:
-                problems.append(f"{what}[{i}].url: not an http(s) URL: image left out")
+            relative = isinstance(raw, str) and raw.strip().startswith("/") and not raw.strip().startswith("//")
+            if raw is None:
+                problems.append(f"{what}[{i}].url: missing: image left out")
+            elif not (quiet_relative and relative):
+                problems.append(f"{what}[{i}].url: not an http(s) URL: {str(raw)[:80]!r}: image left out")
             continue
         try:
             width = _number(item.get("width"), f"{what}[{i}].width")
             height = _number(item.get("height"), f"{what}[{i}].height")
-            title = clean_text(item.get("title"), MAX_TITLE, f"{what}[{i}].title")
+            title = clean_text(item.get("title"), MAX_TITLE, f"{what}[{i}].title", problems)
         except _Bad as err:
             problems.append(str(err))
             width = height = None
@@ -161,10 +174,12 @@ def _topics(value: Any, problems: list[str]) -> tuple[str, ...]:
     if not isinstance(value, list):
         problems.append("topics: expected a list of names")
         return ()
+    if len(value) > MAX_TOPICS:
+        problems.append(f"topics: {len(value)} topics, only the first {MAX_TOPICS} are read")
     names: list[str] = []
     for i, item in enumerate(value[:MAX_TOPICS]):
         try:
-            name = clean_text(item, MAX_NAME, f"topics[{i}]")
+            name = clean_text(item, MAX_NAME, f"topics[{i}]", problems)
         except _Bad as err:
             problems.append(str(err))
             continue
@@ -173,8 +188,11 @@ def _topics(value: Any, problems: list[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _urls(item: dict[str, Any], what: str) -> tuple[str, str, tuple[str, ...]]:
-    """(key, link, alternates) from either URL schema; AMP URLs are alternates, not articles."""
+def _urls(item: dict[str, Any], what: str, problems: list[str]) -> tuple[str, str, tuple[str, ...]]:
+    """(key, link, alternates) from either URL schema; AMP URLs are alternates, not articles.
+
+    A bad main URL leaves the article out; a bad AMP URL only drops that alternate.
+    """
     main: str | None = None
     alternates: list[str] = []
     for schema in _URL_SCHEMAS:
@@ -183,6 +201,9 @@ def _urls(item: dict[str, Any], what: str) -> tuple[str, str, tuple[str, ...]]:
             if raw is None:
                 continue
             url = safe_url(raw)
+            if url is None and i > 0:
+                problems.append(f"{what}{name}: not an http(s) URL: {str(raw)[:80]!r}: left out")
+                continue
             if url is None:
                 raise _Bad(f"{what}{name}: not an http(s) URL: {str(raw)[:80]!r}")
             if i == 0 and main is None:
@@ -191,7 +212,7 @@ def _urls(item: dict[str, Any], what: str) -> tuple[str, str, tuple[str, ...]]:
                 alternates.append(url)
     if main is None:
         if not alternates:
-            raise _Bad(f"{what}: no URL (webUrl or sourceUrl)")
+            raise _Bad(f"{_at(what)}no URL (webUrl or sourceUrl)")
         # Only AMP renditions are known: link to the publisher's own AMP page, keyed as the article.
         main = unwrap_amp_cache(alternates[0])
     return canonical_url(main), main, tuple(a for a in alternates if a != main)
@@ -202,7 +223,7 @@ def _provider(value: Any, link: str, what: str, problems: list[str]) -> tuple[st
     logo: Image | None = None
     if isinstance(value, dict):
         try:
-            name = clean_text(value.get("name"), MAX_NAME, f"{what}provider.name")
+            name = clean_text(value.get("name"), MAX_NAME, f"{what}provider.name", problems)
         except _Bad as err:
             problems.append(str(err))
         raw_domain = value.get("domain")
@@ -210,10 +231,10 @@ def _provider(value: Any, link: str, what: str, problems: list[str]) -> tuple[st
             domain = raw_domain.strip().lower().rstrip(".")
             domain = domain[4:] if domain.startswith("www.") else domain
         # Relative logo URLs point into the aggregator the seeds came from: unusable here, dropped quietly.
-        logos = [i for i in _images(value.get("images"), f"{what}provider.images", []) if i.url]
+        logos = [i for i in _images(value.get("images"), f"{what}provider.images", problems, quiet_relative=True) if i.url]
         logo = logos[0] if logos else None
-    elif isinstance(value, str):
-        name = clean_text(value, MAX_NAME, f"{what}provider")
+    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        name = clean_text(value, MAX_NAME, f"{what}provider", problems)
     elif value is not None:
         problems.append(f"{what}provider: expected a mapping with name and domain")
     if not _HOST.match(domain):
@@ -223,19 +244,19 @@ def _provider(value: Any, link: str, what: str, problems: list[str]) -> tuple[st
     return domain, name or domain, logo
 
 
-def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], body_html: str = "") -> _Mention:
+def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], body_html: str = "") -> Mention:
     if not isinstance(item, dict):
-        raise _Bad(f"{what}: expected a mapping of fields, got {type(item).__name__}")
-    title = clean_text(item.get("title"), MAX_TITLE, f"{what}title")
+        raise _Bad(f"{_at(what)}expected a mapping of fields, got {type(item).__name__}")
+    title = clean_text(item.get("title"), MAX_TITLE, f"{what}title", problems)
     if not title:
         raise _Bad(f"{what}title: missing or empty")
-    key, link, alternates = _urls(item, what)
+    key, link, alternates = _urls(item, what, problems)
     published = parse_date(item.get("publishedDateTime"), f"{what}publishedDateTime")
     domain, name, logo = _provider(item.get("provider"), link, what, problems)
     excerpt = ""
     quality = heat = None
     try:
-        excerpt = clean_text(item.get("excerpt"), MAX_EXCERPT, f"{what}excerpt")
+        excerpt = clean_text(item.get("excerpt"), MAX_EXCERPT, f"{what}excerpt", problems)
     except _Bad as err:
         problems.append(str(err))
     try:
@@ -250,7 +271,7 @@ def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], b
     if pick is not None and not isinstance(pick, bool):
         problems.append(f"{what}published: expected true or false, got {pick!r}"[:200])
         pick = None
-    return _Mention(
+    return Mention(
         key=key, url=link, title=title, published=published, provider_domain=domain, provider_name=name,
         logo=logo, excerpt=excerpt, topics=_topics(item.get("topics"), problems) if lead else (),
         images=_images(item.get("images"), f"{what}images", problems), quality=quality, heat=heat,
@@ -258,24 +279,29 @@ def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], b
     )
 
 
-def _mentions(record: RawRecord, drafts: bool) -> tuple[list[_Mention], list[Problem]]:
+def file_mentions(record: RawRecord, drafts: bool = False) -> tuple[list[Mention], list[Problem]]:
     """Every article one file mentions; problems for what was dropped."""
     notes: list[str] = []
-    problems: list[Problem] = []
     front = record.front
     draft = front.get("draft", False)
     if draft is True and not drafts:
         return [], []
+    if not isinstance(draft, bool):
+        notes.append(f"draft: expected true or false, got {draft!r}"[:200] + "; taken as false")
+    body_notes: list[str] = []
     try:
-        body = markdown_to_html(record.body) if record.body.strip() else ""
+        body = markdown_to_html(record.body, body_notes) if record.body.strip() else ""
         lead = _mention(front, record.path, "", True, notes, body)
     except _Bad as err:
-        return [], [Problem(record.path, message=f"{err}; file left out", rejected=True)]
+        # Only the reason the file is left out: what else is wrong with it does not matter any more.
+        return [], [_problem(record, f"{err}; file left out", rejected=True)]
     out = [lead]
     related = front.get("related")
     if related is not None and not isinstance(related, list):
         notes.append("related: expected a list of articles; ignored")
         related = []
+    if related and len(related) > MAX_RELATED:
+        notes.append(f"related: {len(related)} items, only the first {MAX_RELATED} are read")
     keys: list[str] = []
     for i, item in enumerate((related or [])[:MAX_RELATED]):
         try:
@@ -287,15 +313,31 @@ def _mentions(record: RawRecord, drafts: bool) -> tuple[list[_Mention], list[Pro
             keys.append(mention.key)
             out.append(mention)
     lead.related = tuple(keys)
-    problems.extend(Problem(record.path, message=n) for n in notes)
+    problems = [_problem(record, n) for n in dict.fromkeys(notes)]
+    problems += [Problem(record.path, record.body_line, None, n) for n in dict.fromkeys(body_notes)]
     return out, problems
+
+
+_WHERE = re.compile(r"^([A-Za-z_][\w-]*(?:\[\d+\])*(?:\.[A-Za-z_][\w-]*(?:\[\d+\])*)*): ")
+
+
+def _at(what: str) -> str:
+    """'related[2].' → 'related[2]: ', '' → '': the prefix of a message about a whole item."""
+    return f"{what.rstrip('.')}: " if what else ""
+
+
+def _problem(record: RawRecord, message: str, rejected: bool = False) -> Problem:
+    """A problem at the line of the field its message starts with ('related[2].webUrl: ...')."""
+    match = _WHERE.match(message)
+    line = record.line_of(match.group(1)) if match else None
+    return Problem(record.path, line, None, message, rejected=rejected)
 
 
 def _first(values: Iterable[Any]) -> Any:
     return next((v for v in values if v), None)
 
 
-def _merge(mentions: Sequence[_Mention], topic_slugs: dict[str, str]) -> Article:
+def _merge(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
     """One Article from every mention of it: each field from the richest mention that has it."""
     ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
     best = ranked[0]
@@ -322,7 +364,7 @@ def _merge(mentions: Sequence[_Mention], topic_slugs: dict[str, str]) -> Article
     )
 
 
-def _providers(mentions: Iterable[_Mention]) -> tuple[Provider, ...]:
+def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:
     names: dict[str, Counter[str]] = defaultdict(Counter)
     logos: dict[str, Image] = {}
     for m in mentions:
@@ -339,17 +381,14 @@ def _providers(mentions: Iterable[_Mention]) -> tuple[Provider, ...]:
     return tuple(sorted((Provider(d, chosen[d], slugs[d], logos.get(d)) for d in names), key=lambda p: p.slug))
 
 
-def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpus, tuple[Problem, ...]]:
-    problems: list[Problem] = []
-    by_key: dict[str, list[_Mention]] = defaultdict(list)
-    for record in records:
-        mentions, found = _mentions(record, drafts)
-        problems.extend(found)
-        for m in mentions:
-            by_key[m.key].append(m)
+def merge(mentions: Iterable[Mention]) -> Corpus:
+    """The corpus from every file's mentions: one Article per key, providers by domain, topics by name."""
+    by_key: dict[str, list[Mention]] = defaultdict(list)
+    for m in mentions:
+        by_key[m.key].append(m)
     topic_names: dict[str, Counter[str]] = defaultdict(Counter)
-    for mentions in by_key.values():
-        for m in mentions:
+    for group in by_key.values():
+        for m in group:
             for t in m.topics:
                 topic_names[t.casefold()][t] += 1
     topic_display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in topic_names.items()}
@@ -357,4 +396,15 @@ def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpu
     articles = tuple(_merge(by_key[k], topic_slugs) for k in sorted(by_key))
     topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
     providers = _providers(m for ms in by_key.values() for m in ms)
-    return Corpus(articles=articles, providers=providers, topics=topics), tuple(problems)
+    return Corpus(articles=articles, providers=providers, topics=topics)
+
+
+def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpus, tuple[Problem, ...]]:
+    """Per-file extraction (`file_mentions`, cacheable and parallel) followed by the corpus-wide `merge`."""
+    problems: list[Problem] = []
+    mentions: list[Mention] = []
+    for record in records:
+        found_mentions, found = file_mentions(record, drafts)
+        problems.extend(found)
+        mentions.extend(found_mentions)
+    return merge(mentions), tuple(problems)

@@ -7,8 +7,8 @@ untrusted: sizes and nesting are bounded before anything walks the parsed tree.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,17 @@ class RawRecord:
     front: dict[str, Any]
     body: str
     body_line: int  # the file line where the body starts, for messages about it
+    # File line of each field and list item, by path: "title", "related[2]", "related[2].webUrl".
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def line_of(self, where: str) -> int | None:
+        """The line of `where` (a field path), or of the nearest enclosing field that has one."""
+        while where:
+            if where in self.lines:
+                return self.lines[where]
+            cut = max(where.rfind("."), where.rfind("["))
+            where = where[:cut] if cut > 0 else ""
+        return None
 
 
 class _Reject(Exception):
@@ -91,15 +102,99 @@ def _flow_depth(text: str) -> int:
     return deepest
 
 
+# Explicit tags a story file may use; anything else (!!python/object, !!binary, !custom) is refused unread.
+_SAFE_TAGS = frozenset({"!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")})
+
+
+class _Frame:
+    __slots__ = ("anchor", "index", "key", "kind", "path", "size", "want_key")
+
+    def __init__(self, kind: str, path: str | None, anchor: str | None) -> None:
+        self.kind, self.path, self.anchor = kind, path, anchor
+        self.size, self.index, self.want_key, self.key = 1, 0, True, None
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _survey(text: str) -> dict[str, int]:
+    """Walk the YAML *events* (libyaml's iterative parser: no recursion, nothing built) and refuse,
+    before any tree exists, what is too deep, too large counted through aliases and merge keys,
+    or tagged with anything but a plain data type. Returns the file line of each field path."""
+    lines: dict[str, int] = {}
+    sizes: dict[str, int] = {}  # anchor → how many values it stands for, expanded
+    stack: list[_Frame] = []
+
+    def where(event: Any) -> tuple[int, int]:
+        mark = event.start_mark
+        return mark.line + 2, mark.column + 1  # the front matter starts on the file's line 2
+
+    def place(event: Any) -> str | None:
+        """The path of the node `event` starts, its line recorded; None for keys and unnamed places."""
+        if not stack:
+            return ""
+        top = stack[-1]
+        if top.kind == "seq":
+            top.index += 1
+            if top.path is None:
+                return None
+            path = f"{top.path}[{top.index - 1}]"
+        elif top.want_key:
+            top.want_key = False
+            top.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+            if top.key is not None and top.path is not None and len(lines) < MAX_NODES:
+                lines.setdefault(f"{top.path}.{top.key}" if top.path else top.key, where(event)[0])
+            return None
+        else:
+            top.want_key = True
+            if top.path is None or top.key is None:
+                return None
+            return f"{top.path}.{top.key}" if top.path else top.key
+        if len(lines) < MAX_NODES:
+            lines[path] = where(event)[0]
+        return path
+
+    def add(size: int, event: Any) -> None:
+        if stack:
+            stack[-1].size += size
+            if stack[-1].size > MAX_NODES:
+                raise _Reject(f"front matter too large: more than {MAX_NODES:,} values (counting aliases)", *where(event))
+
+    for event in yaml.parse(text, Loader=SafeLoader):
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in _SAFE_TAGS:
+            raise _Reject(f"YAML tag {_tag_name(tag)!r} is not allowed: only plain data", *where(event))
+        if isinstance(event, yaml.ScalarEvent):
+            place(event)
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            add(1, event)
+        elif isinstance(event, yaml.AliasEvent):
+            place(event)
+            add(sizes.get(event.anchor, 1), event)
+        elif isinstance(event, yaml.CollectionStartEvent):
+            path = place(event)
+            stack.append(_Frame("seq" if isinstance(event, yaml.SequenceStartEvent) else "map", path, event.anchor))
+            if len(stack) > MAX_DEPTH:
+                raise _Reject(f"front matter nested more than {MAX_DEPTH} levels deep", *where(event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            frame = stack.pop()
+            if frame.anchor is not None:
+                sizes[frame.anchor] = frame.size
+            add(frame.size, event)
+    return lines
+
+
 def _bounded(value: Any) -> None:
-    """Refuse trees that are too deep or, counted through shared aliases, too large."""
+    """Refuse trees that are too deep or, counted through shared aliases, too large (a second line of defence)."""
     budget = MAX_NODES
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         node, depth = stack.pop()
         budget -= 1
         if budget < 0:
-            raise _Reject(f"front matter too large: more than {MAX_NODES} values (counting aliases)")
+            raise _Reject(f"front matter too large: more than {MAX_NODES:,} values (counting aliases)")
         if depth > MAX_DEPTH:
             raise _Reject(f"front matter nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, dict):
@@ -109,41 +204,56 @@ def _bounded(value: Any) -> None:
             stack.extend((v, depth + 1) for v in node)
 
 
+def _yaml_error(err: Exception) -> _Reject:
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        what = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
+        if mark is not None:
+            return _Reject(f"invalid YAML: {what}", mark.line + 2, mark.column + 1)
+        return _Reject(f"invalid YAML: {what}")
+    return _Reject(f"invalid YAML: {type(err).__name__}: {err}"[:300])
+
+
 def parse_seed(path: str, data: bytes) -> RawRecord:
     """Parse one seed file's bytes; raises _Reject with the position of what is wrong."""
     if len(data) > MAX_FILE_BYTES:
-        raise _Reject(f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raise _Reject(f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes")
     front_text, body, body_line = _split(_decode(data))
     if _flow_depth(front_text) > MAX_DEPTH:
         raise _Reject(f"front matter nested more than {MAX_DEPTH} levels deep")
     try:
+        lines = _survey(front_text)
         front = yaml.load(front_text, Loader=SafeLoader)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        what = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
-        if mark is None:
-            raise _Reject(f"invalid YAML: {what}") from None
-        raise _Reject(f"invalid YAML: {what}", mark.line + 2, mark.column + 1) from None
-    except (yaml.YAMLError, RecursionError, ValueError, OverflowError) as err:
-        raise _Reject(f"invalid YAML: {type(err).__name__}: {err}"[:300]) from None
+    except (yaml.YAMLError, RecursionError, ValueError, OverflowError, TypeError) as err:
+        raise _yaml_error(err) from None
     if not isinstance(front, dict):
         kind = "empty" if front is None else type(front).__name__
         raise _Reject(f"front matter must be a mapping of fields, not {kind}", 2, 1)
     _bounded(front)
-    return RawRecord(path=path, front=front, body=body, body_line=body_line)
+    return RawRecord(path=path, front=front, body=body, body_line=body_line, lines=lines)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A seed file's bytes, never more than one past the limit (so an oversized file is still refused)."""
+    with path.open("rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
+def seed_from_bytes(name: str, data: bytes) -> tuple[RawRecord | None, Problem | None]:
+    """Parse one file's bytes: a record, or the problem that left it out."""
+    try:
+        return parse_seed(name, data), None
+    except _Reject as err:
+        return None, Problem(name, err.line, err.col, err.message, rejected=True)
 
 
 def read_seed(path: Path) -> tuple[RawRecord | None, Problem | None]:
     """Read and parse one file: a record, or the problem that left it out."""
-    name = str(path)
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
-        return parse_seed(name, data), None
-    except _Reject as err:
-        return None, Problem(name, err.line, err.col, err.message, rejected=True)
+        data = read_bytes(path)
     except OSError as err:
-        return None, Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
+        return None, Problem(str(path), message=f"cannot read: {err.strerror or err}", rejected=True)
+    return seed_from_bytes(str(path), data)
 
 
 def read_seeds(paths: Iterable[Path]) -> tuple[tuple[RawRecord, ...], tuple[Problem, ...]]:
