@@ -1,0 +1,240 @@
+"""Hostile and broken seeds next to the real ones: each is reported once, precisely, and the rest is built.
+
+One table lists every class of bad input the build must survive: what the one problem says, where
+(line and column when YAML gives them, the field's line when normalizing), and whether the whole file
+is left out, only a field or item of it, or nothing at all (valid input that merely looks odd).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsstand.build import build
+from newsstand.markup import MAX_BODY_CHARS
+from newsstand.normalize import MAX_EXCERPT, MAX_TITLE
+from newsstand.problems import Problem
+from newsstand.read import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
+
+from .conftest import ROOT, SEEDS, settings_for
+
+WHEN = "publishedDateTime: 2020-01-24T12:00:00Z\n"
+PROVIDER = "provider:\n  name: Example\n  domain: example.com\n"
+
+
+def url(case: str) -> str:
+    return f"https://hostile.example.com/{case}"
+
+
+def seed(case: str, extra: str = "", body: str = "", title: str = "'A fine story'", lead: bool = True) -> str:
+    """A valid seed for `case` (its own URL), with `extra` front matter lines and a body."""
+    head = f"title: {title}\n{WHEN}webUrl: {url(case)}\n{PROVIDER}" if lead else ""
+    return f"---\n{head}{extra}---\n{body}"
+
+
+def bomb(levels: int = 9, width: int = 10) -> str:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join(f"*a{i - 1}" for _ in range(width)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def merge_bomb(levels: int = 12) -> str:
+    lines = ["m0: &m0 {k0: 1, k1: 2, k2: 3}"]
+    for i in range(1, levels):
+        lines.append(f"m{i}: &m{i}\n  <<: [" + ", ".join(f"*m{i - 1}" for _ in range(8)) + f"]\n  own{i}: 1")
+    return "\n".join(lines) + "\n"
+
+
+def block_nest(depth: int) -> str:
+    return "".join("  " * i + f"k{i}:\n" for i in range(depth)) + "  " * depth + "leaf\n"
+
+
+# (case, file content, words in the one problem, expected position, outcome)
+#   position: "L:C" line and column, "L" line only, "" no position
+#   outcome:  "rejected" the file is left out; "kept" reported but the story is built; "clean" no problem
+CASES: list[tuple[str, str | bytes, str, str, str]] = [
+    # broken YAML
+    ("unclosed_quote", f'---\ntitle: "never closed\nwebUrl: {url("x")}\n{WHEN}---\n', "invalid YAML", "4:", "rejected"),
+    ("unclosed_flow", "---\ntitle: [a, b\nwebUrl: x\n---\n", "invalid YAML", "3:7", "rejected"),
+    ("bad_indentation", seed("bad_indentation", "topics:\n  - a\n bad: indent\n"), "invalid YAML", "10:2", "rejected"),
+    ("tab_indentation", seed("tab_indentation", "topics:\n\t- a\n"), "invalid YAML", "9:1", "rejected"),
+    ("second_document", seed("second_document", "--- x\n"), "invalid YAML", "8:1", "rejected"),
+    ("duplicate_anchorless_alias", seed("duplicate_anchorless_alias", "x: *nothing\n"), "invalid YAML", "8:4", "rejected"),
+    # fences and empty files
+    ("no_fence", f"title: no fences\nwebUrl: {url('no_fence')}\n", "expected '---' on the first line", "1:1", "rejected"),
+    ("unterminated_fence", f"---\ntitle: open\nwebUrl: {url('unterminated_fence')}\n", "never closed", "1:1", "rejected"),
+    ("empty", "", "empty file", "", "rejected"),
+    ("blank", "  \n\n \t\n", "empty file", "", "rejected"),
+    ("empty_front_matter", "---\n---\nbody only\n", "not empty", "2:1", "rejected"),
+    # front matter of the wrong shape
+    ("front_is_list", "---\n- title: a\n- title: b\n---\n", "mapping of fields, not list", "2:1", "rejected"),
+    ("front_is_scalar", "---\njust a sentence\n---\n", "mapping of fields, not str", "2:1", "rejected"),
+    ("front_is_number", "---\n42\n---\n", "mapping of fields, not int", "2:1", "rejected"),
+    # required fields
+    ("missing_title", f"---\n{WHEN}webUrl: {url('missing_title')}\n---\n", "title: missing or empty; file left out", "", "rejected"),
+    ("empty_title", f"---\ntitle: '   '\n{WHEN}webUrl: {url('empty_title')}\n---\n", "title: missing or empty", "2", "rejected"),
+    ("title_is_a_list", f"---\ntitle: [a, b]\n{WHEN}webUrl: {url('title_is_a_list')}\n---\n", "title: expected text, got list", "2", "rejected"),
+    ("missing_url", f"---\ntitle: No link\n{WHEN}---\n", "no URL (webUrl or sourceUrl); file left out", "", "rejected"),
+    ("missing_date", f"---\ntitle: Undated\nwebUrl: {url('missing_date')}\n---\n", "publishedDateTime: missing", "", "rejected"),
+    ("not_a_date", f"---\ntitle: When\npublishedDateTime: yesterday\nwebUrl: {url('not_a_date')}\n---\n", "not a date: 'yesterday'", "3", "rejected"),
+    ("date_out_of_range", f"---\ntitle: When\npublishedDateTime: 1066-10-14\nwebUrl: {url('date_out_of_range')}\n---\n", "date out of range", "3", "rejected"),
+    ("date_is_a_list", f"---\ntitle: When\npublishedDateTime: [2020]\nwebUrl: {url('date_is_a_list')}\n---\n", "not a date", "3", "rejected"),
+    # unsafe URLs
+    ("javascript_url", f"---\ntitle: Click\n{WHEN}webUrl: 'javascript:alert(1)'\n---\n", "webUrl: not an http(s) URL", "4", "rejected"),
+    ("data_url", f"---\ntitle: Click\n{WHEN}webUrl: 'data:text/html,<script>alert(1)</script>'\n---\n", "not an http(s) URL", "4", "rejected"),
+    ("vbscript_url", f"---\ntitle: Click\n{WHEN}sourceUrl: 'vbscript:msgbox(1)'\n---\n", "sourceUrl: not an http(s) URL", "4", "rejected"),
+    ("protocol_relative_url", f"---\ntitle: Click\n{WHEN}webUrl: '//evil.example/x'\n---\n", "not an http(s) URL", "4", "rejected"),
+    ("backslash_url", f"---\ntitle: Click\n{WHEN}webUrl: 'https:\\\\evil.example\\x'\n---\n", "not an http(s) URL", "4", "rejected"),
+    ("bad_amp_alternate", seed("bad_amp_alternate", "ampWebUrl: 'javascript:alert(1)'\n"), "ampWebUrl: not an http(s) URL", "8", "kept"),
+    ("javascript_image", seed("javascript_image", "images:\n  - url: 'javascript:alert(1)'\n    width: 10\n    height: 10\n"),
+     "images[0].url: not an http(s) URL", "9", "kept"),
+    ("data_logo", seed("data_logo", lead=False, extra=f"title: Logo\n{WHEN}webUrl: {url('data_logo')}\n"
+                       "provider:\n  name: Logo\n  domain: example.com\n  images:\n    - url: 'data:image/svg+xml,<svg onload=alert(1)>'\n"),
+     "provider.images[0].url: not an http(s) URL", "9", "kept"),
+    ("body_link", seed("body_link", body="Hello\n\n[a](javascript:alert(1)) [ok](https://ok.example.com)\n"),
+     "body: link to 'javascript:alert(1)' dropped", "9", "kept"),
+    ("body_image", seed("body_image", body="![b](data:image/png;base64,AAAA)\n"), "body: image to 'data:image/png;base64,AAAA' dropped", "9", "kept"),
+    # tags: refused, never constructed
+    ("python_object", seed("python_object", "x: !!python/object/apply:os.system ['touch /tmp/newsstand-pwned']\n"),
+     "YAML tag '!!python/object/apply:os.system' is not allowed", "8:4", "rejected"),
+    ("python_name", seed("python_name", "x: !!python/name:os.system\n"), "is not allowed", "8:4", "rejected"),
+    ("binary_tag", seed("binary_tag", "x: !!binary aGVsbG8=\n"), "YAML tag '!!binary' is not allowed", "8:4", "rejected"),
+    ("custom_tag", seed("custom_tag", "x: !custom {a: 1}\n"), "YAML tag '!custom' is not allowed", "8:4", "rejected"),
+    # size and shape bombs
+    ("alias_bomb", seed("alias_bomb", bomb()), "too large: more than 50,000 values", "12:", "rejected"),
+    ("merge_key_bomb", seed("merge_key_bomb", merge_bomb()), "too large", "22:", "rejected"),
+    ("deep_flow", seed("deep_flow", "x: " + "[" * 100_000 + "]" * 100_000 + "\n"), f"nested more than {MAX_DEPTH} levels", "", "rejected"),
+    ("deep_block_list", seed("deep_block_list", "x:\n  " + "- " * 100_000 + "leaf\n"), "nested more than", "9:", "rejected"),
+    ("deep_block_map", seed("deep_block_map", block_nest(40)), "nested more than", "28:", "rejected"),
+    ("oversized_file", seed("oversized_file", "filler: '" + "a" * MAX_FILE_BYTES + "'\n"), "limit of 2,097,152 bytes", "", "rejected"),
+    ("huge_excerpt", seed("huge_excerpt", "excerpt: '" + "word " * 300_000 + "'\n"), f"cut to the limit of {MAX_EXCERPT:,}", "8", "kept"),
+    ("huge_title", seed("huge_title", title="'" + "Long " * 5_000 + "'"), f"title: 24,999 characters, cut to the limit of {MAX_TITLE}", "2", "kept"),
+    ("huge_body", seed("huge_body", body="Words and more words. " * 20_000), f"cut to the limit of {MAX_BODY_CHARS:,}", "9", "kept"),
+    # bytes
+    ("not_utf8", b"---\ntitle: caf\xe9\n" + WHEN.encode() + f"webUrl: {url('not_utf8')}\n---\n".encode(), "not UTF-8 text (byte 0xe9)", "2:11", "rejected"),
+    ("utf16", "---\ntitle: x\n---\n".encode("utf-16"), "not UTF-8", "1:1", "rejected"),
+    ("nul_bytes", seed("nul_bytes", "x: a\x00b\n"), "NUL", "", "rejected"),
+    # wrong types and bad items: reported, the rest of the story kept
+    ("related_without_url", seed("related_without_url", f"related:\n  - title: Orphan\n    {WHEN}"),
+     "related[0]: no URL (webUrl or sourceUrl); item left out", "9", "kept"),
+    ("related_not_a_mapping", seed("related_not_a_mapping", "related:\n  - just text\n"), "related[0]: expected a mapping of fields, got str", "9", "kept"),
+    ("related_not_a_list", seed("related_not_a_list", "related: nope\n"), "related: expected a list of articles", "8", "kept"),
+    ("quality_not_a_number", seed("quality_not_a_number", "quality: lots\n"), "quality: expected a number, got 'lots'", "8", "kept"),
+    ("published_not_a_bool", seed("published_not_a_bool", "published: maybe\n"), "published: expected true or false", "8", "kept"),
+    ("draft_not_a_bool", seed("draft_not_a_bool", "draft: sometimes\n"), "draft: expected true or false", "8", "kept"),
+    ("topic_is_a_mapping", seed("topic_is_a_mapping", "topics:\n  - {a: 1}\n"), "topics[0]: expected text, got dict", "9", "kept"),
+    ("provider_is_a_list", seed("provider_is_a_list", lead=False, extra=f"title: P\n{WHEN}webUrl: {url('provider_is_a_list')}\nprovider: [a]\n"),
+     "provider: expected a mapping with name and domain", "5", "kept"),
+    ("bad_provider_domain", seed("bad_provider_domain", lead=False, extra=f"title: P\n{WHEN}webUrl: {url('bad_provider_domain')}\n"
+                                 "provider:\n  name: P\n  domain: '../../etc'\n"), "provider.domain: not a domain name", "7", "kept"),
+    # valid, if odd: accepted without a problem
+    ("bom_crlf", ("\ufeff" + seed("bom_crlf")).replace("\n", "\r\n").encode(), "", "", "clean"),
+    ("naive_date", seed("naive_date", lead=False, extra=f"title: Naive\npublishedDateTime: 2020-01-24 12:00:00\nwebUrl: {url('naive_date')}\n"), "", "", "clean"),
+    ("topics_as_one_string", seed("topics_as_one_string", "topics: Just One\n"), "", "", "clean"),
+    ("number_as_title", seed("number_as_title", title="1984"), "", "", "clean"),
+    ("unknown_fields", seed("unknown_fields", "colour: blue\nsecured: hunter2\nnested: {a: [1, 2]}\n"), "", "", "clean"),
+    ("small_aliases", seed("small_aliases", "tags: &t [a, b]\nmore: *t\n"), "", "", "clean"),
+]
+
+
+def test_cases_have_unique_names() -> None:
+    names = [c[0] for c in CASES]
+    assert len(names) == len(set(names))
+
+
+@pytest.fixture(scope="module")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[Problem]], set[str]]:
+    """The five real seeds and one file per case, built into a site once."""
+    root = tmp_path_factory.mktemp("hostile")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for p in SEEDS.iterdir():
+        (seeds / p.name).write_bytes(p.read_bytes())
+    for name, content, *_ in CASES:
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        (seeds / f"{name}.txt").write_bytes(data)
+    result = build(settings_for(seeds, root / "site"))
+    by_file: dict[str, list[Problem]] = {}
+    for problem in result.problems:
+        by_file.setdefault(Path(problem.path).stem, []).append(problem)
+    data = json.loads((root / "site" / "stories.json").read_text())
+    urls = {a["url"] for s in data["stories"] for a in s["articles"]}
+    assert result.files_read == len(CASES) + 5
+    return root, by_file, urls
+
+
+def test_every_real_story_is_still_built(hostile_build, seeds_site) -> None:
+    _, by_file, urls = hostile_build
+    assert not any(p.stem in by_file for p in SEEDS.iterdir())
+    alone = json.loads((seeds_site[0] / "stories.json").read_text())
+    real = {a["url"] for s in alone["stories"] for a in s["articles"]}
+    assert len(real) == 57 and real <= urls
+
+
+@pytest.mark.parametrize(("case", "content", "words", "where", "outcome"), CASES, ids=[c[0] for c in CASES])
+def test_each_bad_file_is_reported_once_precisely(hostile_build, case, content, words, where, outcome) -> None:
+    root, by_file, urls = hostile_build
+    problems = by_file.get(case, [])
+    if outcome == "clean":
+        assert problems == [] and url(case) in urls
+        return
+    assert len(problems) == 1, [str(p) for p in problems]
+    (problem,) = problems
+    assert problem.path == str(root / "seeds" / f"{case}.txt")
+    assert words in problem.message
+    position = "" if problem.line is None else f"{problem.line}" + ("" if problem.col is None else f":{problem.col}")
+    if where.endswith(":"):  # the line is known, the column varies with the libyaml version
+        assert position.startswith(where) and problem.col is not None
+    else:
+        assert position == where, str(problem)
+    assert str(problem).startswith(f"{problem.path}:{position}: " if position else f"{problem.path}: ")
+    assert problem.rejected == (outcome == "rejected")
+    assert (url(case) in urls) == (outcome == "kept")
+
+
+def test_no_tag_was_ever_constructed() -> None:
+    assert not Path("/tmp/newsstand-pwned").exists()
+
+
+def test_cut_text_keeps_its_limit(hostile_build) -> None:
+    root, _, _ = hostile_build
+    data = json.loads((root / "site" / "stories.json").read_text())
+    (title,) = [a["title"] for s in data["stories"] for a in s["articles"] if a["url"] == url("huge_title")]
+    assert len(title) == MAX_TITLE and title.endswith("…")
+
+
+def test_parsing_hostile_yaml_cannot_crash_the_interpreter(tmp_path: Path) -> None:
+    """Deep nesting and aliases, parsed in a child process: a segfault or stack overflow would show as a signal."""
+    cases = {
+        "block": "---\nx:\n  " + "- " * 500_000 + "a\n---\n",
+        "flow_after_text": "---\nx: " + "[" * 10 + "a\ny: " + "{a: " * 200_000 + "\n---\n",
+        "indent": "---\n" + block_nest(1000) + "---\n",
+        "anchors": "---\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "a0: &a0 [x]\n" for i in range(5000)) + "---\n",
+        "keys": "---\n" + "".join(f"k{i}: {i}\n" for i in range(60_000)) + "---\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / f"{name}.txt").write_text(text)
+    code = (
+        "import sys, json\nfrom pathlib import Path\nfrom newsstand.read import read_seed\n"
+        "out = {}\nfor p in sorted(Path(sys.argv[1]).iterdir()):\n"
+        "    record, problem = read_seed(p)\n    out[p.stem] = str(problem) if problem else 'ok'\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(proc.stdout)
+    assert set(found) == set(cases)
+    assert "nested more than" in found["block"] and "nested more than" in found["indent"]
+    assert "too large" in found["anchors"] and "too large" in found["keys"]
+    assert found["flow_after_text"] != "ok"
+
+
+def test_limits_are_what_the_readme_says() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert f"{MAX_FILE_BYTES:,}" in readme or "2 MiB" in readme
+    assert f"{MAX_NODES:,}" in readme and f"{MAX_DEPTH}" in readme
