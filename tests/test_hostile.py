@@ -238,3 +238,159 @@ def test_limits_are_what_the_readme_says() -> None:
     readme = (ROOT / "README.md").read_text()
     assert f"{MAX_FILE_BYTES:,}" in readme or "2 MiB" in readme
     assert f"{MAX_NODES:,}" in readme and f"{MAX_DEPTH}" in readme
+
+
+# ---------------------------------------------------------------------------------------------
+# Injection: hostile text everywhere a seed can put text, rendered, then the output parsed.
+
+XSS = {
+    "title": "<script>alert('title')</script>",
+    "excerpt": "\"><img src=x onerror=alert('excerpt')><!--",
+    "provider": "</script><script>alert('provider')</script>",
+    "topic": "<svg onload=alert('topic')>",
+    "image_title": "\" onmouseover=\"alert('image')",
+}
+XSS_BODY = """\
+# Heading <script>alert('body')</script>
+
+<img src=x onerror=alert('img')> <iframe src="javascript:alert('iframe')"></iframe>
+<a href="javascript:alert('a')">a</a> <a href="&#106;avascript:alert('entity')">e</a> [md](javascript:alert('md'))
+[vb](vbscript:msgbox) ![data](data:image/svg+xml;base64,PHN2Zz4=) [proto](//evil.example/x)
+<style>body{background:url(javascript:alert('style'))}</style> <div style="x:expression(alert('css'))">d</div>
+<svg><script>alert('svg')</script></svg> <math><mi xlink:href="javascript:alert('math')">m</mi></math>
+<form action="javascript:alert('form')"><button formaction="javascript:alert(1)">b</button></form>
+[ok](https://ok.example.com/page)
+"""
+
+
+def _yaml(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a YAML double-quoted scalar
+
+
+def hostile_seed(n: int, slug_text: str, topic: str, provider: str, domain: str) -> str:
+    return (
+        f"---\ntitle: {_yaml(slug_text)}\n{WHEN}webUrl: https://{domain}/story-{n}\n"
+        f"excerpt: {_yaml(XSS['excerpt'])}\n"
+        f"provider:\n  name: {_yaml(provider)}\n  domain: {domain}\n"
+        f"topics:\n  - {_yaml(topic)}\n  - {_yaml(XSS['topic'])}\n"
+        f"images:\n  - url: https://{domain}/i.jpg\n    width: 10\n    height: 10\n    title: {_yaml(XSS['image_title'])}\n"
+        f"related:\n  - title: {_yaml(XSS['title'])}\n    {WHEN}    webUrl: https://{domain}/related-{n}\n"
+        f"    provider: {{name: {_yaml(XSS['provider'])}, domain: {domain}}}\n"
+        f"---\n{XSS_BODY}"
+    )
+
+
+# Titles, topics and providers whose slugs are empty, '..', punctuation only, or collide.
+AWKWARD = [
+    ("..", "..", "..", "dots.example.com"),
+    ("!!!", "../../etc", "/", "bang.example.com"),
+    ("/../../etc/passwd", "C++", "Foo!", "foo.example.com"),
+    ("<script>alert('title')</script>", "C", "Foo?", "foo.example.org"),
+    ("%2e%2e%2f", "c", "%00", "pct.example.com"),
+    ("Ωμέγα — ★", "★", "★", "star.example.com"),
+]
+
+
+@pytest.fixture(scope="module")
+def xss_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    root = tmp_path_factory.mktemp("xss")
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for n, (title, topic, provider, domain) in enumerate(AWKWARD):
+        (seeds / f"x{n}.txt").write_text(hostile_seed(n, title, topic, provider, domain))
+    result = build(settings_for(seeds, root / "site"))
+    return root / "site", result
+
+
+def test_hostile_text_never_becomes_markup(xss_site) -> None:
+    from html.parser import HTMLParser
+
+    site, result = xss_site
+    assert result.articles == 2 * len(AWKWARD)
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.bad: list[str] = []
+            self.script: dict[str, str | None] | None = None
+            self.scripts: list[tuple[dict[str, str | None], str]] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag in ("iframe", "object", "embed", "svg", "math", "style", "base"):
+                self.bad.append(f"<{tag}>")
+            if tag == "meta" and (a.get("http-equiv") or "").lower() == "refresh":
+                self.bad.append("meta refresh")
+            for name, value in attrs:
+                if name.startswith("on"):
+                    self.bad.append(f"{tag}[{name}]")
+                if name == "style" and value and ("alert" in value or "expression" in value or "url(" in value):
+                    self.bad.append(f"{tag}[style]={value}")
+                if name in ("href", "src", "action", "formaction", "xlink:href", "srcset", "poster") and value:
+                    scheme = value.split(":", 1)[0].lower() if ":" in value.split("/", 1)[0] else ""
+                    if value.startswith("//") or (scheme and scheme not in ("http", "https", "mailto")):
+                        self.bad.append(f"{tag}[{name}]={value}")
+            if tag == "script":
+                self.script = a
+
+        def handle_data(self, data: str) -> None:
+            if self.script is not None:
+                self.scripts.append((self.script, data))
+                self.script = None
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "script" and self.script is not None:
+                self.scripts.append((self.script, ""))
+                self.script = None
+
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        raw = page.read_text(encoding="utf-8")
+        reader = Reader()
+        reader.feed(raw)
+        assert reader.bad == [], f"{page}: {reader.bad}"
+        assert raw.lower().count("<script") == len(reader.scripts), page
+        for attrs, content in reader.scripts:
+            if attrs.get("type") == "application/ld+json":
+                assert "<" not in content and "-->" not in content  # no '</script>', no '<!--'
+                json.loads(content)  # still valid JSON, whatever the seed text was
+            else:
+                assert attrs.get("src") and not content.strip(), f"{page}: inline script {content[:80]!r}"
+                assert "alert" not in (attrs.get("src") or "")
+    stories_json = (site / "stories.json").read_bytes()
+    assert b"<" not in stories_json and b"alert('title')" in stories_json.replace(b"\\u003c", b"<")
+
+
+def test_hostile_text_is_shown_as_text(xss_site) -> None:
+    site, _ = xss_site
+    home = (site / "index.html").read_text()
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in home or "&lt;script&gt;alert('title')" in home
+
+
+def test_unsafe_body_urls_are_reported(xss_site) -> None:
+    _, result = xss_site
+    messages = [p.message for p in result.problems if p.path.endswith("x0.txt")]
+    for fragment in ("javascript:alert('a')", "javascript:alert(", "vbscript:msgbox", "data:image/svg+xml", "//evil.example/x"):
+        assert any(fragment in m and "dropped" in m for m in messages), (fragment, messages)
+    assert all(not p.rejected for p in result.problems)
+
+
+def test_awkward_slugs_stay_inside_the_site_and_never_collide(xss_site) -> None:
+    site, _ = xss_site
+    root = site.resolve()
+    for path in site.rglob("*"):
+        assert root in path.resolve().parents
+        assert path.name not in ("", ".", "..") and not path.name.startswith(".")
+    for section in ("stories", "topics", "providers"):
+        folders = [p.name for p in (site / section).iterdir() if p.is_dir()]
+        assert folders and all(f and f.strip("-") and f not in ("..", ".") for f in folders)
+        assert all((site / section / f / "index.html").is_file() for f in folders)
+    topics = [p for p in (site / "topics").iterdir() if p.is_dir()]
+    # '..', '../../etc', '★' (no usable characters), 'C++' and 'C' (both want 'c'; 'c' is 'C' case-folded)
+    # and the XSS topic: every topic has a folder of its own.
+    data = json.loads((site / "stories.json").read_text())
+    names = {t for s in data["stories"] for a in s["articles"] for t in a["topics"]}
+    assert len(topics) == len(names)
+    providers = [p for p in (site / "providers").iterdir() if p.is_dir()]
+    assert len(providers) == len(AWKWARD)  # one per domain, 'Foo!' and 'Foo?' included
