@@ -28,6 +28,17 @@ def seeds_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildRes
     return out, result
 
 
+BASE_URL = "https://example.org/news/"
+
+
+@pytest.fixture(scope="session")
+def based_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
+    """The real seeds built with a base URL (feeds, sitemap, absolute metadata), once per session."""
+    out = tmp_path_factory.mktemp("based-site") / "site"
+    result = build(settings_for(SEEDS, out, base_url=BASE_URL))
+    return out, result
+
+
 @pytest.fixture
 def seed_dir(tmp_path: Path) -> Callable[..., Path]:
     """Write seed files into a fresh folder: make(name=text, ...) → the folder."""

@@ -66,7 +66,10 @@ def is_internal(url: str) -> bool:
 def resolve(site: Path, page: Path, url: str) -> Path:
     """The file an internal link from `page` leads to (a directory link means its index.html)."""
     target = unquote(urldefrag(url)[0].split("?")[0])
-    path = (page.parent / target).resolve() if target else page
+    if target.startswith("/"):  # root-relative (the 404 page without a base URL): from the site's root
+        path = (site / target.lstrip("/")).resolve()
+    else:
+        path = (page.parent / target).resolve() if target else page
     if path.is_dir():
         path = path / "index.html"
     return path

@@ -44,7 +44,7 @@ def test_plan_gives_each_page_one_path() -> None:
     assert {"index.html", "page/2/index.html", "page/3/index.html", "topics/t/page/3/index.html",
             "providers/p0/index.html", "stories.json", "404.html"} <= set(paths)
     kinds = {p.kind for p in pages}
-    assert kinds == {"home", "story", "taxonomy", "term", "data", "notfound"}
+    assert kinds == {"home", "story", "taxonomy", "term", "data", "notfound", "search"}
 
 
 def test_page_path() -> None:

@@ -16,11 +16,15 @@ def html_pages(site: Path) -> list[Path]:
 
 
 def test_summary_counts(seeds_site) -> None:
-    _, result = seeds_site
+    site, result = seeds_site
     assert (result.files_read, result.files_rejected) == (5, 0)
     assert result.articles == 57
     assert 0 < result.stories <= result.articles
-    assert result.report is not None and result.report.total == result.pages + 1  # + the stylesheet
+    assert result.report is not None
+    # Every page, plus robots.txt, _headers, the stylesheet, search.js and the search bundle (no base URL: no feeds).
+    bundle = sum(1 for p in (site / "pagefind").rglob("*") if p.is_file())
+    assert bundle > 5
+    assert result.report.total == result.pages + 4 + bundle
 
 
 def test_expected_pages_exist(seeds_site) -> None:
@@ -28,8 +32,10 @@ def test_expected_pages_exist(seeds_site) -> None:
     data = json.loads((site / "stories.json").read_text())
     for rel in ("index.html", "404.html", "topics/index.html", "topics/ai/index.html",
                 "topics/computer-vision/index.html", "providers/index.html",
-                "providers/new-york-times/index.html", "providers/engadget/index.html", "static/style.css"):
+                "providers/new-york-times/index.html", "providers/engadget/index.html", "search/index.html",
+                "robots.txt", "_headers", "pagefind/pagefind-ui.js"):
         assert (site / rel).is_file(), rel
+    assert len(list((site / "static").glob("style.*.css"))) == 1
     for story in data["stories"]:
         assert (site / story["url"] / "index.html").is_file()
 

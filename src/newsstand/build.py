@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jinja2
 
+from .assets import AssetError
 from .cluster import cluster
 from .config import Settings
 from .normalize import normalize
@@ -15,7 +16,8 @@ from .pages import plan
 from .problems import Problem
 from .rank import rank
 from .read import read_seeds, seed_paths
-from .render import render_all, static_files
+from .render import render_all
+from .search import SearchIndexError
 from .write import WriteReport, write_site
 
 
@@ -83,12 +85,13 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
         if not settings.templates.is_dir():
             raise BuildError(f"{settings.templates}: no such folder of templates")
         try:
-            outputs = list(render_all(pages, settings, site))
+            outputs = list(render_all(pages, settings, site, read_static(settings.static)))
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
             raise BuildError(f"template error: {type(err).__name__}: {err}") from None
-        outputs += static_files(read_static(settings.static))
+        except (AssetError, SearchIndexError) as err:
+            raise BuildError(str(err)) from None
         t = lap("render", t)
         report = write_site(settings.out, outputs)
         t = lap("write", t)

@@ -37,6 +37,7 @@ class Settings:
     drafts: bool = False
     show_images: bool = True
     strict: bool = False
+    search: bool = True  # build the Pagefind search index (serve: off unless --search)
 
     @property
     def zone(self) -> ZoneInfo:

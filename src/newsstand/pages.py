@@ -3,6 +3,10 @@
 Hugo's vocabulary: `home` (the front page), `story` (a single page per story), `taxonomy`
 (the list of all topics or providers), `term` (one topic or provider), each list split by a
 paginator; `data` pages are other output formats (JSON) of the same stories.
+
+Output formats: every page renders to `html`; the first page of the front page and of each
+term also renders to an Atom feed (`feed.xml` beside its `index.html`), and the front page to a
+JSON Feed (`feed.json`). Feeds need absolute URLs, so they exist only when a base URL is set.
 """
 
 from __future__ import annotations
@@ -11,11 +15,20 @@ import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
 from .config import Settings
 from .model import Article, Corpus, Provider, Story, Topic
+
+FEED_SIZE = 50  # entries per feed, newest first
+
+# Output format → (file name beside the page's index.html, media type).
+OUTPUT_FORMATS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "atom": ("feed.xml", "application/atom+xml"),
+    "jsonfeed": ("feed.json", "application/feed+json"),
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +61,18 @@ class Page:
     title: str
     description: str
     context: Mapping[str, Any]
+    outputs: tuple[str, ...] = ("html",)  # output formats this page renders to (see OUTPUT_FORMATS)
+    updated: datetime | None = None  # newest story shown: the sitemap's lastmod
+    feeds: tuple[tuple[str, str], ...] = ()  # (format, URL) of the feeds to advertise on this page
 
     @property
     def path(self) -> str:
         """The output file, relative to the site root."""
         return self.url + "index.html" if self.url == "" or self.url.endswith("/") else self.url
+
+    def output_url(self, fmt: str) -> str:
+        """URL of this page in output format `fmt`, relative to the site root."""
+        return self.url if fmt == "html" else self.url + OUTPUT_FORMATS[fmt][0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +128,24 @@ def paginate(items: Sequence[Any], size: int, base: str) -> Iterator[Pager]:
         yield Pager(number, total, tuple(items[start : start + size]), base, start)
 
 
-def _list_pages(kind: str, template: str, base: str, title: str, description: str,
-                stories: Sequence[Story], size: int, extra: Mapping[str, Any]) -> Iterator[Page]:
+def newest(stories: Sequence[Story]) -> datetime | None:
+    return max((s.updated for s in stories), default=None)
+
+
+def feed_stories(stories: Sequence[Story]) -> tuple[Story, ...]:
+    """A feed's entries: the most recently updated stories first."""
+    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:FEED_SIZE])
+
+
+def _list_pages(kind: str, template: str, base: str, title: str, description: str, stories: Sequence[Story],
+                size: int, extra: Mapping[str, Any], formats: tuple[str, ...] = ()) -> Iterator[Page]:
+    feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     for pager in paginate(stories, size, base):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
-        yield Page(pager.url(pager.number), kind, template, title + suffix, description,
-                   MappingProxyType({"pager": pager, **extra}))
+        first = pager.number == 1
+        context = {"pager": pager, **extra, **({"feed": feed_stories(stories)} if first and formats else {})}
+        yield Page(pager.url(pager.number), kind, template, title + suffix, description, MappingProxyType(context),
+                   outputs=("html", *formats) if first else ("html",), updated=newest(pager.items), feeds=feeds)
 
 
 def stories_data(stories: Sequence[Story], site: Site) -> dict[str, Any]:
@@ -156,29 +188,38 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
     site = Site(settings, MappingProxyType(providers), MappingProxyType(topics),
                 MappingProxyType({s.slug: s for s in stories}), topic_list)
     size = settings.page_size
+    # Feeds need absolute URLs: without a base URL there are none (README, "Feeds and sitemap").
+    home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
+    term_formats: tuple[str, ...] = ("atom",) if settings.base_url else ()
+    site_feed = (("atom", "feed.xml"),) if settings.base_url else ()
     pages: list[Page] = []
-    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {})
+    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},
+                         home_formats)
     for story in stories:
         lead = story.lead
         pages.append(Page(story_url(story), "story", "story.html", story.title,
                           lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
-                          MappingProxyType({"story": story})))
+                          MappingProxyType({"story": story}), updated=story.updated, feeds=site_feed))
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
-                      MappingProxyType({"taxonomy": "topics", "rows": topic_rows})))
+                      MappingProxyType({"taxonomy": "topics", "rows": topic_rows}), updated=newest(stories),
+                      feeds=site_feed))
     for topic in sorted(topics.values(), key=lambda t: t.slug):
         pages += _list_pages("term", "term.html", topic_url(topic), topic.name,
                              f"Stories about {topic.name} on {settings.title}.", by_topic[topic.slug], size,
-                             {"taxonomy": "topics", "term": topic})
+                             {"taxonomy": "topics", "term": topic}, term_formats)
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
     )
     pages.append(Page("providers/", "taxonomy", "taxonomy.html", "Sources", f"Every news source on {settings.title}.",
-                      MappingProxyType({"taxonomy": "providers", "rows": provider_rows})))
+                      MappingProxyType({"taxonomy": "providers", "rows": provider_rows}), updated=newest(stories),
+                      feeds=site_feed))
     for provider in sorted(providers.values(), key=lambda p: p.slug):
         pages += _list_pages("term", "term.html", provider_url(provider), provider.name,
                              f"Stories covered by {provider.name} on {settings.title}.", by_provider[provider.domain],
-                             size, {"taxonomy": "providers", "term": provider})
+                             size, {"taxonomy": "providers", "term": provider}, term_formats)
+    pages.append(Page("search/", "search", "search.html", "Search", f"Search the stories, topics and sources of "
+                      f"{settings.title}.", MappingProxyType({}), feeds=site_feed))
     pages.append(Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.",
                       MappingProxyType({})))
     pages.append(Page("stories.json", "data", "", "", "", MappingProxyType({"data": stories_data(stories, site)})))

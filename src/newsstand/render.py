@@ -1,4 +1,5 @@
-"""Pages → bytes: the Jinja environment, its filters, and the one rule for links between pages."""
+"""Pages → bytes: the Jinja environment, its filters, the one rule for links between pages,
+and every file of the site that is not a page (feeds, sitemap, robots.txt, _headers, assets, search)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ import jinja2
 from markupsafe import Markup
 
 from . import pages as plan_helpers
+from .assets import Assets, build_assets, headers_file
 from .config import Settings
-from .pages import Page, Site
+from .feeds import RENDERERS
+from .metadata import json_ld, social
+from .pages import OUTPUT_FORMATS, Page, Site
+from .search import search_files
+from .sitemap import robots_txt, sitemap_files
 
 
 def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
@@ -38,9 +44,10 @@ def json_text(data: Any) -> str:
 
 
 class Renderer:
-    def __init__(self, settings: Settings, site: Site) -> None:
+    def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
         self.settings = settings
         self.site = site
+        self.assets = assets or build_assets({})
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(settings.templates)),
             autoescape=True,
@@ -60,6 +67,10 @@ class Renderer:
             settings=settings,
             url=self._url,
             absolute_url=self._absolute,
+            asset=self._asset,
+            feed_links=self._feed_links,
+            social_tags=self._social,
+            json_ld=self._json_ld,
             story_url=plan_helpers.story_url,
             topic_url=plan_helpers.topic_url,
             provider_url=plan_helpers.provider_url,
@@ -68,17 +79,44 @@ class Renderer:
             more_coverage=plan_helpers.more_coverage,
         )
 
+    def link(self, page: Page, target: str) -> str:
+        """The one rule for a link from `page` to `target` (a URL relative to the site root)."""
+        if page.kind == "notfound":
+            # 404.html is served for missing paths at any depth: only absolute or root-relative links work
+            # there. Without a base URL, root-relative links assume the site is at the domain's root.
+            return self._absolute(target) if self.settings.base_url else "/" + target
+        return relative_url(page.url, target, pretty=bool(self.settings.base_url))
+
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:
-        page: Page = ctx["page"]
-        if page.kind == "notfound" and self.settings.base_url:
-            # 404.html is served for missing paths at any depth: only absolute links work there.
-            return self._absolute(target)
-        return relative_url(page.url, target, pretty=bool(self.settings.base_url))
+        return self.link(ctx["page"], target)
 
     def _absolute(self, target: str) -> str:
         """The full URL of a page, for canonical links and feeds; relative when no base URL is set."""
         return self.settings.base_url + target if self.settings.base_url else target
+
+    @jinja2.pass_context
+    def _asset(self, ctx: jinja2.runtime.Context, name: str) -> str:
+        """The link to a theme asset, by its name under static/: fingerprinted, so cached for ever."""
+        return self.link(ctx["page"], self.assets.path(name))
+
+    @jinja2.pass_context
+    def _feed_links(self, ctx: jinja2.runtime.Context) -> list[tuple[str, str, str]]:
+        """(media type, href, title) of the feeds this page advertises with <link rel="alternate">."""
+        page: Page = ctx["page"]
+        title = page.context["term"].name if page.kind == "term" else self.settings.title
+        return [(OUTPUT_FORMATS[fmt][1], self._absolute(url), f"{title} ({'Atom' if fmt == 'atom' else 'JSON Feed'})")
+                for fmt, url in page.feeds]
+
+    @jinja2.pass_context
+    def _social(self, ctx: jinja2.runtime.Context) -> list[tuple[str, str, str]]:
+        return social(ctx["page"], self.site, self.settings, self._absolute if self.settings.base_url else None)
+
+    @jinja2.pass_context
+    def _json_ld(self, ctx: jinja2.runtime.Context) -> list[dict[str, Any]]:
+        page: Page = ctx["page"]
+        link = self._absolute if self.settings.base_url else (lambda target: self.link(page, target))
+        return json_ld(page, self.site, self.settings, link)
 
     def render(self, page: Page) -> bytes:
         if page.kind == "data":
@@ -86,14 +124,38 @@ class Renderer:
         template = self.env.get_template(page.template)
         return template.render(page=page, **page.context).encode("utf-8")
 
+    def outputs(self, page: Page) -> Iterator[tuple[str, bytes]]:
+        """Every output format of one page: its HTML (or data), then its feeds."""
+        yield page.path, self.render(page)
+        for fmt in page.outputs:
+            if fmt != "html":
+                yield page.output_url(fmt), RENDERERS[fmt](page, self.site, self.settings, self._absolute)
 
-def render_all(pages: Iterable[Page], settings: Settings, site: Site) -> Iterator[tuple[str, bytes]]:
-    renderer = Renderer(settings, site)
+
+def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str, Any]]:
+    """Every HTML page a search engine should know, with its last change."""
+    return [(settings.base_url + p.url, p.updated) for p in pages if p.kind not in ("data", "notfound", "search")]
+
+
+def render_all(pages: Iterable[Page], settings: Settings, site: Site,
+               static: Mapping[str, bytes] | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every file of the site: pages in all their output formats, then the site-wide files."""
+    pages = tuple(pages)
+    assets = build_assets(static or {})
+    renderer = Renderer(settings, site, assets)
+    outputs: list[tuple[str, bytes]] = []
     for page in pages:
-        yield page.path, renderer.render(page)
+        outputs += renderer.outputs(page)
+    if settings.base_url:
+        outputs += sitemap_files(sitemap_entries(pages, settings), settings.base_url)
+    outputs.append(("robots.txt", robots_txt(settings.base_url)))
+    outputs.append(("_headers", headers_file(settings.base_url)))
+    outputs += assets.files
+    if settings.search:
+        outputs += search_files(outputs, settings.language)
+    yield from outputs
 
 
 def static_files(files: Mapping[str, bytes]) -> Iterator[tuple[str, bytes]]:
-    """Theme assets, copied under static/."""
-    for name in sorted(files):
-        yield f"static/{name}", files[name]
+    """Theme assets, minified and fingerprinted under static/."""
+    yield from build_assets(files).files
