@@ -17,6 +17,7 @@ SEEDS = ROOT / "seeds"
 
 
 def settings_for(seeds: Path, out: Path, **changes: object) -> Settings:
+    changes.setdefault("cache", out.parent / ".newsstand-cache")
     return Settings(seeds=seeds, out=out, templates=ROOT / "templates", static=ROOT / "static", **changes)
 
 

@@ -11,11 +11,12 @@ import jinja2
 from .assets import AssetError
 from .cluster import cluster
 from .config import Settings
-from .normalize import normalize
+from .ingest import ingest
+from .normalize import merge
 from .pages import plan
 from .problems import Problem
 from .rank import rank
-from .read import read_seeds, seed_paths
+from .read import seed_paths
 from .render import render_all
 from .search import SearchIndexError
 from .write import WriteReport, write_site
@@ -68,11 +69,11 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
     if not settings.seeds.is_dir():
         raise BuildError(f"{settings.seeds}: no such folder of seed files")
     paths = seed_paths(settings.seeds)
-    records, read_problems = read_seeds(paths)
+    ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs)
     t = lap("read", t)
-    corpus, norm_problems = normalize(records, drafts=settings.drafts)
+    corpus = merge(ingested.mentions)
     t = lap("normalize", t)
-    problems = tuple(sorted(read_problems + norm_problems))
+    problems = tuple(sorted(ingested.problems))
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written")

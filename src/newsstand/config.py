@@ -34,9 +34,12 @@ class Settings:
     out: Path = Path("site")
     templates: Path = Path("templates")
     static: Path = Path("static")
+    cache: Path = Path(".newsstand-cache")  # parsed seeds; safe to delete
     drafts: bool = False
     show_images: bool = True
     strict: bool = False
+    use_cache: bool = True
+    jobs: int = 0  # worker processes; 0: one per core
     search: bool = True  # build the Pagefind search index (serve: off unless --search)
 
     @property
@@ -44,7 +47,7 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
-_PATH_KEYS = {"seeds", "out", "templates", "static"}
+_PATH_KEYS = {"seeds", "out", "templates", "static", "cache"}
 
 
 def _check(key: str, value: Any) -> Any:
@@ -59,8 +62,9 @@ def _check(key: str, value: Any) -> Any:
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
     if expected == "int":
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
-            raise ConfigError(f"{key}: expected a whole number from 1 to 1000, got {value!r}")
+        low = 0 if key == "jobs" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 1000:
+            raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {value!r}")
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")

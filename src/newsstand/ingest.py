@@ -1,0 +1,171 @@
+"""Seed files → each file's mentions and problems: through a persistent cache, over every core.
+
+Parsing YAML is the floor of a cold build, so an unchanged file is never parsed twice: its
+result is kept in `.newsstand-cache/`, keyed by the file's identity on disk and checked
+against a checksum and the code's own fingerprint. A cache that is corrupt, stale or from
+other code is thrown away and rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from multiprocessing import get_context
+from pathlib import Path
+
+from .normalize import Mention, file_mentions
+from .problems import Problem
+from .read import read_bytes, seed_from_bytes
+
+CACHE_FORMAT = b"newsstand-seed-cache 1\n"
+INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: str
+    stamp: tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: any edit changes one
+    mentions: tuple[Mention, ...]
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    results: tuple[FileResult, ...]  # in path order
+    parsed: int  # files parsed in this build
+    cached: int  # files taken from the cache
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(p for r in self.results for p in r.problems)
+
+    @property
+    def mentions(self) -> Iterator[Mention]:
+        return (m for r in self.results for m in r.mentions)
+
+
+@cache
+def code_fingerprint() -> str:
+    """Changes whenever the code that turns a file into mentions could give another result."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    try:
+        import yaml
+
+        digest.update(f"{yaml.__version__} {yaml.__with_libyaml__}".encode())
+    except ImportError:  # pragma: no cover
+        pass
+    return digest.hexdigest()
+
+
+def _stamp(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _process(path: Path, drafts: bool) -> FileResult:
+    stamp = _stamp(path) or (0, 0, 0, 0)
+    name = str(path)
+    try:
+        data = read_bytes(path)
+    except OSError as err:
+        problem = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
+        return FileResult(name, (0, 0, 0, 0), (), (problem,))
+    record, problem = seed_from_bytes(name, data)
+    if record is None:
+        return FileResult(name, stamp, (), (problem,) if problem else ())
+    mentions, problems = file_mentions(record, drafts)
+    return FileResult(name, stamp, tuple(mentions), tuple(problems))
+
+
+def _process_chunk(paths: Sequence[Path], drafts: bool) -> list[FileResult]:
+    return [_process(p, drafts) for p in paths]
+
+
+class SeedCache:
+    """The on-disk cache of per-file results; `.newsstand-cache/` is safe to delete at any time."""
+
+    KEEP = 8  # cache files of other seed folders kept beside this one
+
+    def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
+        # One file per seed folder, so building a test folder does not evict the real one.
+        where = hashlib.sha256(str(seeds.absolute()).encode()).hexdigest()[:16]
+        self.path = folder / f"seeds-{where}.pickle"
+        self.key = f"{code_fingerprint()} drafts={drafts}"
+
+    def load(self) -> dict[str, FileResult]:
+        try:
+            blob = self.path.read_bytes()
+        except OSError:
+            return {}
+        # Layout: format line, sha256 of the rest, then the pickled (key, results).
+        head, _, rest = blob.partition(b"\n")
+        checksum, payload = rest[:64], rest[65:]
+        if head + b"\n" != CACHE_FORMAT or hashlib.sha256(payload).hexdigest().encode() != checksum:
+            return {}
+        try:
+            key, results = pickle.loads(payload)
+        except Exception:  # a checksummed payload that still fails to load is thrown away, like any other
+            return {}
+        if key != self.key or not isinstance(results, dict):
+            return {}
+        return results
+
+    def save(self, results: dict[str, FileResult]) -> None:
+        payload = pickle.dumps((self.key, results), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = CACHE_FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(blob)
+            os.replace(tmp, self.path)
+            others = sorted(self.path.parent.glob("seeds-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+            for stale in others[self.KEEP :]:
+                stale.unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written only costs time on the next build
+
+
+def workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: bool = False,
+           jobs: int | None = None) -> Ingested:
+    """Every seed file's mentions and problems, parsing only what the cache does not hold."""
+    store = SeedCache(cache_dir, seeds, drafts) if cache_dir is not None else None
+    known = store.load() if store else {}
+    results: dict[str, FileResult] = {}
+    todo: list[Path] = []
+    for path in paths:
+        hit = known.get(str(path))
+        if hit is not None and hit.stamp == _stamp(path):
+            results[hit.path] = hit
+        else:
+            todo.append(path)
+    jobs = jobs or workers()
+    if len(todo) < INLINE_BELOW or jobs == 1:
+        fresh = _process_chunk(todo, drafts)
+    else:
+        size = max(16, len(todo) // (jobs * 8))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            fresh = [r for part in pool.map(_process_chunk, chunks, [drafts] * len(chunks)) for r in part]
+    for result in fresh:
+        results[result.path] = result
+    ordered = tuple(results[str(p)] for p in paths)
+    if store is not None and (fresh or len(known) != len(results)):
+        store.save({r.path: r for r in ordered})
+    return Ingested(ordered, parsed=len(fresh), cached=len(ordered) - len(fresh))

@@ -1,0 +1,93 @@
+"""The seed cache and the process pool: faster, never different."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from newsstand.build import build
+from newsstand.ingest import SeedCache, ingest
+from newsstand.normalize import merge, normalize
+from newsstand.read import read_seeds, seed_paths
+
+from .conftest import SEEDS, settings_for, story_file
+
+
+def many_seeds(folder: Path, n: int) -> Path:
+    """The real seeds plus `n` small generated ones, enough to use the process pool."""
+    shutil.copytree(SEEDS, folder)
+    for i in range(n):
+        (folder / f"gen_{i:04d}.txt").write_text(
+            story_file(title=f"Council {i % 37} votes on budget item {i}", url=f"https://example{i % 9}.com/a/{i}",
+                       when=f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"), encoding="utf-8")
+    return folder
+
+
+def test_a_second_ingest_parses_nothing_and_gives_the_same_result(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 20)
+    paths = seed_paths(seeds)
+    first = ingest(paths, seeds, tmp_path / "cache")
+    again = ingest(paths, seeds, tmp_path / "cache")
+    assert (first.parsed, first.cached) == (25, 0)
+    assert (again.parsed, again.cached) == (0, 25)
+    assert first.results == again.results
+
+
+def test_the_cache_gives_what_parsing_gives(tmp_path: Path) -> None:
+    records, _ = read_seeds(seed_paths(SEEDS))
+    corpus, _ = normalize(records)
+    ingested = ingest(seed_paths(SEEDS), SEEDS, tmp_path / "cache")
+    assert merge(ingested.mentions) == corpus
+
+
+def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 3)
+    ingest(seed_paths(seeds), seeds, tmp_path / "cache")
+    target = seeds / "gen_0001.txt"
+    stat = target.stat()
+    target.write_text(target.read_text().replace("Council 1 votes", "Council 1 rejects"))
+    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime: the edit must still be seen
+    again = ingest(seed_paths(seeds), seeds, tmp_path / "cache")
+    assert again.parsed == 1
+    titles = [m.title for m in again.mentions]
+    assert any("rejects" in t for t in titles) and not any("Council 1 votes" in t for t in titles)
+
+
+def test_a_corrupt_or_foreign_cache_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 3)
+    cache = tmp_path / "cache"
+    good = ingest(seed_paths(seeds), seeds, cache)
+    (store,) = cache.glob("seeds-*.pickle")
+    blob = bytearray(store.read_bytes())
+    blob[-10] ^= 0xFF  # one flipped bit in the payload
+    store.write_bytes(bytes(blob))
+    again = ingest(seed_paths(seeds), seeds, cache)
+    assert again.parsed == 8 and again.results == good.results
+    store.write_bytes(b"garbage")
+    assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
+    # A cache written by other code (another fingerprint) is not used either.
+    cache_obj = SeedCache(cache, seeds, drafts=False)
+    cache_obj.key = "other code"
+    cache_obj.save({})
+    assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
+
+
+def test_output_is_byte_identical_whatever_the_workers_cache_or_file_order(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 240)
+    outputs = []
+    for i, changes in enumerate(({"jobs": 1, "use_cache": False}, {"jobs": 2}, {"jobs": 2})):
+        out = tmp_path / f"site{i}"
+        build(settings_for(seeds, out, **changes))
+        outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    # The same files under other names, so the file order changes.
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for p in sorted(seeds.iterdir()):
+        shutil.copy(p, renamed / f"z{abs(hash(p.name)) % 10**8:08d}_{p.name}")
+    out = tmp_path / "site-renamed"
+    build(settings_for(renamed, out, jobs=2))
+    renamed_out = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert set(renamed_out) == set(outputs[0])
+    assert renamed_out[Path("stories.json")] == outputs[0][Path("stories.json")]
