@@ -28,14 +28,20 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, help="output folder (default: site/)")
     b.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://example.org/news/")
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
+    b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
+                   help="build the in-browser search index (default: on)")
     c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
     common(c)
+    c.add_argument("--site", type=Path, help="check a built site instead: broken links, missing assets, duplicate ids")
+    c.add_argument("--base-url", help="the base URL the site was built with (default: the config's)")
     s = commands.add_parser("serve", help="build, serve with live reload, rebuild on change")
     common(s)
     s.add_argument("--out", type=Path, help="output folder (default: site/)")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--base-url", help=argparse.SUPPRESS)
+    s.add_argument("--search", action=argparse.BooleanOptionalAction, default=False,
+                   help="also build the search index on every rebuild (default: off, for fast rebuilds)")
     return parser
 
 
@@ -46,6 +52,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         "base_url": getattr(args, "base_url", None),
         "drafts": getattr(args, "drafts", None),
         "strict": getattr(args, "strict", None),
+        "search": getattr(args, "search", None),
     }
     return load_settings(args.config, overrides)
 
@@ -54,6 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = settings_for(args)
+        if args.command == "check" and args.site is not None:
+            from .checksite import check_site
+
+            findings = check_site(args.site, settings.base_url)
+            for finding in findings:
+                print(finding, file=sys.stderr)
+            print(f"{args.site}: {len(findings)} problems")
+            return 1 if findings else 0
         if args.command == "serve":
             from .serve import serve
 
