@@ -24,6 +24,9 @@ lint: $(VENV)/.installed-test
 bench-cluster: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_cluster.py
 
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_build.py
+
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

