@@ -1,0 +1,70 @@
+"""Search in a real browser (Debian's chromium via Playwright), with the site served under /news/."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newsstand.build import build
+
+from .conftest import SEEDS, settings_for
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    message = f"!!! {CHROMIUM} is missing: the search browser test cannot run"
+    if os.environ.get("NEWSSTAND_REQUIRE_BROWSER"):
+        raise RuntimeError(message)
+    print(message, file=sys.stderr)
+    pytest.skip(message, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("search-host")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
+    build(settings_for(SEEDS, root / "news", base_url=base))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_typing_a_query_finds_the_story_under_a_sub_path(news: str) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(news + "topics/ai/")
+        page.fill("header input[name=q]", "Vuzix")
+        page.press("header input[name=q]", "Enter")
+        page.wait_for_url("**/news/search/?q=Vuzix")
+        result = page.locator(".pagefind-ui__result-link").first
+        expect(result).to_be_visible(timeout=20_000)
+        expect(result).to_contain_text("Vuzix integrates TensorMark")
+        href = result.get_attribute("href") or ""
+        assert href.startswith("/news/stories/"), href
+        # Typing into the search page's own box runs a new search: a provider and a topic are found too.
+        box = page.locator(".pagefind-ui__search-input")
+        box.fill("Engadget")
+        expect(page.locator(".pagefind-ui__result-link", has_text="Engadget").first).to_be_visible(timeout=20_000)
+        result = page.locator(".pagefind-ui__result-link", has_text="Engadget").first
+        result.click()
+        page.wait_for_url("**/news/providers/engadget/")
+        expect(page.locator("h1")).to_have_text("Engadget")
+        browser.close()
