@@ -8,12 +8,15 @@ CDNs see no change.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
 import os
 import shutil
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -69,8 +72,11 @@ class OutputLock:
         self.fd: int | None = None
 
     def __enter__(self) -> OutputLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise WriteError(f"cannot write the site to {self.out}: {_reason(err)}; the last good site is untouched") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -94,18 +100,48 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
+class _Terminated(SystemExit):
+    """SIGTERM (cron's timeout, systemd, kill) while writing: unwind, clean the stage, then exit 1."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While the site is written, SIGTERM unwinds like an exception instead of killing the process
+    on the spot, so that the half-written stage is removed. (SIGKILL cannot be caught: the next
+    build removes that stage.) Only the main thread can install a signal handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated("newsstand: terminated while writing the site; the last good site is untouched")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _reason(err: OSError) -> str:
+    reason = err.strerror or str(err)
+    return f"{reason} ({err.filename})" if err.filename else reason
+
+
 def write_site(out: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
-    """Replace the folder `out` with exactly `files` (path relative to `out`, bytes)."""
+    """Replace the folder `out` with exactly `files` (path relative to `out`, bytes).
+
+    Any failure (a full disk, a read-only or unwritable folder, another build holding the
+    lock) raises WriteError with one clear message and leaves the last good site as it was.
+    """
     out = out.absolute()
     stage = out.parent / f".{out.name}.new"
-    with OutputLock(out):
+    with OutputLock(out), _terminate_cleanly():
         try:
             return _write(out, stage, files)
         except OSError as err:
             shutil.rmtree(stage, ignore_errors=True)
-            reason = err.strerror or str(err)
-            where = f" ({err.filename})" if err.filename else ""
-            raise WriteError(f"cannot write the site to {out}: {reason}{where}; the last good site is untouched") from None
+            raise WriteError(f"cannot write the site to {out}: {_reason(err)}; the last good site is untouched") from None
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
             raise
@@ -113,6 +149,9 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
 
 def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
     shutil.rmtree(stage, ignore_errors=True)  # left by a build that was killed
+    previous = out.parent / f".{out.name}.old"
+    if not out.exists() and previous.is_dir():
+        previous.rename(out)  # a build killed between the two renames of the fallback swap: the old site is back
     stage.mkdir(parents=True)
     seen: set[str] = set()
     written = unchanged = 0
