@@ -1,0 +1,140 @@
+"""Story clustering benchmark: quality on labelled headlines, speed and memory on synthetic corpora.
+
+    .venv/bin/python bench/bench_cluster.py                       # UCI sample + 10k and 100k stories
+    .venv/bin/python bench/bench_cluster.py --sizes 10000         # a quicker run
+    .venv/bin/python bench/bench_cluster.py --sizes ""            # quality only
+
+1. data/uci-news-aggregator.head.csv (the project's copy; see data/SOURCES.md): every headline becomes an
+   Article (title, URL, provider, time, CATEGORY as topic; no excerpt), `newsstand.cluster.cluster` groups
+   them, and B-cubed P/R/F1, pairwise P/R/F1 and ARI against the STORY column are printed.
+2. For each size N: `python3 ../shared/bench/gen_corpus.py DIR --stories N --seed 1 --truth FILE` (kept in
+   the temp directory between runs), parsed with newsstand.read + newsstand.normalize, then clustered in a
+   fresh subprocess so that its peak memory is its own. Printed: wall and CPU seconds of clustering alone,
+   articles per second, peak traced memory during clustering and the process's peak RSS, and B-cubed
+   against the generator's truth file (compared by canonical URL). Finally time(largest) / time(smallest).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from newsstand.cluster import cluster  # noqa: E402
+from newsstand.cluster_eval import read_uci, score, simple_key  # noqa: E402
+
+UCI = ROOT / "data" / "uci-news-aggregator.head.csv"
+GENERATOR = ROOT.parent / "shared" / "bench" / "gen_corpus.py"
+
+
+def labels(clusters) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {simple_key(a.url): i for i, c in enumerate(clusters) for e in c for a in (e.article, *e.copies)}
+
+
+def bench_uci() -> None:
+    articles, truth = read_uci(UCI)
+    start = time.perf_counter()
+    clusters = cluster(articles)
+    took = time.perf_counter() - start
+    got = {a.key: i for i, c in enumerate(clusters) for e in c for a in (e.article, *e.copies)}
+    print(f"UCI News Aggregator sample ({UCI.relative_to(ROOT)}): {len(articles)} headlines, titles only")
+    for line in score(got, truth).lines():
+        print("  " + line)
+    print(f"  clustered in {took:.2f} s")
+
+
+def corpus(n: int, cache: Path) -> Path:
+    """Generate (once) and parse (once) the synthetic corpus of n stories; returns the pickled articles."""
+    folder, truth, parsed = cache / f"corpus-{n}", cache / f"corpus-{n}.truth.csv", cache / f"articles-{n}.pickle"
+    if not parsed.exists():
+        if not truth.exists():
+            subprocess.run(
+                [sys.executable, str(GENERATOR), str(folder), "--stories", str(n), "--seed", "1", "--truth", str(truth)],
+                check=True,
+            )
+        from newsstand.normalize import normalize
+        from newsstand.read import read_seeds, seed_paths
+
+        records, problems = read_seeds(seed_paths(folder))
+        found, more = normalize(records)
+        print(f"  parsed {len(records)} files ({len(problems) + len(more)} problems) into {len(found.articles)} articles")
+        with parsed.open("wb") as f:
+            pickle.dump(found.articles, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return parsed
+
+
+def measure(parsed: Path, truth_file: Path) -> dict[str, float]:
+    """Run in a child process: cluster the pickled articles, time it, and score against the truth file."""
+    with parsed.open("rb") as f:
+        articles = pickle.load(f)
+    tracemalloc.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    clusters = cluster(articles)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    with truth_file.open(newline="", encoding="utf-8") as f:
+        truth = {simple_key(row["url"]): row["event"] for row in csv.DictReader(f)}
+    s = score(labels(clusters), truth)
+    return {
+        "articles": len(articles), "wall": wall, "cpu": cpu, "traced_mb": peak / 2**20,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "stories": len(clusters),
+        "bp": s.bcubed_precision, "br": s.bcubed_recall, "bf": s.bcubed_f1, "ari": s.ari,
+    }
+
+
+def bench_synthetic(sizes: list[int], cache: Path) -> None:
+    results: dict[int, dict[str, float]] = {}
+    for n in sizes:
+        print(f"Synthetic corpus, {n} stories (gen_corpus.py --seed 1)")
+        parsed = corpus(n, cache)
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        out = subprocess.run(
+            [sys.executable, __file__, "--measure", str(parsed), str(cache / f"corpus-{n}.truth.csv")],
+            check=True, capture_output=True, text=True, env=env,
+        )
+        r = results[n] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"  {r['articles']:.0f} articles -> {r['stories']:.0f} stories in {r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU"
+            f" ({r['articles'] / r['cpu']:.0f} articles/s CPU); peak traced memory {r['traced_mb']:.0f} MB,"
+            f" process peak RSS {r['rss_mb']:.0f} MB (including the loaded articles)"
+        )
+        print(f"  B-cubed precision {r['bp']:.3f} recall {r['br']:.3f} F1 {r['bf']:.3f}   ARI {r['ari']:.3f}")
+    if len(results) > 1:
+        small, big = min(results), max(results)
+        print(f"time({big}) / time({small}) = {results[big]['cpu'] / results[small]['cpu']:.1f} (CPU seconds)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000", help="synthetic corpus sizes in stories, comma-separated")
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "newsstand-bench-cluster"))
+    ap.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)  # internal: the per-size child process
+    a = ap.parse_args()
+    if a.measure:
+        print(json.dumps(measure(Path(a.measure[0]), Path(a.measure[1]))))
+        return
+    bench_uci()
+    sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
+    if sizes:
+        if not GENERATOR.exists():
+            sys.exit(f"{GENERATOR} not found: the synthetic part needs ../shared/bench/gen_corpus.py")
+        cache = Path(a.cache)
+        cache.mkdir(parents=True, exist_ok=True)
+        bench_synthetic(sizes, cache)
+
+
+if __name__ == "__main__":
+    main()
