@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from newsstand.build import build
 
-from .conftest import SEEDS, settings_for
+from .conftest import BASE_URL, SEEDS, settings_for, story_file
 from .htmlscan import is_internal, resolve, scan
 
 
@@ -152,3 +153,53 @@ def test_base_url_makes_canonical_absolute(tmp_path: Path) -> None:
     notfound = scan(out / "404.html")
     site_links = [u for t, u, _ in notfound.links if t in ("a", "link") and not u.startswith("#")]
     assert site_links and all(u.startswith("https://example.org/news/") for u in site_links)
+
+
+def _json_ld(page: Path) -> list[dict]:
+    text = page.read_text()
+    blocks = text.split('<script type="application/ld+json">')[1:]
+    return [json.loads(b.split("</script>")[0]) for b in blocks]
+
+
+def test_metadata_opengraph_and_json_ld(based_site) -> None:
+    site, _ = based_site
+    story = sorted((site / "stories").glob("*/index.html"))[0]
+    s = scan(story)
+    props = {a.get("property") or a.get("name"): a.get("content") for t, a in s.tags if t == "meta"}
+    assert props["og:type"] == "article" and props["og:title"] and props["og:site_name"] == "Newsstand"
+    assert props["og:url"] == BASE_URL + story.parent.relative_to(site).as_posix() + "/"
+    assert props["twitter:card"] in ("summary", "summary_large_image")
+    nodes = _json_ld(story)
+    types = [n["@type"] for n in nodes]
+    assert types == ["NewsArticle", "BreadcrumbList"]
+    article = nodes[0]
+    assert article["@context"] == "https://schema.org" and article["headline"] and article["datePublished"]
+    assert article["url"].startswith("http") and article["publisher"]["name"]
+    crumbs = nodes[1]["itemListElement"]
+    assert crumbs[0]["item"] == BASE_URL and crumbs[-1]["item"] == props["og:url"]
+    home = _json_ld(site / "index.html")
+    assert [n["@type"] for n in home] == ["ItemList"]
+    assert all(i["url"].startswith(BASE_URL + "stories/") for i in home[0]["itemListElement"])
+    term = _json_ld(site / "topics" / "ai" / "index.html")
+    assert [n["@type"] for n in term] == ["ItemList", "BreadcrumbList"]
+    assert [c["name"] for c in term[1]["itemListElement"]][1:] == ["Topics", "AI"]
+    assert [n["@type"] for n in _json_ld(site / "topics" / "index.html")] == ["ItemList", "BreadcrumbList"]
+    assert _json_ld(site / "404.html") == []
+
+
+def test_every_date_is_a_time_element(seeds_site) -> None:
+    site, _ = seeds_site
+    for page in html_pages(site):
+        text = page.read_text().split("<body>", 1)[1]
+        text = re.sub(r"<time datetime=\"[^\"]+\">[^<]+</time>", "", text)
+        text = re.sub(r"<script.*?</script>", "", text, flags=re.S)
+        assert not re.search(r"\b(19|20)\d\d, \d\d:\d\d", text), page  # a shown date outside <time>
+
+
+def test_json_ld_cannot_be_closed_by_seed_text(tmp_path: Path, seed_dir) -> None:
+    seeds = seed_dir(**{"a.txt": story_file(title="</script><script>alert(1)</script>")})
+    out = tmp_path / "site"
+    build(settings_for(seeds, out, base_url="https://example.org/", search=False))
+    page = next((out / "stories").glob("*/index.html"))
+    assert "<script>alert(1)" not in page.read_text()
+    assert _json_ld(page)[0]["headline"] == "</script><script>alert(1)</script>"
