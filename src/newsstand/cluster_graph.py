@@ -1,10 +1,13 @@
 """Candidate pairs: which items are worth comparing at all, without comparing all pairs.
 
 Items are taken in time order and cut into blocks; each block is multiplied (sparse) only with the items
-published up to `window` hours before it. A sparse product only visits pairs that share a term, and the
-window bounds how many items a block meets, so the cost grows with the number of items times the
-density of news per window, not with the square of the corpus. Each item keeps its `k` most similar
-earlier items above `min_sim`; later items pick it in their turn, so every item sees both directions.
+published up to `window` hours before it, and only over *specific* terms: a term carried by more than
+MAX_DENSITY items around an item's time ("London", "facial", excerpt boilerplate) is no evidence there (a
+common term of weight still chains each item to the few items carrying it just before, for bursts of one
+big event). So the work per item is bounded by the density cap, not by the density of news per window,
+and the cost grows linearly with the number of items. The shortlist from the specific terms is then ranked
+by the whole cosine; each item keeps its `k` most similar earlier items above `min_sim`; later items pick
+it in their turn, so every item sees both directions.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ import numpy as np
 import scipy.sparse as sp
 
 BLOCK_ROWS = 2048  # rows per sparse product: big enough for BLAS-like speed, small enough for memory
+MAX_DENSITY = 60  # a term on more items than this within the window either side is no candidate evidence
+LINKS = 3  # ... but still links an item to this many items carrying it just before (see `specific`)
+LINK_WEIGHT = 0.1  # ... if it weighs at least this much in the item's unit vector
+SHORTLIST = 3  # candidates per item ranked by their whole cosine, as a multiple of the k kept
 
 
 def candidate_pairs(
@@ -23,38 +30,100 @@ def candidate_pairs(
     min_sim: float,
     topic_bits: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (i, j, cosine) with i < j, |hours[i] - hours[j]| <= window, cosine >= min_sim, and topics
-    that do not exclude each other (see `compatible`). `x` rows must be sorted by `hours`."""
+    """Pairs (i, j, cosine) with i < j, |hours[i] - hours[j]| <= window, cosine >= min_sim, topics that do
+    not exclude each other (see `compatible`), and at least one *specific* term in common (see `specific`).
+    `x` rows must be sorted by `hours`. Each later item keeps its `k` most similar earlier items."""
     n = x.shape[0]
-    xt = x.T.tocsr()  # term × item: slicing columns of x is slicing rows here
+    xs, link_i, link_j = specific(x, hours, window, MAX_DENSITY, LINKS, LINK_WEIGHT)
+    link_starts = np.searchsorted(link_j, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS))
+    xst = xs.T.tocsr()  # term × item: slicing columns of xs is slicing rows here
     out_i: list[np.ndarray] = []
     out_j: list[np.ndarray] = []
     out_s: list[np.ndarray] = []
     for b0 in range(0, n, BLOCK_ROWS):
         b1 = min(n, b0 + BLOCK_ROWS)
         lo = int(np.searchsorted(hours, hours[b0] - window, side="left"))
-        prod = (x[b0:b1] @ xt[:, lo:b1]).tocoo()
+        prod = (xs[b0:b1] @ xst[:, lo:b1]).tocoo()
         rows = prod.row.astype(np.int64) + b0
         cols = prod.col.astype(np.int64) + lo
-        sims = prod.data
-        keep = (cols < rows) & (sims >= min_sim) & (hours[rows] - hours[cols] <= window)
+        keep = (cols < rows) & (hours[rows] - hours[cols] <= window)
         keep[keep] = compatible(topic_bits[rows[keep]], topic_bits[cols[keep]])
-        rows, cols, sims = rows[keep], cols[keep], sims[keep]
-        if len(rows) == 0:
-            continue
-        # The k best per row: sort by (row, -sim, col) and keep each row's first k.
-        order = np.lexsort((cols, -sims, rows))
-        rows, cols, sims = rows[order], cols[order], sims[order]
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-        top = rank < k
-        out_i.append(cols[top])
-        out_j.append(rows[top])
-        out_s.append(sims[top])
+        rows, cols, part = rows[keep], cols[keep], prod.data[keep]
+        del prod, keep
+        # Shortlist by the specific terms' share of the cosine, then rank the shortlist by the whole cosine.
+        rows, cols, _ = _top_per_row(rows, cols, part, SHORTLIST * k)
+        l0, l1 = link_starts[b0 // BLOCK_ROWS], link_starts[b0 // BLOCK_ROWS + 1]
+        if l1 > l0:
+            codes = np.unique(np.concatenate([rows * n + cols, link_j[l0:l1] * n + link_i[l0:l1]]))
+            rows, cols = codes // n, codes % n
+        sims = row_dots(x, rows, cols)
+        ok = sims >= min_sim
+        rows, cols, sims = _top_per_row(rows[ok], cols[ok], sims[ok], k)
+        out_i.append(cols)
+        out_j.append(rows)
+        out_s.append(sims)
     if not out_i:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
+
+
+def _top_per_row(
+    rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's k best (highest sim, ties: smaller col), sorted by (row, -sim, col)."""
+    order = np.lexsort((cols, -sims, rows))
+    rows, cols, sims = rows[order], cols[order], sims[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+    top = rank < k
+    return rows[top], cols[top], sims[top]
+
+
+def row_dots(x: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 18) -> np.ndarray:
+    """x[i] · x[j] for each pair, in chunks (only the pairs asked for are touched)."""
+    out = np.empty(len(i), dtype=np.float32)
+    for c0 in range(0, len(i), chunk):
+        a, b = x[i[c0:c0 + chunk]], x[j[c0:c0 + chunk]]
+        out[c0:c0 + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    return out
+
+
+def specific(
+    x: sp.csr_matrix, hours: np.ndarray, window: float, max_density: int, links: int, link_weight: float,
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """`x` without the entries of terms that are common around the item's time: a term carried by more
+    than `max_density` other items within `window` hours either side ("London", "facial", an excerpt's
+    boilerplate) says little about which event an item reports, and comparing every pair that shares one
+    is what makes the cost grow with the square of the news density. The kept entries are the candidate
+    evidence; the similarity of a candidate pair is still computed on all of its terms.
+
+    A burst of coverage of one big event makes its own names common ("Flappy Bird" on a hundred items in
+    three days), so a common term that weighs at least `link_weight` in an item still links the item to the
+    `links` items carrying it just before (pairs (earlier, later), sorted by the later): a chain through the
+    burst, at a cost bounded by `links` per entry rather than by the density."""
+    xt = x.T.tocsr()
+    xt.sort_indices()
+    terms = np.repeat(np.arange(xt.shape[0], dtype=np.float64), np.diff(xt.indptr))
+    stride = float(hours.max() - hours.min()) + 2 * window + 1.0 if len(hours) else 1.0
+    key = terms * stride + (hours[xt.indices] - (hours.min() if len(hours) else 0.0))
+    del terms
+    lo = np.searchsorted(key, key - window, side="left")
+    hi = np.searchsorted(key, key + window, side="right")
+    del key
+    dense = (hi - lo - 1) > max_density
+    pos = np.flatnonzero(dense & (xt.data >= link_weight))
+    li, lj = [], []
+    for d in range(1, links + 1):
+        p = pos[pos - d >= lo[pos]]  # an earlier occurrence of the same term within the window
+        li.append(xt.indices[p - d].astype(np.int64))
+        lj.append(xt.indices[p].astype(np.int64))
+    del lo, hi, pos
+    link_i, link_j = np.concatenate(li), np.concatenate(lj)
+    order = np.lexsort((link_i, link_j))
+    xt.data[dense] = 0
+    xt.eliminate_zeros()
+    return xt.T.tocsr(), link_i[order], link_j[order]
 
 
 def topic_bits(topics: list[tuple[str, ...]]) -> np.ndarray:

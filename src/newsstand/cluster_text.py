@@ -36,6 +36,22 @@ def headline(title: str) -> str:
     return WIRE_PREFIX.sub("", title).strip()
 
 
+# The same prefixes, for `headlines`: one pass over many titles joined by newlines, so no match may cross one.
+_WIRE_PREFIX_LINES = re.compile(
+    WIRE_PREFIX.pattern.replace(r"^\s*", r"^[^\S\n]*").replace(r"[\s\d]*", r"(?:[^\S\n]|\d)*")
+    .replace(r"\s*)+", r"[^\S\n]*)+"),
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def headlines(titles: Sequence[str]) -> list[str]:
+    """`headline` of each title, in one regex pass over them all (newlines inside a title become spaces)."""
+    if not titles:
+        return []
+    joined = "\n".join(t.replace("\n", " ") for t in titles)
+    return [h.strip() for h in _WIRE_PREFIX_LINES.sub("", joined).split("\n")]
+
+
 def fold(word: str) -> str:
     """Light stemming: lowercase, no possessive, plurals folded ("cameras" → "camera", "policies" → "policy")."""
     w = word.lower().replace("’", "'")
@@ -79,8 +95,10 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str]) -> sp.csr_matrix:
     """Rows: L2-normalised TF-IDF vectors (binary term frequency: a headline rarely repeats a word)."""
     n = len(titles)
     ids: dict[str, int] = {}
-    t_doc, t_term = _term_ids([headline(t) for t in titles], None, ids)
-    e_doc, e_term = _term_ids(excerpts, EXCERPT_TOKENS, ids)
+    t_doc, t_term = _term_ids(headlines(titles), None, ids)
+    # Only an excerpt's first EXCERPT_TOKENS words count: cut the rest before tokenising (cut at a space).
+    cut = EXCERPT_TOKENS * 16
+    e_doc, e_term = _term_ids([e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS, ids)
     # Bigrams of adjacent kept title terms, numbered after the words.
     width = len(ids) + 1
     t_ok = t_term >= 0
