@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from .build import BuildError, build
 from .config import ConfigError, Settings
@@ -32,6 +33,7 @@ class ServeState:
     """What the server knows about the last build: the error to show, if it failed."""
 
     error: str | None = None
+    problems: tuple[str, ...] = ()  # of the last build that ran: files or items it left out
     fingerprint: tuple[tuple[str, int, int], ...] = ()
 
 
@@ -65,6 +67,7 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
         result = build(current)
     except (BuildError, WriteError, ConfigError) as err:
         state.error = str(err)
+        state.problems = tuple(str(p) for p in getattr(err, "problems", ()))
         print(f"newsstand: build failed, still serving the last good site: {err}", file=sys.stderr)
         return True
     except Exception as err:  # a bug must not take the preview down with it
@@ -72,17 +75,27 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
         log.exception("build crashed")
         return True
     state.error = None
+    state.problems = tuple(str(p) for p in result.problems)
     for problem in result.problems:
         print(problem, file=sys.stderr)
     print(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.summary()}")
     return True
 
 
-def _banner(error: str) -> bytes:
+def _banner(state: ServeState) -> bytes:
+    """What is wrong, on top of every page: a failed build, or the seeds the last build left out."""
+    if state.error:
+        head, text, colour = "Build failed", "showing the last good site.\n" + state.error, "#b3261e"
+        if state.problems:
+            text += "\n" + "\n".join(state.problems)
+    else:
+        count = len(state.problems)
+        head, colour = f"{count} problem{'s' if count != 1 else ''} in the seeds", "#8a5300"
+        text = "the files or items named are left out of the site.\n" + "\n".join(state.problems)
     return (
-        '<div id="newsstand-build-error" role="alert" style="position:sticky;top:0;z-index:99999;'
-        'background:#b3261e;color:#fff;font:14px/1.4 monospace;padding:12px 16px;white-space:pre-wrap">'
-        f"<strong>Build failed</strong> — showing the last good site.\n{html.escape(error)}</div>"
+        f'<div id="newsstand-build-error" role="alert" style="position:sticky;top:0;z-index:99999;'
+        f'background:{colour};color:#fff;font:14px/1.4 monospace;padding:12px 16px;white-space:pre-wrap">'
+        f"<strong>{head}</strong> — {html.escape(text)}</div>"
     ).encode()
 
 
@@ -118,7 +131,9 @@ def site_app(root: Path, state: ServeState) -> Wsgi:
             return respond(start, "403 Forbidden", b"forbidden\n", "text/plain; charset=utf-8")
         if resolved.is_dir():
             if not path.endswith("/"):
-                return respond(start, "301 Moved Permanently", b"", "text/plain", [("Location", path + "/")])
+                # Built from the checked segments only: never '//host' (an open redirect) nor a raw header.
+                location = "/" + "/".join(quote(p, safe="") for p in parts) + "/"
+                return respond(start, "301 Moved Permanently", b"", "text/plain", [("Location", location)])
             resolved = resolved / "index.html"
         status = "200 OK"
         if not resolved.is_file():
@@ -130,10 +145,10 @@ def site_app(root: Path, state: ServeState) -> Wsgi:
         ctype = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/json", "application/javascript"):
             ctype += "; charset=utf-8"
-        if state.error and ctype.startswith("text/html"):
+        if (state.error or state.problems) and ctype.startswith("text/html"):
             marker = body.find(b"<body")
             at = body.find(b">", marker) + 1 if marker >= 0 else 0
-            body = body[:at] + _banner(state.error) + body[at:]
+            body = body[:at] + _banner(state) + body[at:]
         return respond(start, status, body, ctype)
 
     return app
