@@ -56,75 +56,103 @@ def _shared_outlets(outlets: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: n
     return np.asarray(per[pos[p]].multiply(per[pos[q]]).sum(axis=1)).ravel() > 0
 
 
-def _pair_scores(
-    items: Items, lab: np.ndarray, ei: np.ndarray, ej: np.ndarray, es: np.ndarray, bonus: np.ndarray,
-    tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, size: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unique cluster pairs (p < q) joined by an item pair, with their merge scores (-inf: not allowed)."""
-    n = len(lab)
-    p, q = lab[ei], lab[ej]
+def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Unique cluster pairs (p < q, sorted) from item or cluster pairs, with the best item cosine and bonus."""
     lo, hi = np.minimum(p, q), np.maximum(p, q)
     keys, group = np.unique(lo * n + hi, return_inverse=True)
-    p, q = keys // n, keys % n
-    # A pair is related-linked if any of its item pairs is: take the max bonus over the group.
-    pair_bonus = np.zeros(len(keys))
-    np.maximum.at(pair_bonus, group, bonus)
-    score = np.zeros(len(keys))
-    single = (size[p] == 1) & (size[q] == 1)
+    group = group.ravel()
+    best_es = np.zeros(len(keys), dtype=np.float32)
+    np.maximum.at(best_es, group, es)
+    best_bonus = np.zeros(len(keys))
+    np.maximum.at(best_bonus, group, bonus)  # a pair is related-linked if any of its item pairs is
+    return keys // n, keys % n, best_es, best_bonus
+
+
+def _scores(
+    items: Items, lab: np.ndarray, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.ndarray,
+    tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, size: np.ndarray,
+) -> np.ndarray:
+    """Merge score of each cluster pair (p, q): centroid cosine plus bonus, -inf when not allowed."""
+    score = es.astype(np.float64)
     # Two single items: their centroid cosine is the item cosine the candidate search already computed.
-    np.maximum.at(score, group, es)
-    if (~single).any():
-        score[~single] = _centroid_dots(items.x, lab, p[~single], q[~single])
-    score += pair_bonus
+    grown = (size[p] > 1) | (size[q] > 1)
+    if grown.any():
+        score[grown] = _centroid_dots(items.x, lab, p[grown], q[grown])
+    score += bonus
     if items.outlet_penalty:
         score -= items.outlet_penalty * _shared_outlets(items.outlets, lab, p, q)
     span = np.maximum(tmax[p], tmax[q]) - np.minimum(tmin[p], tmin[q])
     allowed = (span <= max_span) & compatible(tbits[p], tbits[q])
     score[~allowed] = -np.inf
-    return p, q, score
+    return score
 
 
 def agglomerate(
     items: Items, ei: np.ndarray, ej: np.ndarray, es: np.ndarray, bonus: np.ndarray, threshold: float,
     max_span: float,
-    attach_below: int, attach_threshold: float, max_rounds: int = 200,
+    attach_below: int, attach_threshold: float, max_rounds: int = 100,
 ) -> np.ndarray:
-    """Cluster label of each item (the smallest item index of its cluster)."""
+    """Cluster label of each item (the smallest item index of its cluster).
+
+    The candidate graph is kept at the level of clusters (a cluster goes by its label), and a round
+    recomputes the scores of the pairs touching a cluster that changed in the round before; the others
+    keep theirs."""
     n = items.x.shape[0]
-    lab = np.arange(n, dtype=np.int64)
+    ids = np.arange(n, dtype=np.int64)
+    lab = ids.copy()
     size = np.ones(n, dtype=np.int64)
     tmin, tmax, tbits = items.hours.copy(), items.hours.copy(), items.topics.copy()
+    p, q, es, bonus = _collapse(n, ei, ej, es, bonus)
+    score = np.full(len(p), np.nan)
     for _ in range(max_rounds):
-        cross = lab[ei] != lab[ej]
-        ei, ej, es, bonus = ei[cross], ej[cross], es[cross], bonus[cross]  # pairs inside one cluster are done with
-        if len(ei) == 0:
-            break
-        p, q, score = _pair_scores(items, lab, ei, ej, es, bonus, tmin, tmax, tbits, max_span, size)
+        stale = np.isnan(score)
+        if stale.any():
+            score[stale] = _scores(items, lab, p[stale], q[stale], es[stale], bonus[stale], tmin, tmax, tbits,
+                                   max_span, size)
         ok = score >= threshold
-        p, q, score = p[ok], q[ok], score[ok]
-        if len(p) == 0:
+        if not ok.any():
             break
-        best = _best(n, p, q, score)
-        target = _merge_targets(best)
-        if not (target != np.arange(n)).any():
+        target = _merge_targets(_best(n, p[ok], q[ok], score[ok]))
+        moved = np.flatnonzero(target != ids)
+        if len(moved) == 0:
             break
         lab = target[lab]
         size = np.bincount(lab, minlength=n)
         # Fold each merged cluster's time span and topics into the id it now goes by.
-        np.minimum.at(tmin, target, tmin.copy())
-        np.maximum.at(tmax, target, tmax.copy())
-        np.bitwise_or.at(tbits, target, tbits.copy())
-    return _attach(items, lab, ei, ej, es, bonus, tmin, tmax, tbits, max_span, attach_below, attach_threshold)
+        into = target[moved]
+        np.minimum.at(tmin, into, tmin[moved])
+        np.maximum.at(tmax, into, tmax[moved])
+        np.bitwise_or.at(tbits, into, tbits[moved])
+        changed = np.zeros(n, dtype=bool)
+        changed[into] = True
+        p, q = target[p], target[q]
+        dirty = changed[p] | changed[q]
+        clean = ~dirty & (p != q)
+        d = dirty & (p != q)
+        dp, dq, des, dbonus = _collapse(n, p[d], q[d], es[d], bonus[d])
+        p, q = np.concatenate([p[clean], dp]), np.concatenate([q[clean], dq])
+        es, bonus = np.concatenate([es[clean], des]), np.concatenate([bonus[clean], dbonus])
+        score = np.concatenate([score[clean], np.full(len(dp), np.nan)])
+    stale = np.isnan(score)
+    if stale.any():
+        score[stale] = _scores(items, lab, p[stale], q[stale], es[stale], bonus[stale], tmin, tmax, tbits,
+                               max_span, size)
+    return _attach(lab, p, q, score, size, attach_below, attach_threshold)
 
 
 def _best(n: int, p: np.ndarray, q: np.ndarray, score: np.ndarray) -> np.ndarray:
     """best[c]: the candidate with the highest score for cluster c (ties: the smaller id), or -1."""
-    src, dst, s = np.concatenate([p, q]), np.concatenate([q, p]), np.concatenate([score, score])
-    order = np.lexsort((dst, -s, src))
-    src, dst = src[order], dst[order]
-    first = np.r_[True, src[1:] != src[:-1]]
-    best = np.full(n, -1, dtype=np.int64)
-    best[src[first]] = dst[first]
+    return _best_directed(n, np.concatenate([p, q]), np.concatenate([q, p]), np.concatenate([score, score]))
+
+
+def _best_directed(n: int, src: np.ndarray, dst: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """best[c]: the dst with the highest score among the pairs from src c (ties: the smaller id), or -1."""
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, src, s)
+    hit = s == top[src]
+    best = np.full(n, n, dtype=np.int64)
+    np.minimum.at(best, src[hit], dst[hit])
+    best[best == n] = -1
     return best
 
 
@@ -143,19 +171,12 @@ def _merge_targets(best: np.ndarray) -> np.ndarray:
 
 
 def _attach(
-    items: Items, lab: np.ndarray, ei: np.ndarray, ej: np.ndarray, es: np.ndarray, bonus: np.ndarray,
-    tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, attach_below: int,
+    lab: np.ndarray, p: np.ndarray, q: np.ndarray, score: np.ndarray, size: np.ndarray, attach_below: int,
     attach_threshold: float,
 ) -> np.ndarray:
     """Fragments (clusters under `attach_below` items) join the most similar established story if
     close enough: a lone headline worded unlike the rest should not found a story of its own."""
     n = len(lab)
-    size = np.bincount(lab, minlength=n)
-    cross = lab[ei] != lab[ej]
-    if not cross.any():
-        return lab
-    p, q, score = _pair_scores(
-        items, lab, ei[cross], ej[cross], es[cross], bonus[cross], tmin, tmax, tbits, max_span, size)
     small_p, small_q = size[p] < attach_below, size[q] < attach_below
     src = np.concatenate([p[small_p & ~small_q], q[small_q & ~small_p]])
     dst = np.concatenate([q[small_p & ~small_q], p[small_q & ~small_p]])
@@ -164,9 +185,8 @@ def _attach(
     src, dst, s = src[ok], dst[ok], s[ok]
     if len(src) == 0:
         return lab
-    order = np.lexsort((dst, -s, src))
-    src, dst = src[order], dst[order]
-    first = np.r_[True, src[1:] != src[:-1]]
+    best = _best_directed(n, src, dst, s)
     target = np.arange(n)
-    target[src[first]] = dst[first]
+    has = best >= 0
+    target[has] = best[has]
     return target[lab]
