@@ -146,6 +146,11 @@ def pelican_path(root: Path, s: Story) -> Path:
 # --- Hugo ----------------------------------------------------------------------------------------------
 
 def hugo_text(s: Story) -> str:
+    more, seen = [], {s.lead.provider}
+    for r in s.related:  # the front page's "More:" line, one link per other outlet, worked out once here
+        if r.provider not in seen:
+            seen.add(r.provider)
+            more.append({"p": r.provider, "u": r.url})
     fm: dict[str, object] = {
         "title": s.lead.title,
         "date": _iso(s.lead.date),
@@ -153,6 +158,8 @@ def hugo_text(s: Story) -> str:
         "topics": s.topics,
         "providers": s.providers,
         "lead": {"url": s.lead.url, "provider": s.lead.provider},
+        "more": more,
+        "articles": 1 + len(s.related),
         "related": [{"t": r.title, "u": r.url, "p": r.provider, "d": _iso(r.date), "e": r.excerpt}
                     for r in s.related],
     }
