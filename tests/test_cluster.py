@@ -172,3 +172,21 @@ def test_scores_on_known_partitions() -> None:
     assert perfect.bcubed_f1 == perfect.pairwise_f1 == perfect.ari == 1.0
     lumped = score(dict.fromkeys(truth, 0), truth)
     assert lumped.bcubed_recall == 1.0 and lumped.bcubed_precision == 0.5
+
+
+@pytest.mark.parametrize(
+    "titles",
+    [["0"], ["0", "1"], ["a", "the", "0"], ["", ""], ["Floods hit"] * 3, ["Floods hit", "0", "Floods hit"]],
+)
+def test_degenerate_titles_still_partition(titles: list[str]) -> None:
+    """Titles with no usable term ("0", stopwords, empty) or all alike: every article lands exactly once."""
+    arts = [art(f"k{i}", t, f"2020-01-0{1 + i % 3}T10:00", f"p{i}.com") for i, t in enumerate(titles)]
+    clusters = cluster(arts)
+    keys = sorted(a.key for c in clusters for e in c for a in (e.article, *e.copies))
+    assert keys == sorted(a.key for a in arts)
+    assert cluster(list(reversed(arts))) == clusters
+
+
+def test_identical_short_titles_are_one_story() -> None:
+    arts = [art(f"k{i}", "Floods hit", f"2020-01-01T1{i}:00", f"p{i}.com") for i in range(3)]
+    assert len(cluster(arts)) == 1

@@ -11,7 +11,6 @@ import json
 import os
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -116,7 +115,6 @@ def test_read_and_normalize_keep_every_valid_story(tmp_path_factory, good, bad) 
 
 # Found by this test: a site whose titles and excerpts have no word at all (one story titled "0") crashes
 # cluster_text.tfidf with an IndexError. Clustering is not this file's area; reported, and xfail until fixed.
-@pytest.mark.xfail(raises=IndexError, strict=False, reason="cluster_text.tfidf: no tokens in any title crashes the build")
 @SLOW
 @given(good=st.lists(st.tuples(titles, bodies), min_size=1, max_size=3), bad=st.lists(junk, min_size=1, max_size=5))
 def test_the_whole_build_keeps_every_valid_story(tmp_path_factory, good, bad) -> None:

@@ -117,7 +117,8 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str]) -> sp.csr_matrix:
     # Binary tf: a (doc, term) cell keeps its largest weight (a title word beats the same excerpt word).
     order = np.lexsort((-weight, term, doc))
     doc, term, weight = doc[order], term[order], weight[order]
-    first = np.r_[True, (doc[1:] != doc[:-1]) | (term[1:] != term[:-1])]
+    # (No term at all, e.g. every title "0": `first` must still match `doc` in length.)
+    first = np.r_[np.ones(min(1, len(doc)), dtype=bool), (doc[1:] != doc[:-1]) | (term[1:] != term[:-1])]
     doc, term, weight = doc[first], term[first], weight[first]
     cols = max(1, width + len(pair_ids))
     m = sp.csr_matrix((weight.astype(np.float32), (doc, term)), shape=(n, cols))
