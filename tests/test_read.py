@@ -4,6 +4,8 @@ import pytest
 
 from newsstand.read import MAX_FILE_BYTES, parse_seed, read_seed, read_seeds, seed_paths
 
+from .conftest import SEEDS
+
 GOOD = b"---\ntitle: A\nwebUrl: https://a.com/x\n---\nSome *body*\n"
 
 
@@ -80,3 +82,52 @@ def test_seed_paths_are_sorted_and_skip_hidden(tmp_path: Path) -> None:
     assert [p.name for p in seed_paths(tmp_path)] == ["a.txt", "b.txt"]
     records, problems = read_seeds(seed_paths(tmp_path))
     assert len(records) == 2 and not problems
+
+
+# The fast parser (yaml-rs) may be used only where it gives exactly PyYAML's safe-load result.
+
+ODD_SCALARS = ["yes", "No", "on", "OFF", "y", "n", "012", "0o12", "0x1F", "1_000", "1e3", "1.5e3", ".inf", "-.Inf",
+               ".nan", "190:20:30", "2020-01-01 10:00", "2020-1-1", "2020-01-01t10:00:00z", "=", "~", "null", "",
+               "+12", "-0", "0.", "3.14", "true", "False", "2020-01-24T12:05:00+01:00", "2020-02-11", "Yes we can",
+               "a: b", "x # comment", "https://a.com/?a=1&b=2", "/relative/logo.png", "[yes, no]", "{a: on}",
+               '"quoted: yes"', "'single ''quoted'''", "&anchor value", "*alias", "!!str 12", "|\n  block",
+               ">\n  folded", "- nested", "? complex"]
+
+
+def test_fast_parser_agrees_with_pyyaml_on_every_seed_and_odd_scalar() -> None:
+    import yaml
+
+    from newsstand.read import _decode, _split, fast_load
+
+    texts = [_split(_decode(p.read_bytes()))[0] for p in sorted(SEEDS.iterdir())]
+    assert all(fast_load(t) is not None for t in texts)  # the real seeds take the fast path
+    for value in ODD_SCALARS:
+        for template in ("key: {v}\n", "key:\n  - {v}\n", "{v}: 1\n", "outer:\n  inner: {v}\n", "- {v}\n"):
+            texts.append(template.format(v=value))
+    taken = 0
+    for text in texts:
+        fast = fast_load(text)
+        if fast is None:
+            continue
+        taken += 1
+        assert fast == yaml.load(text, Loader=yaml.CSafeLoader), text
+        # Types too: 1 and 1.0 and True compare equal in Python.
+        assert repr(fast) == repr(yaml.load(text, Loader=yaml.CSafeLoader)), text
+    assert taken > 40
+
+
+def test_fast_and_reference_paths_give_the_same_records() -> None:
+    from newsstand import read
+
+    for path in sorted(SEEDS.iterdir()):
+        data = path.read_bytes()
+        fast = read.parse_seed(str(path), data)
+        text = read._split(read._decode(data))[0]
+        original, read._fast_loads = read._fast_loads, None
+        try:
+            reference = read.parse_seed(str(path), data)
+        finally:
+            read._fast_loads = original
+        assert fast.front == reference.front and fast.body == reference.body
+        assert fast.line_of("related[1].webUrl") == reference.line_of("related[1].webUrl") is not None
+        assert text

@@ -7,6 +7,7 @@ untrusted: sizes and nesting are bounded before anything walks the parsed tree.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,12 +38,19 @@ class RawRecord:
     body_line: int  # the file line where the body starts, for messages about it
     # File line of each field and list item, by path: "title", "related[2]", "related[2].webUrl".
     lines: Mapping[str, int] = field(default_factory=dict)
+    front_text: str = ""  # kept when the fast parser read it: lines are then surveyed only if asked for
 
     def line_of(self, where: str) -> int | None:
         """The line of `where` (a field path), or of the nearest enclosing field that has one."""
+        lines = self.lines
+        if not lines and self.front_text:
+            try:  # only problems ask for lines, so a clean file never pays for the survey
+                lines = _survey(self.front_text)
+            except Exception:
+                lines = {}
         while where:
-            if where in self.lines:
-                return self.lines[where]
+            if where in lines:
+                return lines[where]
             cut = max(where.rfind("."), where.rfind("["))
             where = where[:cut] if cut > 0 else ""
         return None
@@ -221,6 +229,9 @@ def parse_seed(path: str, data: bytes) -> RawRecord:
     front_text, body, body_line = _split(_decode(data))
     if _flow_depth(front_text) > MAX_DEPTH:
         raise _Reject(f"front matter nested more than {MAX_DEPTH} levels deep")
+    front = fast_load(front_text)
+    if isinstance(front, dict):
+        return RawRecord(path=path, front=front, body=body, body_line=body_line, front_text=front_text)
     try:
         lines = _survey(front_text)
         front = yaml.load(front_text, Loader=SafeLoader)
@@ -231,6 +242,70 @@ def parse_seed(path: str, data: bytes) -> RawRecord:
         raise _Reject(f"front matter must be a mapping of fields, not {kind}", 2, 1)
     _bounded(front)
     return RawRecord(path=path, front=front, body=body, body_line=body_line, lines=lines)
+
+
+# The fast path. yaml-rs (Rust) parses ten times faster than PyYAML's C loader, whose tree is built in
+# Python; but it reads YAML 1.2 and PyYAML reads 1.1, and PyYAML is the reference. So yaml-rs only sees
+# front matter written in the subset both read alike, and everything else (and anything yaml-rs
+# refuses) goes the reference way, with its survey and its positioned errors. tests/test_read.py
+# proves the two agree on every seed and on generated corpora.
+# Plain scalars that YAML 1.1 and 1.2 resolve alike: the 1.2 booleans, null, simple numbers, canonical
+# dates, and text that starts with a letter or '/' and is not a 1.1 boolean (yes/no/on/off/y/n); "Q"
+# stands for a quoted scalar set aside.
+_SCALAR = (
+    r"(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~|Q|\[\]|\{\}"
+    r"|[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2})?)?"
+    r"|(?!(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)[ ]*$)[A-Za-z/](?:[^\n:]|:(?![ ]|$))*)"
+)
+_BOOL_1_1 = r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)"
+# Every line: a comment, or an optional "- ", then a simple key with an optional value, or a value.
+_LINE = rf"[ ]*(?:#[^\n]*|(?:-[ ]+)?(?:(?!{_BOOL_1_1}:)[A-Za-z_][A-Za-z0-9_-]*:(?:[ ]+{_SCALAR})?|{_SCALAR})?)[ ]*"
+_SAFE_DOCUMENT = re.compile(rf"(?:{_LINE}\n)*(?:{_LINE})?", re.MULTILINE)
+
+
+def fast_load(text: str) -> dict[str, Any] | None:
+    """The front matter parsed by yaml-rs when the text is in the subset PyYAML reads the same way;
+    None to say: use the reference parser."""
+    if _fast_loads is None or _needs_reference(text):
+        return None
+    try:
+        front = _fast_loads(text)
+    except Exception:  # let the reference parser find and place the error
+        return None
+    return front if isinstance(front, dict) else None
+
+
+def _needs_reference(text: str) -> bool:
+    """Whether the front matter uses anything outside the subset both parsers read alike."""
+    # One-line quoted scalars read alike in both versions: set them aside, so that what they
+    # contain ('&', '?', '%' in URLs, ':' in titles) is not mistaken for structure.
+    if 2 * text.count("\n") + 2 > MAX_NODES:  # in this subset a line holds at most a key and a value
+        return True
+    bare = _QUOTED.sub("Q", text)
+    return _REFERENCE_SYNTAX.search(bare) is not None or _SAFE_DOCUMENT.fullmatch(bare) is None
+
+
+_QUOTED = re.compile(r"(?<![^ \[{,])(?:\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\n]|'')*')")
+# At the start of a node: anchors, aliases, tags, directives, block scalars, reserved indicators,
+# quotes left open (multi-line), complex keys; anywhere: merge keys, tabs, non-empty flow
+# collections, deep indentation. All of these go the reference way.
+_REFERENCE_SYNTAX = re.compile(
+    r"(?:^[ ]*|[ ]-[ ]+|^-[ ]+|:[ ]+)[&*!%|>@`\"'?]|^[ ]*(?:-[ ]+)?<<|\t|[\[{](?![\]}])|^[ ]{16,}",
+    re.MULTILINE,
+)
+
+try:
+    from yaml_rs import loads as _yaml_rs_loads
+
+    def _fast_loads(text: str) -> Any:
+        return _yaml_rs_loads(text, duplicate_key_policy=_LAST_WINS)
+
+    from yaml_rs import DuplicateKeyPolicy as _Policy
+
+    _LAST_WINS = _Policy.LastWins  # PyYAML keeps the last of two equal keys
+except ImportError:  # pragma: no cover - the reference parser alone is correct, only slower
+    _fast_loads = None  # type: ignore[assignment]
 
 
 def read_bytes(path: Path) -> bytes:
