@@ -18,7 +18,9 @@ SEEDS = ROOT / "seeds"
 
 def settings_for(seeds: Path, out: Path, **changes: object) -> Settings:
     changes.setdefault("cache", out.parent / ".newsstand-cache")
-    return Settings(seeds=seeds, out=out, templates=ROOT / "templates", static=ROOT / "static", **changes)
+    changes.setdefault("templates", ROOT / "templates")
+    changes.setdefault("static", ROOT / "static")
+    return Settings(seeds=seeds, out=out, **changes)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -11,7 +11,8 @@ import jinja2
 from .assets import AssetError
 from .cluster import cluster
 from .config import Settings
-from .ingest import ingest
+from .incremental import LastBuild, PageCache, files_digest, input_stamp, signatures
+from .ingest import code_fingerprint, ingest, workers
 from .normalize import merge
 from .pages import plan
 from .problems import Problem
@@ -69,6 +70,16 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
     if not settings.seeds.is_dir():
         raise BuildError(f"{settings.seeds}: no such folder of seed files")
     paths = seed_paths(settings.seeds)
+    last = LastBuild(settings.cache, settings.out) if settings.use_cache and write else None
+    stamp = None
+    if last is not None:
+        stamp = input_stamp(paths, repr(settings), code_fingerprint(), files_digest(settings.templates),
+                            files_digest(settings.static))
+        previous = last.result_if_unchanged(stamp) if stamp else None
+        if isinstance(previous, BuildResult) and previous.report is not None:
+            # Nothing moved since the last build: say so, and leave every file of the site alone.
+            return replace(previous, report=WriteReport(0, previous.report.total, 0),
+                           seconds=time.perf_counter() - started, timings={"unchanged": time.perf_counter() - t})
     ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs)
     t = lap("read", t)
     corpus = merge(ingested.mentions)
@@ -85,8 +96,15 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
     if write:
         if not settings.templates.is_dir():
             raise BuildError(f"{settings.templates}: no such folder of templates")
+        static = read_static(settings.static)
+        cache = PageCache(settings.cache, settings.out) if settings.use_cache else None
+        sigs = signatures(pages, site, stories, files_digest(settings.templates), code_fingerprint(),
+                          files_digest(settings.static))
+        unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
+        t = lap("signatures", t)
         try:
-            outputs = list(render_all(pages, settings, site, read_static(settings.static)))
+            outputs = list(render_all(pages, settings, site, static, unchanged=unchanged,
+                                      jobs=settings.jobs or workers(), previous=settings.out))
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
@@ -95,8 +113,13 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
             raise BuildError(str(err)) from None
         t = lap("render", t)
         report = write_site(settings.out, outputs)
+        if cache is not None:
+            cache.save(zip(pages, sigs, strict=True))
         t = lap("write", t)
-    return BuildResult(
+    result = BuildResult(
         files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
         pages=len(pages), report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings,
     )
+    if last is not None and stamp is not None:
+        last.save(stamp, result)
+    return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,11 +18,11 @@ from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
+from . import cachefile
 from .normalize import Mention, file_mentions
 from .problems import Problem
 from .read import read_bytes, seed_from_bytes
 
-CACHE_FORMAT = b"newsstand-seed-cache 1\n"
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
 
 
@@ -101,41 +100,21 @@ class SeedCache:
 
     def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
         # One file per seed folder, so building a test folder does not evict the real one.
-        where = hashlib.sha256(str(seeds.absolute()).encode()).hexdigest()[:16]
-        self.path = folder / f"seeds-{where}.pickle"
+        self.path = folder / cachefile.name_for("seeds", seeds)
         self.key = f"{code_fingerprint()} drafts={drafts}"
 
     def load(self) -> dict[str, FileResult]:
-        try:
-            blob = self.path.read_bytes()
-        except OSError:
-            return {}
-        # Layout: format line, sha256 of the rest, then the pickled (key, results).
-        head, _, rest = blob.partition(b"\n")
-        checksum, payload = rest[:64], rest[65:]
-        if head + b"\n" != CACHE_FORMAT or hashlib.sha256(payload).hexdigest().encode() != checksum:
-            return {}
-        try:
-            key, results = pickle.loads(payload)
-        except Exception:  # a checksummed payload that still fails to load is thrown away, like any other
-            return {}
-        if key != self.key or not isinstance(results, dict):
-            return {}
-        return results
+        results = cachefile.load(self.path, self.key)
+        return results if isinstance(results, dict) else {}
 
     def save(self, results: dict[str, FileResult]) -> None:
-        payload = pickle.dumps((self.key, results), protocol=pickle.HIGHEST_PROTOCOL)
-        blob = CACHE_FORMAT + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+        cachefile.save(self.path, self.key, results)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(blob)
-            os.replace(tmp, self.path)
             others = sorted(self.path.parent.glob("seeds-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
             for stale in others[self.KEEP :]:
                 stale.unlink(missing_ok=True)
         except OSError:
-            pass  # a cache that cannot be written only costs time on the next build
+            pass
 
 
 def workers() -> int:

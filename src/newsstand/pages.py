@@ -75,6 +75,11 @@ class Page:
         return self.url if fmt == "html" else self.url + OUTPUT_FORMATS[fmt][0]
 
 
+def output_paths(page: Page) -> tuple[str, ...]:
+    """Every file one page renders to, in render order: its HTML (or data), then its other formats."""
+    return (page.path, *(page.output_url(fmt) for fmt in page.outputs if fmt != "html"))
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     """What every page may look up: settings and the indexes of providers, topics and stories."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -16,9 +19,11 @@ from .assets import Assets, build_assets, headers_file
 from .config import Settings
 from .feeds import RENDERERS
 from .metadata import json_ld, social
-from .pages import OUTPUT_FORMATS, Page, Site
-from .search import search_files
+from .pages import OUTPUT_FORMATS, Page, Site, output_paths
+from .search import BUNDLE, search_files
 from .sitemap import robots_txt, sitemap_files
+
+PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
 
 
 def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
@@ -137,23 +142,78 @@ def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str
     return [(settings.base_url + p.url, p.updated) for p in pages if p.kind not in ("data", "notfound", "search")]
 
 
+_FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render workers inherit
+
+
+def _render_slice(start: int, step: int) -> list[tuple[str, bytes]]:
+    assert _FORKED is not None
+    renderer, pages = _FORKED
+    return [out for page in pages[start::step] for out in renderer.outputs(page)]
+
+
+def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> list[tuple[str, bytes]]:
+    """Render `pages` in order, over `jobs` forked processes when there are enough to pay for them."""
+    global _FORKED
+    if jobs <= 1 or len(pages) < PARALLEL_FROM:
+        return [out for page in pages for out in renderer.outputs(page)]
+    _FORKED = (renderer, pages)  # inherited through fork: nothing large is pickled on the way in
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+            slices = list(pool.map(_render_slice, range(jobs), [jobs] * jobs))
+    finally:
+        _FORKED = None
+    # Slices were dealt round-robin; deal them back so the order is the pages' order.
+    per_page = [len(output_paths(page)) for page in pages]
+    merged: list[tuple[str, bytes]] = []
+    cursors = [0] * jobs
+    for i, count in enumerate(per_page):
+        worker = i % jobs
+        merged += slices[worker][cursors[worker] : cursors[worker] + count]
+        cursors[worker] += count
+    return merged
+
+
 def render_all(pages: Iterable[Page], settings: Settings, site: Site,
-               static: Mapping[str, bytes] | None = None) -> Iterator[tuple[str, bytes]]:
-    """Every file of the site: pages in all their output formats, then the site-wide files."""
+               static: Mapping[str, bytes] | None = None, unchanged: Collection[str] = frozenset(),
+               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, bytes | None]]:
+    """Every file of the site: pages in all their output formats, then the site-wide files.
+
+    Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
+    to be linked from the `previous` site by the writer.
+    """
     pages = tuple(pages)
     assets = build_assets(static or {})
     renderer = Renderer(settings, site, assets)
-    outputs: list[tuple[str, bytes]] = []
+    fresh = [p for p in pages if p.path not in unchanged]
+    rendered = iter(render_pages(renderer, fresh, jobs))
+    outputs: list[tuple[str, bytes | None]] = []
     for page in pages:
-        outputs += renderer.outputs(page)
+        if page.path in unchanged:
+            outputs += [(path, None) for path in output_paths(page)]
+        else:
+            outputs += [next(rendered) for _ in output_paths(page)]
     if settings.base_url:
         outputs += sitemap_files(sitemap_entries(pages, settings), settings.base_url)
     outputs.append(("robots.txt", robots_txt(settings.base_url)))
     outputs.append(("_headers", headers_file(settings.base_url)))
     outputs += assets.files
     if settings.search:
-        outputs += search_files(outputs, settings.language)
+        outputs += _search(outputs, settings, previous)
     yield from outputs
+
+
+def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
+            previous: Path | None) -> list[tuple[str, bytes | None]]:
+    """The Pagefind bundle: the last one again when no page changed, else a new index."""
+    html = [(path, data) for path, data in outputs if path.endswith(".html")]
+    old_bundle = previous / BUNDLE if previous is not None else None
+    if old_bundle is not None and old_bundle.is_dir() and all(data is None for _, data in html):
+        return [(p.relative_to(previous).as_posix(), None) for p in sorted(old_bundle.rglob("*")) if p.is_file()]
+    if any(data is None for _, data in html):
+        if previous is None:
+            raise ValueError("unchanged pages need the previous site to be indexed")
+        html = [(path, data if data is not None else (previous / path).read_bytes()) for path, data in html]
+    return list(search_files(html, settings.language))
 
 
 def static_files(files: Mapping[str, bytes]) -> Iterator[tuple[str, bytes]]:

@@ -128,8 +128,11 @@ def _reason(err: OSError) -> str:
     return f"{reason} ({err.filename})" if err.filename else reason
 
 
-def write_site(out: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
+def write_site(out: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
     """Replace the folder `out` with exactly `files` (path relative to `out`, bytes).
+
+    Bytes of None mean "unchanged since the last build": the file is linked from the current
+    site without being read or rendered again (the incremental build knows it did not change).
 
     Any failure (a full disk, a read-only or unwritable folder, another build holding the
     lock) raises WriteError with one clear message and leaves the last good site as it was.
@@ -147,7 +150,7 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
             raise
 
 
-def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes]]) -> WriteReport:
+def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
     shutil.rmtree(stage, ignore_errors=True)  # left by a build that was killed
     previous = out.parent / f".{out.name}.old"
     if not out.exists() and previous.is_dir():
@@ -167,7 +170,9 @@ def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes]]) -> WriteR
             made_dirs.add(parent)
         target = stage / pure
         old = out / pure
-        if _same_bytes(old, data):
+        if data is None and not old.is_file():
+            raise WriteError(f"{path}: marked unchanged, but the last site does not have it")
+        if data is None or _same_bytes(old, data):
             try:
                 os.link(old, target)
             except OSError:  # a file system without hard links: a copy keeps the mtime too

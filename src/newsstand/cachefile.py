@@ -1,0 +1,44 @@
+"""One format for everything under `.newsstand-cache/`: a checksummed pickle, written atomically.
+
+A cache file that is missing, truncated, corrupt or written by other code loads as None, so the
+caller rebuilds what it held: a cache can cost time, never correctness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+MAGIC = b"newsstand-cache 1"
+
+
+def load(path: Path, key: str) -> Any | None:
+    """The object saved under `key` at `path`, or None when there is no trustworthy one."""
+    try:
+        head, checksum, payload = path.read_bytes().split(b"\n", 2)
+        if head != MAGIC or hashlib.sha256(payload).hexdigest().encode() != checksum:
+            return None
+        saved_key, value = pickle.loads(payload)
+    except Exception:  # unreadable in any way: not trusted
+        return None
+    return value if saved_key == key else None
+
+
+def save(path: Path, key: str, value: Any) -> None:
+    payload = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+    blob = MAGIC + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(blob)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a cache that cannot be written only costs time on the next build
+
+
+def name_for(kind: str, folder: Path) -> str:
+    """A cache file name tied to one folder (the seeds or the site), so folders never share one."""
+    return f"{kind}-{hashlib.sha256(str(folder.absolute()).encode()).hexdigest()[:16]}.pickle"

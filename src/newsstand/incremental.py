@@ -1,0 +1,163 @@
+"""Which pages must be rendered again: each page's signature names every input it was made from.
+
+A page's signature is a digest of the page itself (URL, kind, template, title, pager position,
+feeds), of the content of every story it shows or links to, and of the site-wide inputs
+(settings, templates, theme assets, code, providers, topics). When a page's signature is the
+one recorded at the last build and its files are still in the site as they were written, it
+is not rendered again: `write` links the old files. List pages and feeds carry the stories
+they show, so a story that changes re-renders every list it appears on, and a list whose order
+moved re-renders too (Jekyll's incremental mode misses exactly these).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import cachefile
+from .model import Story
+from .pages import Page, Site, output_paths
+
+CACHE_KEY = "pages 1"
+Stamp = tuple[int, int]  # size, mtime_ns of a written file
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(pickle.dumps(parts, protocol=5)).hexdigest()
+
+
+def story_digest(story: Story) -> str:
+    """What a page can show of a story; the score is left out (pages show the order, not the number)."""
+    return _digest(story.slug, story.entries, story.related)
+
+
+def files_digest(folder: Path) -> str:
+    """Names and bytes of every file below `folder` (templates, theme assets)."""
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def site_digest(site: Site, *inputs: str) -> str:
+    """Everything every page may depend on besides its own stories."""
+    return _digest(repr(site.settings), tuple(site.providers.items()), tuple(site.topics.items()), site.topic_list, inputs)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a page with each story replaced by its digest (and those of the stories it links)."""
+
+    def __init__(self, file: io.BytesIO, digests: Mapping[str, str]) -> None:
+        super().__init__(file, protocol=5)
+        self.digests = digests
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, Story):
+            return ("story", self.digests[obj.slug], tuple(self.digests.get(s, s) for s in obj.related))
+        if isinstance(obj, Site):
+            return "site"
+        return None
+
+
+def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
+    buffer = io.BytesIO()
+    _Pickler(buffer, digests).dump((site_key, page.url, page.kind, page.template, page.title, page.description,
+                                    page.outputs, page.updated, page.feeds, dict(page.context)))
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    signature: str
+    files: tuple[tuple[str, Stamp], ...]  # each output file and how it was left on disk
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+class PageCache:
+    """The signatures of the last build's pages, beside the seed cache in `.newsstand-cache/`."""
+
+    def __init__(self, folder: Path, out: Path) -> None:
+        self.path = folder / cachefile.name_for("pages", out)
+        self.out = out
+        records = cachefile.load(self.path, CACHE_KEY)
+        self.records: dict[str, Record] = records if isinstance(records, dict) else {}
+
+    def unchanged(self, page: Page, signature: str) -> bool:
+        """Whether the site still holds exactly what this page rendered to last time."""
+        record = self.records.get(page.path)
+        if record is None or record.signature != signature:
+            return False
+        return all(_stamp(self.out / path) == stamp for path, stamp in record.files)
+
+    def save(self, pages: Iterable[tuple[Page, str]]) -> None:
+        """Record each page's signature and its files as written (called after the site is in place)."""
+        records: dict[str, Record] = {}
+        for page, signature in pages:
+            files = tuple((p, s) for p in output_paths(page) if (s := _stamp(self.out / p)) is not None)
+            records[page.path] = Record(signature, files)
+        cachefile.save(self.path, CACHE_KEY, records)
+
+
+def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
+    digests = {s.slug: story_digest(s) for s in stories}
+    key = site_digest(site, *inputs)
+    return [page_signature(p, key, digests) for p in pages]
+
+
+def input_stamp(seed_files: Sequence[Path], *parts: object) -> str | None:
+    """Identity of every input of a build (seed files by their stat identity, then `parts`)."""
+    stamps = []
+    for path in seed_files:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        stamps.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return _digest(stamps, parts)
+
+
+def site_manifest(out: Path) -> dict[str, Stamp]:
+    manifest: dict[str, Stamp] = {}
+    for root, _dirs, names in os.walk(out):
+        for name in names:
+            path = Path(root) / name
+            stamp = _stamp(path)
+            if stamp is not None:
+                manifest[path.relative_to(out).as_posix()] = stamp
+    return manifest
+
+
+class LastBuild:
+    """The last successful build's inputs, result and output files: when none of them moved, there is
+    nothing to do, and the build says so without reading a seed or touching the site."""
+
+    def __init__(self, folder: Path, out: Path) -> None:
+        self.path = folder / cachefile.name_for("last-build", out)
+        self.out = out
+
+    def result_if_unchanged(self, stamp: str) -> Any | None:
+        saved = cachefile.load(self.path, CACHE_KEY)
+        if not isinstance(saved, tuple) or len(saved) != 3:
+            return None
+        saved_stamp, result, manifest = saved
+        if saved_stamp != stamp or site_manifest(self.out) != manifest:
+            return None
+        return result
+
+    def save(self, stamp: str, result: Any) -> None:
+        cachefile.save(self.path, CACHE_KEY, (stamp, result, site_manifest(self.out)))

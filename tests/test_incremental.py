@@ -1,0 +1,100 @@
+"""Incremental builds: a change re-renders exactly what depends on it, and the result is what a full build gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from newsstand.build import build
+
+from .conftest import SEEDS, settings_for, story_file
+
+NAMES = ["Aberdeen", "Bristol", "Cardiff", "Dover", "Exeter", "Falmouth", "Glasgow", "Hull", "Ipswich", "Jarrow",
+         "Kendal", "Leith", "Margate", "Newport", "Oban", "Plymouth", "Ramsgate", "Swansea", "Truro", "Whitby"]
+DEEDS = ["harbour dredging", "ferry timetable", "lighthouse repair", "fishing quota", "marina expansion",
+         "pier restoration", "tide gauge", "lifeboat station", "dock strike", "cruise terminal"]
+
+
+def corpus(folder: Path) -> Path:
+    """The real seeds and 20 unrelated stories, each its own event."""
+    shutil.copytree(SEEDS, folder)
+    for i, name in enumerate(NAMES):
+        (folder / f"gen_{i:03d}.txt").write_text(story_file(
+            title=f"{name} {DEEDS[i % 10]} {name.lower()}", url=f"https://port{i % 4}.example/{i}",
+            when=f"2020-01-{1 + i:02d}T{i % 24:02d}:00:00Z"), encoding="utf-8")
+    return folder
+
+
+def snapshot(site: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {p.relative_to(site).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_nothing_changed_rewrites_nothing(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    before = snapshot(tmp_path / "site")
+    result = build(settings)
+    assert result.report is not None and result.report.written == 0 and result.report.removed == 0
+    assert snapshot(tmp_path / "site") == before  # same bytes, same inodes, same mtimes
+
+
+def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/")
+    build(settings)
+    before = snapshot(tmp_path / "site")
+    seed = seeds / "gen_005.txt"
+    seed.write_text(seed.read_text().replace("Falmouth pier", "Falmouth rejects pier"))
+    result = build(settings)
+    after = snapshot(tmp_path / "site")
+
+    # The incremental result is byte for byte what a build from nothing gives.
+    full = tmp_path / "full"
+    build(settings_for(seeds, full, search=False, base_url="https://example.org/", use_cache=False))
+    assert {k: v[0] for k, v in after.items()} == {p.relative_to(full).as_posix(): p.read_bytes()
+                                                    for p in sorted(full.rglob("*")) if p.is_file()}
+
+    changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
+    rewritten = {k for k in after if k not in before or after[k][1:] != before[k][1:]}
+    assert changed == rewritten  # every file whose bytes changed was written, and no other
+
+    data = json.loads(after["stories.json"][0])
+    (story,) = [s for s in data["stories"] if any("Falmouth rejects" in a["title"] for a in s["articles"])]
+    slug = story["slug"]
+    # What must change: the story's page, the lists and feeds it is on, the data and the sitemap.
+    for must in (f"stories/{slug}/index.html", "stories.json", "feed.xml", "topics/testing/index.html",
+                 "topics/testing/feed.xml", "sitemap.xml"):
+        assert must in changed, must
+    # What must not: story pages of other stories, the lists it is not on.
+    untouched_stories = [k for k in after if k.startswith("stories/") and slug not in k]
+    assert untouched_stories and not set(untouched_stories) & changed
+    assert "topics/ai/index.html" not in changed and "providers/engadget/index.html" not in changed
+    assert result.report is not None and result.report.written == len(changed)
+
+
+def test_a_template_change_rerenders_every_page(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    templates = tmp_path / "templates"
+    shutil.copytree(SEEDS.parent / "templates", templates)
+    settings = settings_for(seeds, tmp_path / "site", search=False, templates=templates)
+    build(settings)
+    base = templates / "base.html"
+    base.write_text(base.read_text().replace("<footer", "<!-- edited --><footer"))
+    result = build(settings)
+    html = [p for p in (tmp_path / "site").rglob("*.html")]
+    assert result.report is not None and result.report.written >= len(html)
+    assert all("<!-- edited -->" in p.read_text() for p in html)
+
+
+def test_a_hand_edited_output_file_is_rendered_again(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    index = tmp_path / "site" / "index.html"
+    good = index.read_bytes()
+    index.write_bytes(b"vandalised")
+    build(settings)
+    assert index.read_bytes() == good
