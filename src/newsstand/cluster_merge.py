@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from .cluster_graph import compatible
 from .cluster_text import normalize_rows
 
+ATTACH_RATIO = 5  # ... if at most a fifth of its size: two events of like size are two stories, not a fragment
+
 
 @dataclass(frozen=True, slots=True)
 class Items:
@@ -182,6 +184,7 @@ def _attach(
     dst = np.concatenate([q[small_p & ~small_q], p[small_q & ~small_p]])
     s = np.concatenate([score[small_p & ~small_q], score[small_q & ~small_p]])
     ok = s >= attach_threshold
+    ok &= size[src] * ATTACH_RATIO <= size[dst]
     src, dst, s = src[ok], dst[ok], s[ok]
     if len(src) == 0:
         return lab
