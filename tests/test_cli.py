@@ -36,7 +36,9 @@ def test_strict_fails_and_keeps_the_last_good_site(tmp_path: Path, seed_dir) -> 
     assert main(["build", "--seeds", str(seeds), "--out", str(out)]) == 0
     good = (out / "index.html").read_bytes()
     (seeds / "bad.txt").write_text("not a seed")
-    assert main(["build", "--seeds", str(seeds), "--out", str(out), "--strict"]) == 1
+    proc = run("build", "--seeds", str(seeds), "--out", str(out), "--strict")
+    assert proc.returncode == 1
+    assert "bad.txt:1:1:" in proc.stderr and "--strict" in proc.stderr  # the problem itself, then why it failed
     assert (out / "index.html").read_bytes() == good
 
 

@@ -26,6 +26,10 @@ from .write import WriteReport, write_site
 class BuildError(Exception):
     """The build stopped; the last good site is untouched."""
 
+    def __init__(self, message: str, problems: tuple[Problem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems  # the seed problems behind it, for --strict
+
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
@@ -87,7 +91,7 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
     problems = tuple(sorted(ingested.problems))
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
-        raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written")
+        raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
     stories = rank(cluster(corpus.articles))
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings)

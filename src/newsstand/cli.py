@@ -76,8 +76,13 @@ def main(argv: list[str] | None = None) -> int:
                          load=lambda: settings_for(args))
         result = build(settings, write=args.command == "build")
     except (ConfigError, BuildError, WriteError) as err:
+        for problem in getattr(err, "problems", ()):
+            print(problem, file=sys.stderr)
         print(f"newsstand: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("newsstand: interrupted; the last good site is untouched", file=sys.stderr)
+        return 130
     for problem in result.problems:
         print(problem, file=sys.stderr)
     if args.command == "check":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape as _xml_escape
 
 from markupsafe import Markup
 
@@ -25,6 +25,12 @@ ATOM = "http://www.w3.org/2005/Atom"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the `updated` of a feed with no entries
 
 Absolute = Callable[[str], str]
+
+
+def escape(text: str) -> str:
+    """Text for XML content and attribute values: &, <, > and both quotes escaped; control characters dropped."""
+    clean = "".join(c for c in text if c >= " " or c in "\t\n\r") if not text.isprintable() else text
+    return _xml_escape(clean, {'"': "&quot;", "'": "&apos;"})
 
 
 def rfc3339(moment: datetime) -> str:
@@ -54,43 +60,73 @@ def _updated(stories: Sequence[Story]) -> datetime:
     return max((s.updated for s in stories), default=EPOCH)
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
-    if text is not None:
-        el.text = text
-    return el
+def _attrs(**attrs: str) -> str:
+    return "".join(f' {name}="{escape(value)}"' for name, value in attrs.items())
+
+
+def _el(tag: str, text: str | None = None, **attrs: str) -> str:
+    return f"<{tag}{_attrs(**attrs)}/>" if text is None else f"<{tag}{_attrs(**attrs)}>{escape(text)}</{tag}>"
+
+
+class _EntryCache:
+    """A story's <entry> is the same in every feed it is in: written once per build, then reused."""
+
+    def __init__(self) -> None:
+        self.site: Site | None = None  # held, so its id cannot be reused by another build's site
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get(self, story: Story, site: Site, absolute: Absolute) -> str:
+        if site is not self.site:
+            self.site, self.entries = site, {}
+        key = (story.slug, absolute(""))
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entries[key] = _entry(story, site, absolute)
+        return entry
+
+
+_ENTRIES = _EntryCache()
+
+
+def _entry(story: Story, site: Site, absolute: Absolute) -> str:
+    lead = story.lead
+    parts = [
+        _el("id", absolute(story_url(story))),
+        _el("title", story.title),
+        _el("link", rel="alternate", type="text/html", href=absolute(story_url(story))),
+        _el("link", rel="related", type="text/html", href=lead.url, title=lead.title),
+        _el("published", rfc3339(story.published)),
+        _el("updated", rfc3339(story.updated)),
+        f"<author>{_el('name', site.providers[lead.provider].name)}</author>",
+        *(_el("category", term=slug, label=site.topics[slug].name) for slug in story_topics(story)),
+    ]
+    if lead.excerpt:
+        parts.append(_el("summary", lead.excerpt))
+    parts.append(_el("content", entry_html(story, site), type="html"))
+    return " <entry>\n" + "".join(f"  {p}\n" for p in parts) + " </entry>\n"
 
 
 def atom(page: Page, site: Site, settings: Settings, absolute: Absolute) -> bytes:
-    """The Atom 1.0 feed (RFC 4287) of a list page."""
+    """The Atom 1.0 feed (RFC 4287) of a list page, written as text: every value is escaped."""
     stories: Sequence[Story] = page.context["feed"]
-    ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": settings.language})
-    _sub(feed, "id", absolute(page.output_url("atom")))
-    _sub(feed, "title", feed_title(page, settings))
-    _sub(feed, "subtitle", page.description)
-    _sub(feed, "link", rel="self", type=OUTPUT_FORMATS["atom"][1], href=absolute(page.output_url("atom")))
-    _sub(feed, "link", rel="alternate", type="text/html", href=absolute(page.url))
-    _sub(feed, "updated", rfc3339(_updated(stories)))
-    _sub(_sub(feed, "author"), "name", settings.title)
-    _sub(feed, "generator", "Newsstand", version=__version__)
-    for story in stories:
-        lead = story.lead
-        entry = _sub(feed, "entry")
-        _sub(entry, "id", absolute(story_url(story)))
-        _sub(entry, "title", story.title)
-        _sub(entry, "link", rel="alternate", type="text/html", href=absolute(story_url(story)))
-        _sub(entry, "link", rel="related", type="text/html", href=lead.url, title=lead.title)
-        _sub(entry, "published", rfc3339(story.published))
-        _sub(entry, "updated", rfc3339(story.updated))
-        _sub(_sub(entry, "author"), "name", site.providers[lead.provider].name)
-        for slug in story_topics(story):
-            _sub(entry, "category", term=slug, label=site.topics[slug].name)
-        if lead.excerpt:
-            _sub(entry, "summary", lead.excerpt)
-        _sub(entry, "content", entry_html(story, site), type="html")
-    ET.indent(feed, space=" ")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="utf-8", xml_declaration=False) + b"\n"
+    head = [
+        _el("id", absolute(page.output_url("atom"))),
+        _el("title", feed_title(page, settings)),
+        _el("subtitle", page.description),
+        _el("link", rel="self", type=OUTPUT_FORMATS["atom"][1], href=absolute(page.output_url("atom"))),
+        _el("link", rel="alternate", type="text/html", href=absolute(page.url)),
+        _el("updated", rfc3339(_updated(stories))),
+        f"<author>{_el('name', settings.title)}</author>",
+        _el("generator", "Newsstand", version=__version__),
+    ]
+    text = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="{ATOM}" xml:lang="{escape(settings.language)}">\n'
+        + "".join(f" {h}\n" for h in head)
+        + "".join(_ENTRIES.get(story, site, absolute) for story in stories)
+        + "</feed>\n"
+    )
+    return text.encode("utf-8")
 
 
 def json_feed(page: Page, site: Site, settings: Settings, absolute: Absolute) -> bytes:
@@ -125,7 +161,7 @@ def json_feed(page: Page, site: Site, settings: Settings, absolute: Absolute) ->
         "authors": [{"name": settings.title}],
         "items": items,
     }
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 RENDERERS: dict[str, Callable[[Page, Site, Settings, Absolute], bytes]] = {"atom": atom, "jsonfeed": json_feed}

@@ -43,7 +43,8 @@ def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
 
 def json_text(data: Any) -> str:
     """JSON safe to serve and to embed in a <script>: '<' never appears raw, so no '</script>' or '<!--'."""
-    return json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e").replace(
+    # Compact separators keep json on its C encoder (indent forces the pure-Python one).
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace(
         "&", "\\u0026"
     )
 
@@ -53,6 +54,7 @@ class Renderer:
         self.settings = settings
         self.site = site
         self.assets = assets or build_assets({})
+        self._cards: dict[tuple[str, str], Markup] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(settings.templates)),
             autoescape=True,
@@ -76,6 +78,7 @@ class Renderer:
             feed_links=self._feed_links,
             social_tags=self._social,
             json_ld=self._json_ld,
+            story_card=self._story_card,
             story_url=plan_helpers.story_url,
             topic_url=plan_helpers.topic_url,
             provider_url=plan_helpers.provider_url,
@@ -91,6 +94,17 @@ class Renderer:
             # there. Without a base URL, root-relative links assume the site is at the domain's root.
             return self._absolute(target) if self.settings.base_url else "/" + target
         return relative_url(page.url, target, pretty=bool(self.settings.base_url))
+
+    @jinja2.pass_context
+    def _story_card(self, ctx: jinja2.runtime.Context, story: Any) -> Markup:
+        """A story's card on a list page, rendered once per story and link depth, then reused: the
+        same card stands on the front page, its topics' and its outlets' pages."""
+        key = (story.slug, self.link(ctx["page"], ""))
+        card = self._cards.get(key)
+        if card is None:
+            macros = ctx.environment.get_template("_macros.html").make_module(vars=ctx.get_all())
+            card = self._cards[key] = Markup(macros.story_card(story))
+        return card
 
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:
