@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,7 +49,7 @@ def cluster(
     """
     if not articles:
         return ()
-    entries = coverages(sorted(articles, key=lambda a: a.key), timedelta(hours=window_hours))
+    entries = coverages(sorted(articles, key=attrgetter("key")), timedelta(hours=window_hours))
     # Time order (key as tie-break) makes the sliding window a contiguous slice of rows.
     entries.sort(key=lambda c: (c.article.published, c.article.key))
     heads = [c.article for c in entries]
@@ -62,7 +63,7 @@ def cluster(
     es = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     bonus = np.concatenate([np.zeros(len(ei) - len(ri)), np.full(len(ri), RELATED_BONUS)])
     labels = agglomerate(
-        Items(x, hours, topics, _outlets(entries), OUTLET_PENALTY), ei, ej, es, bonus, threshold=threshold, max_span=2 * window_hours,
+        Items(x, hours, topics, _outlets(entries) if OUTLET_PENALTY else sp.csr_matrix((len(entries), 1)), OUTLET_PENALTY), ei, ej, es, bonus, threshold=threshold, max_span=2 * window_hours,
         attach_below=ATTACH_BELOW, attach_threshold=ATTACH_THRESHOLD,
     )
     groups: dict[int, list[Coverage]] = {}

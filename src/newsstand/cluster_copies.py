@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
+from operator import attrgetter
 
 from .cluster_text import headline, headlines
 from .model import Article, Coverage
@@ -71,7 +72,7 @@ def coverages(articles: Sequence[Article], window: timedelta) -> list[Coverage]:
                 out.append(_entry(articles, prefixed, run))
                 run = [i]
         out.append(_entry(articles, prefixed, run))
-    out.sort(key=lambda c: c.article.key)
+    out.sort(key=attrgetter("article.key"))
     return out
 
 

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from .cluster_graph import compatible
 from .cluster_text import normalize_rows
 
+UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
+UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see _centroid_dots)
 ATTACH_RATIO = 5  # ... if at most a fifth of its size: two events of like size are two stories, not a fragment
 
 
@@ -41,7 +43,24 @@ def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarr
         (np.ones(len(members), dtype=np.float32), (pos[lab[members]], members)), shape=(len(involved), len(lab))
     )
     cent = normalize_rows(assign @ x)
-    return np.asarray(cent[pos[p]].multiply(cent[pos[q]]).sum(axis=1), dtype=np.float64).ravel()
+    a, b = cent[pos[p]], cent[pos[q]]
+    dots = np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+    # Two sizeable clusters that each carry much the other lacks are two events sharing a theme ("licence
+    # plate readers" reported by Baidu in Moscow and by Facebook in London), however alike that theme makes
+    # their centroids: a term consistent across a cluster weighs a lot in its centroid, so `unshared` (the
+    # squared weight of a centroid on terms absent from the other) measures what one event says that the
+    # other never does. A fragment of a story says little the story lacks, so it still joins.
+    size = np.bincount(lab, minlength=len(lab))
+    check = np.flatnonzero((dots > 0) & (size[p] >= UNSHARED_SIZE) & (size[q] >= UNSHARED_SIZE))
+    if len(check):
+        a, b = a[check], b[check]
+        ia, ib = a.copy(), b.copy()
+        ia.data[:] = 1
+        ib.data[:] = 1
+        ua = 1.0 - np.asarray(a.multiply(a).multiply(ib).sum(axis=1)).ravel()
+        ub = 1.0 - np.asarray(b.multiply(b).multiply(ia).sum(axis=1)).ravel()
+        dots[check[np.minimum(ua, ub) > UNSHARED]] = -1.0
+    return dots
 
 
 def _shared_outlets(outlets: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
