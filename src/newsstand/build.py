@@ -38,6 +38,7 @@ class BuildResult:
     articles: int
     stories: int
     pages: int
+    rendered: int  # pages rendered by this build; the others were unchanged and linked
     report: WriteReport | None
     problems: tuple[Problem, ...]
     seconds: float
@@ -49,7 +50,7 @@ class BuildResult:
             wrote = f", {self.report.written} files written, {self.report.unchanged} unchanged, {self.report.removed} removed"
         return (
             f"{self.files_read} files read, {self.files_rejected} rejected, {len(self.problems)} problems, "
-            f"{self.articles} articles, {self.stories} stories, {self.pages} pages{wrote} in {self.seconds:.2f} s"
+            f"{self.articles} articles, {self.stories} stories, {self.pages} pages ({self.rendered} rendered){wrote} in {self.seconds:.2f} s"
         )
 
 
@@ -82,7 +83,7 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
         previous = last.result_if_unchanged(stamp) if stamp else None
         if isinstance(previous, BuildResult) and previous.report is not None:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
-            return replace(previous, report=WriteReport(0, previous.report.total, 0),
+            return replace(previous, report=WriteReport(0, previous.report.total, 0), rendered=0,
                            seconds=time.perf_counter() - started, timings={"unchanged": time.perf_counter() - t})
     ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs)
     t = lap("read", t)
@@ -97,6 +98,7 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
     pages, site = plan(corpus, stories, settings)
     t = lap("plan", t)
     report = None
+    unchanged: set[str] = set()
     if write:
         if not settings.templates.is_dir():
             raise BuildError(f"{settings.templates}: no such folder of templates")
@@ -122,7 +124,7 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
         t = lap("write", t)
     result = BuildResult(
         files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
-        pages=len(pages), report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings,
+        pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings,
     )
     if last is not None and stamp is not None:
         last.save(stamp, result)

@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import cachefile
+from .model import compact_pickle
 from .normalize import Mention, file_mentions
 from .problems import Problem
 from .read import read_bytes, seed_from_bytes
@@ -26,6 +27,7 @@ from .read import read_bytes, seed_from_bytes
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
 
 
+@compact_pickle
 @dataclass(frozen=True, slots=True)
 class FileResult:
     path: str

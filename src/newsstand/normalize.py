@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .markup import markdown_to_html
-from .model import Article, Corpus, Image, Provider, Topic
+from .model import Article, Corpus, Image, Provider, Topic, compact_pickle
 from .problems import Problem
 from .read import RawRecord
 from .slugs import assign_slugs
@@ -39,6 +39,7 @@ class _Bad(Exception):
     """A value that cannot be used; the message says which and why."""
 
 
+@compact_pickle
 @dataclass(slots=True)
 class Mention:
     """What one place in one file says about an article, before merging."""

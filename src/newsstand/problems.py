@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .model import compact_pickle
 
+
+@compact_pickle
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
     path: str
