@@ -33,8 +33,9 @@ class Items:
     outlet_penalty: float  # subtracted when two clusters already carry the same outlet
 
 
-def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """cos(centroid p, centroid q) for each pair of cluster ids, computing only the clusters involved."""
+def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
+    """The rows of `m` summed per cluster, for only the clusters named in p and q, and where each
+    cluster id's sum sits (pos[id])."""
     involved = np.unique(np.concatenate([p, q]))
     pos = np.full(len(lab), -1, dtype=np.int64)
     pos[involved] = np.arange(len(involved))
@@ -42,7 +43,13 @@ def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarr
     assign = sp.csr_matrix(
         (np.ones(len(members), dtype=np.float32), (pos[lab[members]], members)), shape=(len(involved), len(lab))
     )
-    cent = normalize_rows(assign @ x)
+    return pos, (assign @ m).tocsr()
+
+
+def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """cos(centroid p, centroid q) for each pair of cluster ids, computing only the clusters involved."""
+    pos, sums = _per_cluster(x, lab, p, q)
+    cent = normalize_rows(sums)
     a, b = cent[pos[p]], cent[pos[q]]
     dots = np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
     # Two sizeable clusters that each carry much the other lacks are two events sharing a theme ("licence
@@ -66,14 +73,7 @@ def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarr
 def _shared_outlets(outlets: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Whether clusters p and q already carry coverage from one outlet: one outlet rarely covers one
     event twice, so that is evidence of two events."""
-    involved = np.unique(np.concatenate([p, q]))
-    pos = np.full(len(lab), -1, dtype=np.int64)
-    pos[involved] = np.arange(len(involved))
-    members = np.flatnonzero(pos[lab] >= 0)
-    assign = sp.csr_matrix(
-        (np.ones(len(members), dtype=np.float32), (pos[lab[members]], members)), shape=(len(involved), len(lab))
-    )
-    per = (assign @ outlets).tocsr()
+    pos, per = _per_cluster(outlets, lab, p, q)
     return np.asarray(per[pos[p]].multiply(per[pos[q]]).sum(axis=1)).ravel() > 0
 
 

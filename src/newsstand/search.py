@@ -27,7 +27,8 @@ def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> 
     with tempfile.TemporaryDirectory(prefix="newsstand-search-") as tmp:
         site = Path(tmp) / "site"
         for path, data in outputs:
-            if path.endswith(".html"):
+            # Only pages that mark a body to index are given to Pagefind: the rest would be parsed for nothing.
+            if path.endswith(".html") and b"data-pagefind-body" in data:
                 target = site / PurePosixPath(path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
