@@ -6,20 +6,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import jinja2
-
-from .assets import AssetError
-from .cluster import cluster
+from .cachefile import code_fingerprint
 from .config import Settings
 from .incremental import LastBuild, PageCache, files_digest, input_stamp, signatures
-from .ingest import code_fingerprint, ingest, workers
-from .normalize import merge
-from .pages import plan
 from .problems import Problem
-from .rank import rank
 from .read import seed_paths
-from .render import render_all
-from .search import SearchIndexError
 from .write import WriteReport, write_site
 
 
@@ -85,6 +76,19 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
             return replace(previous, report=WriteReport(0, previous.report.total, 0), rendered=0,
                            seconds=time.perf_counter() - started, timings={"unchanged": time.perf_counter() - t})
+    # The pipeline's heavy imports (numpy and scipy, Jinja, Markdown) come after the check above, so a build
+    # with nothing to do does not pay half a second for them.
+    import jinja2
+
+    from .assets import AssetError
+    from .cluster import cluster
+    from .ingest import ingest, workers
+    from .normalize import merge
+    from .pages import plan
+    from .rank import rank
+    from .render import render_all
+    from .search import SearchIndexError
+
     ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs)
     t = lap("read", t)
     corpus = merge(ingested.mentions)

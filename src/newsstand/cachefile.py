@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,21 @@ def save(path: Path, key: str, value: Any) -> None:
 def name_for(kind: str, folder: Path) -> str:
     """A cache file name tied to one folder (the seeds or the site), so folders never share one."""
     return f"{kind}-{hashlib.sha256(str(folder.absolute()).encode()).hexdigest()[:16]}.pickle"
+
+
+@cache
+def code_fingerprint() -> str:
+    """Changes whenever the code (or a parser it uses) could give another result for the same input."""
+    digest = hashlib.sha256(sys.version.encode())
+    package = Path(__file__).parent
+    for source in sorted(package.glob("*.py")):
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    from importlib.metadata import PackageNotFoundError, version
+
+    for parser in ("PyYAML", "yaml-rs"):  # what reads the seeds is part of what the cache holds
+        try:
+            digest.update(f"{parser} {version(parser)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{parser} absent".encode())
+    return digest.hexdigest()

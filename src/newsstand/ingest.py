@@ -8,13 +8,10 @@ other code is thrown away and rebuilt, never trusted.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -49,23 +46,6 @@ class Ingested:
     @property
     def mentions(self) -> Iterator[Mention]:
         return (m for r in self.results for m in r.mentions)
-
-
-@cache
-def code_fingerprint() -> str:
-    """Changes whenever the code that turns a file into mentions could give another result."""
-    digest = hashlib.sha256(sys.version.encode())
-    package = Path(__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
-    try:
-        import yaml
-
-        digest.update(f"{yaml.__version__} {yaml.__with_libyaml__}".encode())
-    except ImportError:  # pragma: no cover
-        pass
-    return digest.hexdigest()
 
 
 def _stamp(path: Path) -> tuple[int, int, int, int] | None:
@@ -103,7 +83,7 @@ class SeedCache:
     def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
         # One file per seed folder, so building a test folder does not evict the real one.
         self.path = folder / cachefile.name_for("seeds", seeds)
-        self.key = f"{code_fingerprint()} drafts={drafts}"
+        self.key = f"{cachefile.code_fingerprint()} drafts={drafts}"
 
     def load(self) -> dict[str, FileResult]:
         results = cachefile.load(self.path, self.key)
