@@ -28,6 +28,9 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
+# A loaded CI machine can take more than Playwright's default 5 s to load and render a page.
+expect.set_options(timeout=20_000)
+
 
 def free_port() -> int:
     with socket.socket() as s:

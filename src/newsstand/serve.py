@@ -158,6 +158,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
           load: Callable[[], Settings] | None = None) -> int:
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
+    from livereload.watcher import get_watcher_class
+
+    class Watcher(get_watcher_class()):  # type: ignore[misc]
+        def examine(self) -> tuple[str | None, float | None]:
+            # livereload queues a reload of every open page just after it starts ("__livereload__"). A
+            # preview that has just started has nothing new to show, and that reload, landing while the
+            # reader clicks a link, cancels the click.
+            self._changes = [c for c in self._changes if c[0] != "__livereload__"]
+            return super().examine()  # type: ignore[no-any-return]
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"newsstand: warning: serving on {host}: other machines can reach this preview", file=sys.stderr)
@@ -166,7 +175,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
     rebuild(settings, state, config, load)
     # livereload drops reloads within 3 s of the previous one; an editor saving twice must see both.
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
-    server = Server(app=site_app(settings.out, state))
+    server = Server(app=site_app(settings.out, state), watcher=Watcher())
 
     def on_change() -> None:
         rebuild(settings, state, config, load)
