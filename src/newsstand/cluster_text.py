@@ -27,7 +27,6 @@ STOPWORDS = frozenset(
 )
 EXCERPT_WEIGHT = 0.3  # an excerpt word counts this much of a title word
 EXCERPT_TOKENS = 40
-IDF_MIN_DOCS = 1000  # see tfidf
 BIGRAM_WEIGHT = 0.3  # adjacent title terms ("time warner", "flappy bird"): names that single words blur  # the lede is enough; the rest of an excerpt is mostly background
 
 
@@ -123,9 +122,10 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str]) -> sp.csr_matrix:
     cols = max(1, width + len(pair_ids))
     m = sp.csr_matrix((weight.astype(np.float32), (doc, term)), shape=(n, cols))
     df = np.bincount(m.indices, minlength=cols)
-    # A small corpus cannot tell which words are common in the news at large ("police" in 15 of 21
-    # articles is the subject, not noise): count documents as if there were at least IDF_MIN_DOCS.
-    idf = (np.log((1.0 + max(n, IDF_MIN_DOCS)) / (1.0 + df)) + 1.0).astype(np.float32)
+    # Plain IDF over the corpus being clustered: a site about one subject has its subject's words
+    # ("facial", "recognition", "police") in most articles, and they must weigh little, or every story on
+    # the subject merges (a floor that treated small corpora as 1,000 documents did exactly that on the seeds).
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     m.data *= idf[m.indices]
     return normalize_rows(m)
 
