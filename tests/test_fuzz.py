@@ -113,8 +113,8 @@ def test_read_and_normalize_keep_every_valid_story(tmp_path_factory, good, bad) 
     assert set(urls.values()) <= kept
 
 
-# Found by this test: a site whose titles and excerpts have no word at all (one story titled "0") crashes
-# cluster_text.tfidf with an IndexError. Clustering is not this file's area; reported, and xfail until fixed.
+# Found by this test: a site whose titles and excerpts had no word at all (one story titled "0") crashed
+# cluster_text.tfidf with an IndexError (fixed; tests/test_cluster.py holds the degenerate cases).
 @SLOW
 @given(good=st.lists(st.tuples(titles, bodies), min_size=1, max_size=3), bad=st.lists(junk, min_size=1, max_size=5))
 def test_the_whole_build_keeps_every_valid_story(tmp_path_factory, good, bad) -> None:
