@@ -12,7 +12,6 @@ moved re-renders too (Jekyll's incremental mode misses exactly these).
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
@@ -22,7 +21,7 @@ from typing import Any
 
 from . import cachefile
 from .model import Story
-from .pages import Page, Site, output_paths
+from .pages import Page, Pager, Site, output_paths
 
 CACHE_KEY = "pages 1"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
@@ -52,26 +51,25 @@ def site_digest(site: Site, *inputs: str) -> str:
     return _digest(repr(site.settings), tuple(site.providers.items()), tuple(site.topics.items()), site.topic_list, inputs)
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles a page with each story replaced by its digest (and those of the stories it links)."""
-
-    def __init__(self, file: io.BytesIO, digests: Mapping[str, str]) -> None:
-        super().__init__(file, protocol=5)
-        self.digests = digests
-
-    def persistent_id(self, obj: Any) -> Any:
-        if isinstance(obj, Story):
-            return ("story", self.digests[obj.slug], tuple(self.digests.get(s, s) for s in obj.related))
-        if isinstance(obj, Site):
-            return "site"
-        return None
+def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
+    """`value` with each story replaced by its digest (see `signatures`), so that a page's context
+    pickles small: a list page holds twenty whole stories."""
+    if isinstance(value, Story):
+        return digests[value.slug]
+    if isinstance(value, Pager):
+        return ("pager", value.number, value.total, value.base, value.first_index,
+                tuple(_stand_in(item, digests) for item in value.items))
+    if isinstance(value, Site):
+        return "site"
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (Story, Pager, Site)):
+        return tuple(_stand_in(item, digests) for item in value)
+    return value
 
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
-    buffer = io.BytesIO()
-    _Pickler(buffer, digests).dump((site_key, page.url, page.kind, page.template, page.title, page.description,
-                                    page.outputs, page.updated, page.feeds, dict(page.context)))
-    return hashlib.sha256(buffer.getvalue()).hexdigest()
+    context = sorted((k, _stand_in(v, digests)) for k, v in page.context.items())
+    return _digest(site_key, page.url, page.kind, page.template, page.title, page.description,
+                   page.outputs, page.updated, page.feeds, context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +112,9 @@ class PageCache:
 
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
-    digests = {s.slug: story_digest(s) for s in stories}
+    own = {s.slug: story_digest(s) for s in stories}
+    # A page showing a story also shows the titles of the stories it links to: both go in its digest.
+    digests = {s.slug: _digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
     key = site_digest(site, *inputs)
     return [page_signature(p, key, digests) for p in pages]
 

@@ -111,24 +111,22 @@ class Story:
     entries: tuple[Coverage, ...]
     score: float = 0.0
     related: tuple[str, ...] = field(default=())  # slugs of stories the seeds' related lists link to
+    # Derived once, because every list page, feed and signature asks again: every article, lead's first;
+    # when the story broke (its earliest article) and its latest coverage.
+    articles: tuple[Article, ...] = field(init=False, repr=False, compare=False)
+    published: datetime = field(init=False, repr=False, compare=False)
+    updated: datetime = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        articles = tuple(a for e in self.entries for a in e.articles)
+        object.__setattr__(self, "articles", articles)
+        object.__setattr__(self, "published", min(a.published for a in articles))
+        object.__setattr__(self, "updated", max(a.published for a in articles))
 
     @property
     def lead(self) -> Article:
         return self.entries[0].article
 
     @property
-    def articles(self) -> tuple[Article, ...]:
-        return tuple(a for e in self.entries for a in e.articles)
-
-    @property
     def title(self) -> str:
         return self.lead.title
-
-    @property
-    def published(self) -> datetime:
-        """When the story broke: its earliest article."""
-        return min(a.published for a in self.articles)
-
-    @property
-    def updated(self) -> datetime:
-        return max(a.published for a in self.articles)
