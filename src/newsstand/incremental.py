@@ -113,10 +113,11 @@ class PageCache:
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
     own = {s.slug: story_digest(s) for s in stories}
-    # A page showing a story also shows the titles of the stories it links to: both go in its digest.
-    digests = {s.slug: _digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
+    # A story's own page also shows the titles of the stories it links to, so their digests join its
+    # own there; list pages and feeds show no links, and a linked story's edit must not re-render them.
+    linked = {s.slug: _digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
     key = site_digest(site, *inputs)
-    return [page_signature(p, key, digests) for p in pages]
+    return [page_signature(p, key, linked if p.kind == "story" else own) for p in pages]
 
 
 def input_stamp(seed_files: Sequence[Path], *parts: object) -> str | None:
