@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from itertools import repeat
 from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
 
-from .cluster_copies import coverages
-from .cluster_graph import candidate_pairs, topic_bits
+from .cluster_copies import copy_groups
+from .cluster_graph import candidate_pairs, topic_masks
 from .cluster_merge import Items, agglomerate
 from .cluster_text import tfidf
 from .model import Article, Coverage
@@ -49,29 +50,36 @@ def cluster(
     """
     if not articles:
         return ()
-    entries = coverages(sorted(articles, key=attrgetter("key")), timedelta(hours=window_hours))
-    # Time order (key as tie-break) makes the sliding window a contiguous slice of rows.
-    entries.sort(key=lambda c: (c.article.published, c.article.key))
-    heads = [c.article for c in entries]
-    epoch = min(a.published for a in heads)
+    arts = sorted(articles, key=attrgetter("key"))
+    groups = copy_groups(arts, timedelta(hours=window_hours))
+    # Entries come in time order (key as tie-break): the sliding window is a contiguous slice of rows.
+    members, starts, firsts = groups.members, groups.starts, groups.firsts
+    first_list = firsts.tolist()
+    heads = [arts[i] for i in first_list]
+    epoch = heads[0].published
     hours = (np.array([a.published.timestamp() for a in heads]) - epoch.timestamp()) / 3600.0
-    x = tfidf([a.title for a in heads], [a.excerpt for a in heads])
-    topics = topic_bits([tuple(t for c in (e.article, *e.copies) for t in c.topics) for e in entries])
+    x = tfidf([groups.headlines[i] for i in first_list], [a.excerpt for a in heads], stripped=True)
+    topics = np.bitwise_or.reduceat(topic_masks([a.topics for a in arts])[members], starts[:-1])
+    entry_of = np.empty(len(arts), dtype=np.int64)
+    entry_of[members] = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(starts))
     ei, ej, es = candidate_pairs(x, hours, window_hours, NEIGHBOURS, MIN_SIM, topics)
-    ri, rj = _related_pairs(entries)
+    ri, rj = _related_pairs(arts, entry_of)
     ei, ej = np.concatenate([ei, ri]), np.concatenate([ej, rj])
     es = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     bonus = np.concatenate([np.zeros(len(ei) - len(ri)), np.full(len(ri), RELATED_BONUS)])
+    entries = groups.entries(arts)
     labels = agglomerate(
         Items(x, hours, topics, _outlets(entries) if OUTLET_PENALTY else sp.csr_matrix((len(entries), 1)), OUTLET_PENALTY), ei, ej, es, bonus, threshold=threshold, max_span=2 * window_hours,
         attach_below=ATTACH_BELOW, attach_threshold=ATTACH_THRESHOLD,
     )
-    groups: dict[int, list[Coverage]] = {}
-    for entry, label in zip(entries, labels.tolist(), strict=True):
-        groups.setdefault(label, []).append(entry)
-    out = [tuple(sorted(g, key=lambda c: c.article.key)) for g in groups.values()]
-    out.sort(key=lambda c: c[0].article.key)
-    return tuple(out)
+    # Entries within a cluster by key (their first article's index: `arts` is sorted by key), clusters by
+    # their first entry.
+    order = np.lexsort((firsts, labels))
+    cuts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+    bounds = np.r_[cuts, len(order)].tolist()
+    ranked = np.argsort(firsts[order[cuts]], kind="stable").tolist()
+    at = order.tolist()
+    return tuple(tuple(entries[k] for k in at[bounds[c]:bounds[c + 1]]) for c in ranked)
 
 
 def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:
@@ -86,18 +94,17 @@ def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:
     return sp.csr_matrix((data, (rows, cols)), shape=(len(entries), max(1, len(ids))))
 
 
-def _related_pairs(entries: Sequence[Coverage]) -> tuple[np.ndarray, np.ndarray]:
-    """Entry pairs linked by a story file's `related` list (either direction), as candidate pairs."""
-    where = {a.key: i for i, e in enumerate(entries) for a in (e.article, *e.copies)}
-    pairs = {
-        (min(i, j), max(i, j))
-        for i, e in enumerate(entries)
-        for a in (e.article, *e.copies)
-        for k in a.related
-        if (j := where.get(k, i)) != i
-    }
-    ordered = sorted(pairs)
-    return (
-        np.array([p for p, _ in ordered], dtype=np.int64),
-        np.array([q for _, q in ordered], dtype=np.int64),
-    )
+def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Entry pairs (i < j, sorted) linked by a story file's `related` list (either direction), as candidate
+    pairs; entry_of[k] is the entry of arts[k]."""
+    where = {a.key: k for k, a in enumerate(arts)}
+    linked = [key for a in arts for key in a.related]
+    src = np.repeat(np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, map(attrgetter("related"), arts)), dtype=np.int64, count=len(arts)))
+    dst = np.fromiter(map(where.get, linked, repeat(-1)), dtype=np.int64, count=len(linked))
+    found = dst >= 0
+    i, j = entry_of[src[found]], entry_of[dst[found]]
+    apart = i != j
+    i, j = i[apart], j[apart]
+    n = len(entry_of)
+    codes = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    return codes // n, codes % n

@@ -10,10 +10,13 @@ headline (prefixes aside) and appear within the time window of one another: shar
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from itertools import pairwise
 from operator import attrgetter
+
+import numpy as np
 
 from .cluster_text import headline, headlines
 from .model import Article, Coverage
@@ -27,12 +30,13 @@ def headline_key(title: str) -> str:
     return _NON_WORD.sub(" ", headline(title).casefold()).strip()
 
 
-def headline_keys(titles: Sequence[str]) -> tuple[list[str], list[bool]]:
-    """`headline_key` of each title, and whether it carried a wire prefix, in a few passes over them all."""
+def headline_keys(titles: Sequence[str]) -> tuple[list[str], list[bool], list[str]]:
+    """`headline_key` of each title, whether it carried a wire prefix, and its `headline`, in a few passes
+    over them all."""
     heads = headlines(titles)
     prefixed = [h != t.strip() for h, t in zip(heads, titles, strict=True)]
     keys = [k.strip() for k in _NON_WORD_LINES.sub(" ", "\n".join(heads).casefold()).split("\n")] if heads else []
-    return keys, prefixed
+    return keys, prefixed, heads
 
 
 def originality(a: Article, prefixed: bool | None = None) -> tuple[object, ...]:
@@ -48,36 +52,72 @@ def originality(a: Article, prefixed: bool | None = None) -> tuple[object, ...]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CopyGroups:
+    """Articles (sorted by key, indexed alike) grouped into Coverage entries, as index arrays: entry e is
+    articles[members[starts[e]:starts[e + 1]]], its original report first, then its copies by key; entries
+    are in time order (their first article's published time, then key)."""
+
+    members: np.ndarray  # int64 article indices, entry after entry
+    starts: np.ndarray  # int64, one per entry and a final len(members)
+    headlines: list[str]  # `headline` of every article's title
+
+    @property
+    def firsts(self) -> np.ndarray:
+        return self.members[self.starts[:-1]]
+
+    def entries(self, articles: Sequence[Article]) -> list[Coverage]:
+        m, s = self.members.tolist(), self.starts.tolist()
+        return [
+            Coverage(articles[m[a]]) if b - a == 1 else Coverage(articles[m[a]], tuple(articles[i] for i in m[a + 1:b]))
+            for a, b in pairwise(s)
+        ]
+
+
+def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
+    """Group `articles` (sorted by key) into Coverage entries; each article lands in exactly one. Array
+    work throughout: one pass of Python per article to read its fields, none to sort or compare."""
+    n = len(articles)
+    keys, prefixed, heads = headline_keys([a.title for a in articles])
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return CopyGroups(empty, np.zeros(1, dtype=np.int64), heads)
+    ids: dict[str, int] = {}
+    gid = np.fromiter(
+        (ids.setdefault(k, len(ids)) if len(k) >= MIN_HEADLINE_CHARS else -1 for k in keys), dtype=np.int64, count=n
+    )
+    short = gid < 0  # too short a headline to be evidence: an entry of its own
+    gid[short] = len(ids) + np.arange(int(short.sum()))
+    origin, one = articles[0].published, timedelta(microseconds=1)
+    us = np.fromiter(((a.published - origin) // one for a in articles), dtype=np.int64, count=n)
+    idx = np.arange(n, dtype=np.int64)
+    # Copies of one headline in time order; a run continues while each follows the previous within the window.
+    order = np.lexsort((idx, us, gid))
+    g, u = gid[order], us[order]
+    brk = np.r_[True, (g[1:] != g[:-1]) | ((u[1:] - u[:-1]) > window // one)]
+    run = np.empty(n, dtype=np.int64)
+    run[order] = np.cumsum(brk) - 1
+    del order, g, u, brk, gid
+    # Each run's original report: the best by `originality`.
+    neg_quality = np.fromiter((-(a.quality if a.quality is not None else -1) for a in articles), dtype=np.int64, count=n)
+    no_pick = np.fromiter((not a.pick for a in articles), dtype=bool, count=n)
+    no_lead = np.fromiter((not a.lead for a in articles), dtype=bool, count=n)
+    best = np.lexsort((idx, us, neg_quality, no_lead, no_pick, np.array(prefixed, dtype=bool), run))
+    first = np.r_[True, run[best][1:] != run[best][:-1]]
+    head_of_run = best[first]  # run r's original report (runs are numbered 0.. in `best` order)
+    is_head = np.zeros(n, dtype=bool)
+    is_head[head_of_run] = True
+    # Entries in time order of their original report (key as tie-break).
+    rank = np.empty(len(head_of_run), dtype=np.int64)
+    rank[np.lexsort((head_of_run, us[head_of_run]))] = np.arange(len(head_of_run))
+    members = np.lexsort((idx, ~is_head, rank[run]))
+    starts = np.r_[np.flatnonzero(is_head[members]), n].astype(np.int64)
+    return CopyGroups(members, starts, heads)
+
+
 def coverages(articles: Sequence[Article], window: timedelta) -> list[Coverage]:
     """Group `articles` into Coverage entries; each article lands in exactly one. Sorted by article key."""
-    keys, prefixed = headline_keys([a.title for a in articles])
-    groups: dict[str, list[int]] = defaultdict(list)
-    out: list[Coverage] = []
-    for i, (a, key) in enumerate(zip(articles, keys, strict=True)):
-        if len(key) < MIN_HEADLINE_CHARS:
-            out.append(Coverage(a))
-        else:
-            groups[key].append(i)
-    for members in groups.values():
-        if len(members) == 1:
-            out.append(Coverage(articles[members[0]]))
-            continue
-        members.sort(key=lambda i: (articles[i].published, articles[i].key))
-        run: list[int] = [members[0]]
-        for i in members[1:]:
-            # A run continues while each copy follows the previous one within the window.
-            if articles[i].published - articles[run[-1]].published <= window:
-                run.append(i)
-            else:
-                out.append(_entry(articles, prefixed, run))
-                run = [i]
-        out.append(_entry(articles, prefixed, run))
+    ordered = sorted(articles, key=attrgetter("key"))
+    out = copy_groups(ordered, window).entries(ordered)
     out.sort(key=attrgetter("article.key"))
     return out
-
-
-def _entry(articles: Sequence[Article], prefixed: list[bool], run: list[int]) -> Coverage:
-    if len(run) == 1:
-        return Coverage(articles[run[0]])
-    best, *rest = sorted(run, key=lambda i: originality(articles[i], prefixed[i]))
-    return Coverage(articles[best], tuple(sorted((articles[i] for i in rest), key=lambda a: a.key)))

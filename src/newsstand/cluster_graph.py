@@ -12,6 +12,8 @@ it in their turn, so every item sees both directions.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -136,6 +138,15 @@ def topic_bits(topics: list[tuple[str, ...]]) -> np.ndarray:
         for t in ts:
             bits[i] |= np.uint64(1) << np.uint64(ids[t])
     return bits
+
+
+def topic_masks(topics: Sequence[tuple[str, ...]]) -> np.ndarray:
+    """`topic_bits` of each topic tuple, computed once per distinct tuple; OR them (np.bitwise_or.reduceat)
+    for the topics of several articles together."""
+    distinct = set(topics)
+    ids = {t: i % 64 for i, t in enumerate(sorted({t for ts in distinct for t in ts}))}
+    mask = {ts: sum({1 << ids[t] for t in ts}) for ts in distinct}
+    return np.fromiter(map(mask.__getitem__, topics), dtype=np.uint64, count=len(topics))
 
 
 def compatible(a: np.ndarray, b: np.ndarray) -> np.ndarray:

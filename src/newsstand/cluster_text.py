@@ -90,11 +90,12 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
     return doc[keep], codes[keep]
 
 
-def tfidf(titles: Sequence[str], excerpts: Sequence[str]) -> sp.csr_matrix:
-    """Rows: L2-normalised TF-IDF vectors (binary term frequency: a headline rarely repeats a word)."""
+def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
+    """Rows: L2-normalised TF-IDF vectors (binary term frequency: a headline rarely repeats a word).
+    `stripped`: the titles are already `headlines` (wire prefixes off)."""
     n = len(titles)
     ids: dict[str, int] = {}
-    t_doc, t_term = _term_ids(headlines(titles), None, ids)
+    t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
     # Only an excerpt's first EXCERPT_TOKENS words count: cut the rest before tokenising (cut at a space).
     cut = EXCERPT_TOKENS * 16
     e_doc, e_term = _term_ids([e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS, ids)
