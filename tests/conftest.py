@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,3 +81,22 @@ def story_file(title: str = "A story", url: str = "https://example.com/a", when:
     if related:
         text += "related:\n" + related
     return text + "---\n" + body
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_listening(proc: subprocess.Popen[str], port: int, output: Callable[[], str], seconds: float = 60) -> None:
+    """Wait for a server we started to accept connections; fail with its output if it died first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            assert proc.poll() is None, output()
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listened on port {port} within {seconds} s:\n{output()}")

@@ -2,40 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEEDS
+from .chromium import ARGS, CHROMIUM, require_chromium
+from .conftest import ROOT, SEEDS, free_port, wait_until_listening
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-quic", "--no-first-run"]
-
-if not Path(CHROMIUM).exists():
-    message = f"!!! {CHROMIUM} is missing: the browser tests cannot run (make test installs it with apt as root)"
-    if os.environ.get("NEWSSTAND_REQUIRE_BROWSER"):
-        raise RuntimeError(message)
-    print(message, file=sys.stderr)
-    pytest.skip(message, allow_module_level=True)
+require_chromium("the browser tests")
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 # A loaded CI machine can take more than Playwright's default 5 s to load and render a page.
 expect.set_options(timeout=20_000)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +40,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                time.sleep(0.1)
+        wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
         yield f"http://127.0.0.1:{port}/", seeds
     finally:
         proc.terminate()

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from newsstand.build import build
 
+from .chromium import ARGS, CHROMIUM, require_chromium
 from .conftest import SEEDS, settings_for
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    message = f"!!! {CHROMIUM} is missing: the search browser test cannot run"
-    if os.environ.get("NEWSSTAND_REQUIRE_BROWSER"):
-        raise RuntimeError(message)
-    print(message, file=sys.stderr)
-    pytest.skip(message, allow_module_level=True)
+require_chromium("the search browser test")
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -51,7 +43,7 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_typing_a_query_finds_the_story_under_a_sub_path(news: str) -> None:
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
         page.goto(news + "topics/ai/")
         page.fill("header input[name=q]", "Vuzix")

@@ -16,7 +16,7 @@ import pytest
 
 from newsstand.serve import ServeState, site_app
 
-from .conftest import ROOT, SEEDS, story_file
+from .conftest import ROOT, SEEDS, free_port, story_file, wait_until_listening
 
 # ---------------------------------------------------------------------------------------------
 # The WSGI app, called directly
@@ -119,12 +119,6 @@ def test_the_error_banner_is_escaped_and_only_on_html(site: Path) -> None:
 # The real server: `newsstand serve` in a child process, spoken to over HTTP
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def listening_addresses(port: int) -> set[str]:
     """Local addresses with a socket listening on `port`, from /proc/net/tcp (IPv4)."""
     found = set()
@@ -169,14 +163,7 @@ def start_server(work: Path, *extra: str) -> Served:
         [sys.executable, "-m", "newsstand", "serve", "--config", str(work / "newsstand.yaml"), "--port", str(port), *extra],
         cwd=work, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None, log.read_text()
-            time.sleep(0.1)
+    wait_until_listening(proc, port, log.read_text)
     return Served(work, port, proc, log)
 
 
