@@ -19,22 +19,22 @@ MAX_URLS = 50_000
 Entry = tuple[str, datetime | None]  # (absolute URL, last modified)
 
 
-def _urlset(entries: Sequence[Entry]) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
+def _document(root: str, item: str, entries: Sequence[Entry]) -> bytes:
+    """A sitemap (<urlset> of <url>) or a sitemap index (<sitemapindex> of <sitemap>): one shape."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{root} xmlns="{SITEMAP_NS}">']
     for url, lastmod in entries:
         mod = f"<lastmod>{rfc3339(lastmod)}</lastmod>" if lastmod is not None else ""
-        lines.append(f"<url><loc>{escape(url)}</loc>{mod}</url>")
-    lines.append("</urlset>\n")
+        lines.append(f"<{item}><loc>{escape(url)}</loc>{mod}</{item}>")
+    lines.append(f"</{root}>\n")
     return "\n".join(lines).encode("utf-8")
 
 
-def _index(parts: Sequence[tuple[str, datetime | None]]) -> bytes:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<sitemapindex xmlns="{SITEMAP_NS}">']
-    for url, lastmod in parts:
-        mod = f"<lastmod>{rfc3339(lastmod)}</lastmod>" if lastmod is not None else ""
-        lines.append(f"<sitemap><loc>{escape(url)}</loc>{mod}</sitemap>")
-    lines.append("</sitemapindex>\n")
-    return "\n".join(lines).encode("utf-8")
+def _urlset(entries: Sequence[Entry]) -> bytes:
+    return _document("urlset", "url", entries)
+
+
+def _index(parts: Sequence[Entry]) -> bytes:
+    return _document("sitemapindex", "sitemap", parts)
 
 
 def sitemap_files(entries: Sequence[Entry], base_url: str, limit: int = MAX_URLS) -> list[tuple[str, bytes]]:
