@@ -90,9 +90,10 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
     joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
     chunks = joined.translate(char_classes(joined, _TOKEN_CHAR)).split()
     del joined
-    distinct = {_SEPARATOR: 0}
-    for c in chunks:
-        distinct.setdefault(c, len(distinct))
+    distinct: dict[str, int] = dict.fromkeys([_SEPARATOR], 0)
+    distinct.update(dict.fromkeys(chunks))
+    for k, c in enumerate(distinct):
+        distinct[c] = k
     seen: dict[str, int] = {_SEPARATOR: -2}
     per_chunk: list[list[int]] = []
     for c in distinct:
