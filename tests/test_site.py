@@ -203,3 +203,20 @@ def test_json_ld_cannot_be_closed_by_seed_text(tmp_path: Path, seed_dir) -> None
     page = next((out / "stories").glob("*/index.html"))
     assert "<script>alert(1)" not in page.read_text()
     assert _json_ld(page)[0]["headline"] == "</script><script>alert(1)</script>"
+
+
+def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
+    """Set and dict orders of strings change with PYTHONHASHSEED: nothing in the output may depend on them."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"site{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-m", "newsstand", "build", "--seeds", str(SEEDS), "--out", str(out),
+                        "--base-url", "https://example.org/", "--no-search"],
+                       cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+        outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert outputs[0] == outputs[1]

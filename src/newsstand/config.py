@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 CONFIG_NAME = "newsstand.yaml"
+THEME = Path(__file__).resolve().parents[2]  # templates/ and static/ of the default theme, beside src/
 
 
 class ConfigError(ValueError):
@@ -118,5 +119,11 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
             raise ConfigError(f"{path}: expected a mapping of settings at the top level")
         mapping = loaded
         root = path.parent
-    settings = settings_from(mapping, root=root)
-    return settings_from({k: v for k, v in (overrides or {}).items() if v is not None}, base=settings)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    settings = settings_from(given, base=settings_from(mapping, root=root))
+    # A project without a theme of its own (say, a cron job's folder holding only seeds and a config)
+    # gets the default theme that ships beside the package.
+    for key in ("templates", "static"):
+        if key not in mapping and key not in given and not getattr(settings, key).is_dir() and (THEME / key).is_dir():
+            settings = replace(settings, **{key: THEME / key})
+    return settings
