@@ -112,20 +112,20 @@ def build(settings: Settings, write: bool = True) -> BuildResult:
                           files_digest(settings.static))
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
         t = lap("signatures", t)
+        # Rendering streams into the writer, so the site is never whole in memory; an error half-way
+        # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
-            outputs = list(render_all(pages, settings, site, static, unchanged=unchanged,
-                                      jobs=settings.jobs or workers(), previous=settings.out))
+            report = write_site(settings.out, render_all(pages, settings, site, static, unchanged=unchanged,
+                                                         jobs=settings.jobs or workers(), previous=settings.out))
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
             raise BuildError(f"template error: {type(err).__name__}: {err}") from None
         except (AssetError, SearchIndexError) as err:
             raise BuildError(str(err)) from None
-        t = lap("render", t)
-        report = write_site(settings.out, outputs)
+        t = lap("render+write", t)
         if cache is not None:
             cache.save(zip(pages, sigs, strict=True))
-        t = lap("write", t)
     result = BuildResult(
         files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
         pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings,

@@ -157,40 +157,38 @@ def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str
 
 
 _FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render workers inherit
+CHUNK = 64  # pages per task: small enough that memory stays bounded, large enough to amortize the round trip
 
 
-def _render_slice(start: int, step: int) -> list[tuple[str, bytes]]:
+def _render_chunk(start: int, stop: int) -> list[tuple[str, bytes]]:
     assert _FORKED is not None
     renderer, pages = _FORKED
-    return [out for page in pages[start::step] for out in renderer.outputs(page)]
+    return [out for page in pages[start:stop] for out in renderer.outputs(page)]
 
 
-def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> list[tuple[str, bytes]]:
-    """Render `pages` in order, over `jobs` forked processes when there are enough to pay for them."""
+def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterator[tuple[str, bytes]]:
+    """Render `pages` in order, over `jobs` forked processes when there are enough to pay for them.
+
+    A generator: files flow to the writer as chunks come back, so the site is never whole in memory."""
     global _FORKED
     if jobs <= 1 or len(pages) < PARALLEL_FROM:
-        return [out for page in pages for out in renderer.outputs(page)]
+        for page in pages:
+            yield from renderer.outputs(page)
+        return
     _FORKED = (renderer, pages)  # inherited through fork: nothing large is pickled on the way in
     try:
+        starts = range(0, len(pages), CHUNK)
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-            slices = list(pool.map(_render_slice, range(jobs), [jobs] * jobs))
+            for part in pool.map(_render_chunk, starts, [min(i + CHUNK, len(pages)) for i in starts]):
+                yield from part
     finally:
         _FORKED = None
-    # Slices were dealt round-robin; deal them back so the order is the pages' order.
-    per_page = [len(output_paths(page)) for page in pages]
-    merged: list[tuple[str, bytes]] = []
-    cursors = [0] * jobs
-    for i, count in enumerate(per_page):
-        worker = i % jobs
-        merged += slices[worker][cursors[worker] : cursors[worker] + count]
-        cursors[worker] += count
-    return merged
 
 
 def render_all(pages: Iterable[Page], settings: Settings, site: Site,
                static: Mapping[str, bytes] | None = None, unchanged: Collection[str] = frozenset(),
                jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, bytes | None]]:
-    """Every file of the site: pages in all their output formats, then the site-wide files.
+    """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
     to be linked from the `previous` site by the writer.
@@ -198,22 +196,24 @@ def render_all(pages: Iterable[Page], settings: Settings, site: Site,
     pages = tuple(pages)
     assets = build_assets(static or {})
     renderer = Renderer(settings, site, assets)
-    fresh = [p for p in pages if p.path not in unchanged]
-    rendered = iter(render_pages(renderer, fresh, jobs))
-    outputs: list[tuple[str, bytes | None]] = []
+    rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged], jobs)
+    indexed: list[tuple[str, bytes | None]] = []  # the pages search indexes (all of them, only if it is on)
     for page in pages:
         if page.path in unchanged:
-            outputs += [(path, None) for path in output_paths(page)]
+            files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
         else:
-            outputs += [next(rendered) for _ in output_paths(page)]
+            files = [next(rendered) for _ in output_paths(page)]
+        if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
+            indexed += [(path, data) for path, data in files
+                        if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)]
+        yield from files
     if settings.base_url:
-        outputs += sitemap_files(sitemap_entries(pages, settings), settings.base_url)
-    outputs.append(("robots.txt", robots_txt(settings.base_url)))
-    outputs.append(("_headers", headers_file(settings.base_url)))
-    outputs += assets.files
+        yield from sitemap_files(sitemap_entries(pages, settings), settings.base_url)
+    yield ("robots.txt", robots_txt(settings.base_url))
+    yield ("_headers", headers_file(settings.base_url))
+    yield from assets.files
     if settings.search:
-        outputs += _search(outputs, settings, previous)
-    yield from outputs
+        yield from _search(indexed, settings, previous)
 
 
 def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
