@@ -228,8 +228,3 @@ def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
             raise ValueError("unchanged pages need the previous site to be indexed")
         html = [(path, data if data is not None else (previous / path).read_bytes()) for path, data in html]
     return list(search_files(html, settings.language))
-
-
-def static_files(files: Mapping[str, bytes]) -> Iterator[tuple[str, bytes]]:
-    """Theme assets, minified and fingerprinted under static/."""
-    yield from build_assets(files).files
