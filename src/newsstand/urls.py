@@ -32,11 +32,10 @@ def safe_url(value: object) -> str | None:
         return None
     try:
         parts = urlsplit(url)
-        port = parts.port  # raises on a malformed port
+        parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
         return None
-    del port
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "\\" in url:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
     return url
 
