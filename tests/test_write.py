@@ -15,7 +15,44 @@ def test_writes_swaps_and_removes_stale_files(tmp_path: Path) -> None:
     assert (out / "index.html").read_bytes() == b"two"
     assert not (out / "old.html").exists()
     assert (out / "a/b.html").stat().st_mtime_ns == before  # unchanged bytes keep their mtime
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "site"]
+    # The site before last is kept aside as the start of the next stage; no stage is left.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.prev", "site"]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_the_reused_stage_never_leaks_into_the_site(tmp_path: Path) -> None:
+    """Many builds in a row, each from the spare of the one before last (and from stages left by
+    killed builds, full of junk): the site is always exactly the files asked for, and files whose
+    bytes did not change keep their mtime."""
+    import random
+
+    rng = random.Random(3)
+    out = tmp_path / "site"
+    names = ["index.html", "a/b.html", "a/c.html", "a", "d/e/f.html", "d/e", "g.html", "h/i.html"]
+    previous: dict[str, bytes] = {}
+    for step in range(40):
+        files: dict[str, bytes] = {}
+        for name in rng.sample(names, rng.randint(1, len(names))):
+            # a path cannot be both a file and a folder of another file
+            if any(other.startswith(name + "/") or name.startswith(other + "/") for other in files):
+                continue
+            files[name] = rng.choice([b"1", b"2", b"three", previous.get(name, b"1")])
+        if step % 7 == 3:  # a build killed mid-stage left junk, some of it where the next files go
+            junk = tmp_path / ".site.new"
+            (junk / "a").mkdir(parents=True, exist_ok=True)
+            (junk / "index.html").write_bytes(b"junk")
+            (junk / "zzz.html").write_bytes(b"junk")
+        mtimes = {n: (out / n).stat().st_mtime_ns for n, b in files.items() if previous.get(n) == b}
+        unchanged = [(n, None) for n in mtimes if step % 2]  # as the incremental build marks them
+        given = unchanged + [(n, b) for n, b in files.items() if not (step % 2 and n in mtimes)]
+        write_site(out, given)
+        assert _tree(out) == files, step
+        assert {n: (out / n).stat().st_mtime_ns for n in mtimes} == mtimes, step
+        assert not (tmp_path / ".site.new").exists()
+        previous = files
 
 
 def test_two_pages_never_write_one_path(tmp_path: Path) -> None:

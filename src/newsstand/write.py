@@ -4,6 +4,10 @@ The new site is staged in a folder beside the old one and swapped in with one at
 rename, so a build killed at any moment leaves the last good site complete. Files whose
 bytes did not change are hard-linked from the old site: their mtimes stay, so rsync and
 CDNs see no change.
+
+The site before last is kept as a spare (`.site.prev`) and becomes the next stage: most of its
+files already are the current site's files (the same inodes), so a build that changes a few
+pages touches a few files rather than linking and deleting every file of the site.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import fcntl
 import os
 import shutil
 import signal
+import stat
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,12 +44,11 @@ class WriteReport:
         return self.written + self.unchanged
 
 
-def _checked(path: str) -> PurePosixPath:
+def _checked(path: str) -> str:
     """Refuse any output path that could land outside the site or collide with a folder."""
-    pure = PurePosixPath(path)
-    if not path or pure.is_absolute() or any(p in ("", ".", "..") for p in path.split("/")) or "\\" in path:
+    if not path or path.startswith("/") or "\\" in path or any(p in ("", ".", "..") for p in path.split("/")):
         raise WriteError(f"refusing to write outside the site: {path!r}")
-    return pure
+    return path
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -91,13 +95,29 @@ class OutputLock:
             self.fd = None
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _lstat(path: str) -> os.stat_result | None:
     try:
-        if path.stat().st_size != len(data):
-            return False
-        return path.read_bytes() == data
+        return os.lstat(path)
+    except OSError:
+        return None
+
+
+def _same_bytes(path: str, st: os.stat_result, data: bytes) -> bool:
+    if not stat.S_ISREG(st.st_mode) or st.st_size != len(data):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read() == data
     except OSError:
         return False
+
+
+def _ready(stage: Path, path: str, made: set[str]) -> None:
+    """The folders of `path` exist in the stage (checked once per folder and build)."""
+    parent = path.rpartition("/")[0]
+    if parent and parent not in made:
+        _make_dirs(stage, PurePosixPath(parent))
+        made.add(parent)
 
 
 class _Terminated(SystemExit):
@@ -139,53 +159,78 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteRep
     """
     out = out.absolute()
     stage = out.parent / f".{out.name}.new"
+    spare = out.parent / f".{out.name}.prev"
     with OutputLock(out), _terminate_cleanly():
         try:
-            return _write(out, stage, files)
+            return _write(out, stage, spare, files)
         except OSError as err:
-            shutil.rmtree(stage, ignore_errors=True)
+            _keep_spare(stage, spare)
             raise WriteError(f"cannot write the site to {out}: {_reason(err)}; the last good site is untouched") from None
         except BaseException:
-            shutil.rmtree(stage, ignore_errors=True)
+            _keep_spare(stage, spare)
             raise
 
 
-def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
-    shutil.rmtree(stage, ignore_errors=True)  # left by a build that was killed
+def _keep_spare(stage: Path, spare: Path) -> None:
+    """Put a half-updated stage aside as the spare: its files are only ever trusted where they are the
+    very files (inodes) of the current site, so it is as good a start as any for the next build."""
+    try:
+        if stage.is_dir() and not spare.exists():
+            stage.rename(spare)
+    except OSError:
+        pass
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
     previous = out.parent / f".{out.name}.old"
     if not out.exists() and previous.is_dir():
         previous.rename(out)  # a build killed between the two renames of the fallback swap: the old site is back
-    stage.mkdir(parents=True)
+    # The stage starts from the site before last (kept as the spare after each swap), or a stage left by a
+    # killed build: most of its files are already the current site's files (hard links), so a build that
+    # changes a few pages touches a few files, not every file of the site.
+    if not stage.is_dir() and spare.is_dir():
+        spare.rename(stage)
+    shutil.rmtree(spare, ignore_errors=True)
+    stage.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
     written = unchanged = 0
-    made_dirs: set[PurePosixPath] = set()
+    made_dirs: set[str] = set()
+    stage_s, out_s = str(stage), str(out)
     for path, data in files:
-        pure = _checked(path)
+        _checked(path)
         if path in seen:
             raise WriteError(f"two pages want to write {path}: refusing to overwrite one with the other")
         seen.add(path)
-        parent = pure.parent
-        if parent not in made_dirs:
-            (stage / parent).mkdir(parents=True, exist_ok=True)
-            made_dirs.add(parent)
-        target = stage / pure
-        old = out / pure
-        if data is None and not old.is_file():
+        target, old = f"{stage_s}/{path}", f"{out_s}/{path}"
+        old_stat = _lstat(old)
+        if data is None and (old_stat is None or not stat.S_ISREG(old_stat.st_mode)):
             raise WriteError(f"{path}: marked unchanged, but the last site does not have it")
-        if data is None or _same_bytes(old, data):
+        if data is None or (old_stat is not None and _same_bytes(old, old_stat, data)):
+            unchanged += 1
+            now = _lstat(target)
+            if now is not None and (now.st_ino, now.st_dev) == (old_stat.st_ino, old_stat.st_dev):
+                continue  # the stage already holds the live site's very file
+            _ready(stage, path, made_dirs)
+            _clear(Path(target))
             try:
                 os.link(old, target)
             except OSError:  # a file system without hard links: a copy keeps the mtime too
                 shutil.copy2(old, target)
-            unchanged += 1
         else:
-            target.write_bytes(data)
+            _ready(stage, path, made_dirs)
+            # Never write into a stage file: it may be a hard link to a file of the live site.
+            _clear(Path(target))
+            with open(target, "wb") as fh:
+                fh.write(data)
             written += 1
+    _prune(stage, seen)
     removed = 0
     if out.is_dir():
+        skip = len(str(out)) + 1
         for root, _dirs, names in os.walk(out):
-            rel = Path(root).relative_to(out)
-            removed += sum(1 for n in names if (rel / n).as_posix().removeprefix("./") not in seen)
+            prefix = root[skip:] + "/" if len(root) >= skip else ""
+            removed += sum(1 for n in names if prefix + n not in seen)
     if out.exists() and not out.is_dir():
         raise WriteError(f"{out} exists and is not a folder")
     if out.exists():
@@ -196,7 +241,62 @@ def _write(out: Path, stage: Path, files: Iterable[tuple[str, bytes | None]]) ->
             out.rename(old)
             stage.rename(out)
             stage = old
-        shutil.rmtree(stage, ignore_errors=True)  # now the old site
+        stage.rename(spare)  # now the old site: the start of the next build's stage
     else:
         stage.rename(out)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _clear(path: Path) -> None:
+    """Make room for a new file at `path` in the stage: whatever is there goes (a folder included)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        shutil.rmtree(path)
+    except PermissionError:  # unlink of a folder reports EPERM on some systems
+        if not path.is_dir() or path.is_symlink():
+            raise
+        shutil.rmtree(path)
+
+
+def _make_dirs(root: Path, rel: PurePosixPath) -> None:
+    """mkdir -p of root/rel, replacing any file of the stage that stands where a folder must be."""
+    full = root / rel
+    if os.path.isdir(full):  # a stat: mkdir of an existing folder is a far slower syscall on overlay file systems
+        return
+    try:
+        os.makedirs(full, exist_ok=True)
+        return
+    except (FileExistsError, NotADirectoryError):
+        pass
+    here = root
+    for part in rel.parts:
+        here = here / part
+        if not here.is_dir() or here.is_symlink():
+            _clear(here)
+            here.mkdir()
+
+
+def _prune(stage: Path, keep: set[str]) -> None:
+    """Remove what the stage holds beyond `keep` (pages no longer produced), and emptied folders."""
+    skip = len(str(stage)) + 1
+    emptied: set[str] = set()
+    for root, dirs, names in os.walk(stage, topdown=False):
+        prefix = root[skip:] + "/" if len(root) >= skip else ""
+        left = len(names) + len(dirs)
+        for name in names:
+            if prefix + name not in keep:
+                os.unlink(os.path.join(root, name))
+                left -= 1
+        for name in dirs:
+            full = os.path.join(root, name)
+            if os.path.islink(full):
+                os.unlink(full)
+                left -= 1
+            elif full in emptied:
+                os.rmdir(full)
+                left -= 1
+        if not left:
+            emptied.add(root)
