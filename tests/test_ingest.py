@@ -58,18 +58,27 @@ def test_a_corrupt_or_foreign_cache_is_rebuilt_not_trusted(tmp_path: Path) -> No
     seeds = many_seeds(tmp_path / "seeds", 3)
     cache = tmp_path / "cache"
     good = ingest(seed_paths(seeds), seeds, cache)
-    (store,) = cache.glob("seeds-*.pickle")
-    blob = bytearray(store.read_bytes())
-    blob[-10] ^= 0xFF  # one flipped bit in the payload
-    store.write_bytes(bytes(blob))
+    shards = sorted(cache.glob("seeds-*/*.pickle"))
+    assert len(shards) > 1
+    # One flipped bit in one shard's payload: only that shard's files are parsed again.
+    blob = bytearray(shards[0].read_bytes())
+    blob[-10] ^= 0xFF
+    shards[0].write_bytes(bytes(blob))
+    again = ingest(seed_paths(seeds), seeds, cache)
+    assert 0 < again.parsed < 8 and again.results == good.results
+    for store in shards:
+        blob = bytearray(store.read_bytes())
+        blob[-10] ^= 0xFF
+        store.write_bytes(bytes(blob))
     again = ingest(seed_paths(seeds), seeds, cache)
     assert again.parsed == 8 and again.results == good.results
-    store.write_bytes(b"garbage")
+    for store in shards:
+        store.write_bytes(b"garbage")
     assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
     # A cache written by other code (another fingerprint) is not used either.
     cache_obj = SeedCache(cache, seeds, drafts=False)
     cache_obj.key = "other code"
-    cache_obj.save({})
+    cache_obj.save({r.path: r for r in good.results})
     assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
 
 

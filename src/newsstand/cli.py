@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
     b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
                    help="build the in-browser search index (default: on)")
+    b.add_argument("--timings", action="store_true", help="print the seconds each stage took")
     c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
     common(c)
     c.add_argument("--site", type=Path, help="check a built site instead: broken links, missing assets, duplicate ids")
@@ -89,4 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result.files_read} files checked, {result.files_rejected} rejected, {len(result.problems)} problems")
         return 1 if result.problems else 0
     print(result.summary())
+    if getattr(args, "timings", False):
+        print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()))
     return 0
