@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from html.parser import HTMLParser
 
 import markdown
@@ -49,6 +50,17 @@ def _unsafe_urls(html: str) -> list[str]:
     ]
 
 
+_local = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """One converter per thread, reset between bodies: building one costs more than converting a body."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    return converter
+
+
 def markdown_to_html(text: str, notes: list[str] | None = None) -> str:
     """Render untrusted Markdown; anything outside the allow-list is dropped (script content with it).
 
@@ -63,7 +75,7 @@ def markdown_to_html(text: str, notes: list[str] | None = None) -> str:
             notes.append(f"body: {len(text):,} characters, cut to the limit of {MAX_BODY_CHARS:,}")
         text = text[:MAX_BODY_CHARS]
 
-    html = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    html = _converter().reset().convert(text)
     # A story page already has an <h1>; a body's top heading becomes a second-level one.
     html = html.replace("<h1>", "<h2>").replace("</h1>", "</h2>")
     if notes is not None:

@@ -340,6 +340,15 @@ def _first(values: Iterable[Any]) -> Any:
 
 def _merge(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
     """One Article from every mention of it: each field from the richest mention that has it."""
+    if len(mentions) == 1:  # most articles (four in five at 10k stories): the same result, without the ranking
+        m = mentions[0]
+        return Article(
+            key=m.key, url=m.url, title=m.title, published=m.published, provider=m.provider_domain,
+            excerpt=m.excerpt or "", topics=tuple(dict.fromkeys(topic_slugs[t.casefold()] for t in m.topics)),
+            images=m.images or (), quality=m.quality, heat=m.heat, pick=bool(m.pick), lead=bool(m.lead),
+            body_html=m.body_html or "", related=tuple(dict.fromkeys(m.related)), sources=(m.path,),
+            alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)),
+        )
     ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
     best = ranked[0]
     topics = dict.fromkeys(topic_slugs[t.casefold()] for m in ranked for t in m.topics)

