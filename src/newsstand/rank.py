@@ -76,21 +76,22 @@ def rank(clusters: Sequence[Cluster]) -> tuple[Story, ...]:
     def first(entries: tuple[Coverage, ...]) -> Article:
         return min((e.article for e in entries), key=lambda a: (a.published, a.key))
 
-    by_first = sorted(ordered, key=lambda es: (first(es).published, first(es).key))
-    slugs = assign_slugs(((first(es).key, first(es).title) for es in by_first), fallback="story")
-    story_of = {a.key: slugs[first(es).key] for es in ordered for e in es for a in e.articles}
-
+    firsts = [first(es) for es in ordered]
+    by_first = sorted(firsts, key=lambda a: (a.published, a.key))
+    slugs = assign_slugs(((a.key, a.title) for a in by_first), fallback="story")
+    story_slugs = [slugs[a.key] for a in firsts]
+    story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
+    scores = [story_score(es, newest) for es in ordered]
+    order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
+    position = {story_slugs[i]: at for at, i in enumerate(order)}
     stories = []
-    for entries in ordered:
-        slug = slugs[first(entries).key]
+    for i in order:
+        entries, slug = ordered[i], story_slugs[i]
         linked = dict.fromkeys(
             story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of
         )
         linked.pop(slug, None)
-        stories.append(Story(slug=slug, entries=entries, score=story_score(entries, newest), related=tuple(linked)))
-    stories.sort(key=lambda s: (-s.score, s.slug))
-    position = {s.slug: i for i, s in enumerate(stories)}
-    # Related stories in front-page order, so the most important connection comes first.
-    return tuple(
-        Story(s.slug, s.entries, s.score, tuple(sorted(s.related, key=position.__getitem__))) for s in stories
-    )
+        # Related stories in front-page order, so the most important connection comes first.
+        related = tuple(sorted(linked, key=position.__getitem__))
+        stories.append(Story(slug=slug, entries=entries, score=scores[i], related=related))
+    return tuple(stories)
