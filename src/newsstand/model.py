@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -20,8 +21,11 @@ def compact_pickle(cls: T) -> T:
     write and read; the seed cache and the render workers move hundreds of thousands of them.
     """
 
+    names = cls.__match_args__  # type: ignore[attr-defined]
+    values = attrgetter(*names) if len(names) > 1 else lambda obj: (getattr(obj, names[0]),)  # C, not a loop
+
     def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:
-        return (type(self), tuple(getattr(self, name) for name in self.__match_args__))
+        return (type(self), values(self))
 
     cls.__reduce__ = __reduce__  # type: ignore[attr-defined]
     return cls
