@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -59,6 +60,8 @@ def _strip_amp_path(path: str) -> str:
 
 def unwrap_amp_cache(url: str) -> str:
     """The publisher's URL inside a Google AMP cache URL; other URLs unchanged."""
+    if "ampproject" not in url.lower():  # most URLs: no need to split them
+        return url
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if host.endswith(".cdn.ampproject.org"):
@@ -72,6 +75,7 @@ def unwrap_amp_cache(url: str) -> str:
     return url
 
 
+@functools.lru_cache(maxsize=1 << 16)  # one article's URLs recur in every story file that lists it
 def canonical_url(url: str) -> str:
     """The identity of an article: the same article under any of its URLs gives one string.
 
