@@ -131,3 +131,22 @@ def test_fast_and_reference_paths_give_the_same_records() -> None:
         assert fast.front == reference.front and fast.body == reference.body
         assert fast.line_of("related[1].webUrl") == reference.line_of("related[1].webUrl") is not None
         assert text
+
+
+def test_a_file_built_to_make_the_subset_check_backtrack_is_read_at_once(tmp_path: Path) -> None:
+    """Lines with trailing spaces and one bad line at the end: a regex over the whole document tried
+    every way of splitting each earlier line (12 lines: a minute; 40: years), hostage to one file. Run
+    in a child process, so a regression fails here instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    text = "---\n" + "".join(f"key{i}: value {i}   \n" for i in range(40)) + "title: x\x02: y\n---\n"
+    (tmp_path / "bomb.md").write_text(text)
+    code = ("import sys; from pathlib import Path; from newsstand.read import read_seed; "
+            "print(type(read_seed(Path(sys.argv[1]))).__name__)")
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bomb.md")], capture_output=True,
+                              text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("reading one 45-line file took over two minutes: the subset check backtracks again")
+    assert done.returncode == 0, done.stderr

@@ -261,7 +261,9 @@ _SCALAR = (
 _BOOL_1_1 = r"(?:[yYnN]|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)"
 # Every line: a comment, or an optional "- ", then a simple key with an optional value, or a value.
 _LINE = rf"[ ]*(?:#[^\n]*|(?:-[ ]+)?(?:(?!{_BOOL_1_1}:)[A-Za-z_][A-Za-z0-9_-]*:(?:[ ]+{_SCALAR})?|{_SCALAR})?)[ ]*"
-_SAFE_DOCUMENT = re.compile(rf"(?:{_LINE}\n)*(?:{_LINE})?", re.MULTILINE)
+# Matched line by line: one regex over the whole document backtracks through the ways every earlier line
+# could match (trailing spaces: in the scalar or after it) when a late line fails: seconds per document.
+_SAFE_LINE = re.compile(_LINE)
 
 
 def fast_load(text: str) -> dict[str, Any] | None:
@@ -283,7 +285,9 @@ def _needs_reference(text: str) -> bool:
     if 2 * text.count("\n") + 2 > MAX_NODES:  # in this subset a line holds at most a key and a value
         return True
     bare = _QUOTED.sub("Q", text)
-    return _REFERENCE_SYNTAX.search(bare) is not None or _SAFE_DOCUMENT.fullmatch(bare) is None
+    if _REFERENCE_SYNTAX.search(bare) is not None:
+        return True
+    return not all(map(_SAFE_LINE.fullmatch, bare.split("\n")))
 
 
 # A quote opens a scalar at the start of the text or after " [{,"; the check comes after the quote and
