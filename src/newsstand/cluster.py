@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
 import scipy.sparse as sp
 
 from .cluster_copies import copy_groups
-from .cluster_graph import candidate_pairs, topic_masks
+from .cluster_graph import candidate_pairs, topic_masks, unique_sorted
 from .cluster_merge import Items, agglomerate
 from .cluster_text import tfidf
 from .model import Article, Coverage
@@ -97,14 +97,14 @@ def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:
 def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entry pairs (i < j, sorted) linked by a story file's `related` list (either direction), as candidate
     pairs; entry_of[k] is the entry of arts[k]."""
-    where = {a.key: k for k, a in enumerate(arts)}
-    linked = [key for a in arts for key in a.related]
-    src = np.repeat(np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, map(attrgetter("related"), arts)), dtype=np.int64, count=len(arts)))
-    dst = np.fromiter(map(where.get, linked, repeat(-1)), dtype=np.int64, count=len(linked))
+    where = dict(zip(map(attrgetter("key"), arts), range(len(arts)), strict=True))
+    related = list(map(attrgetter("related"), arts))
+    src = np.repeat(np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, related), dtype=np.int64, count=len(arts)))
+    dst = np.fromiter(map(where.get, chain.from_iterable(related), repeat(-1)), dtype=np.int64, count=len(src))
     found = dst >= 0
     i, j = entry_of[src[found]], entry_of[dst[found]]
     apart = i != j
     i, j = i[apart], j[apart]
     n = len(entry_of)
-    codes = np.unique(np.minimum(i, j) * n + np.maximum(i, j))
+    codes = unique_sorted(np.minimum(i, j) * n + np.maximum(i, j))
     return codes // n, codes % n

@@ -9,17 +9,20 @@ pairs of clusters joined by at least one candidate pair of items, so nothing is 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from .cluster_graph import compatible
-from .cluster_text import normalize_rows
+from .cluster_graph import compatible, sorted_order, unique_sorted
 
 UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
 UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see _centroid_dots)
 ATTACH_RATIO = 5  # ... if at most a fifth of its size: two events of like size are two stories, not a fragment
+TABLE_CELLS = 1 << 21  # cells (rows × terms) of the lookup table of `_shared_terms`: 8 MB of int32, stays in cache
+CHUNK_ENTRIES = 1 << 18  # entries `_shared_terms` looks up at a time: bounds its temporary arrays
+_BATCH_MEMBERS = 1 << 16  # members whose rows `_Centroids` sums at a time: bounds its temporary arrays
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,79 +36,323 @@ class Items:
     outlet_penalty: float  # subtracted when two clusters already carry the same outlet
 
 
-def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, sp.csr_matrix]:
-    """The rows of `m` summed per cluster, for only the clusters named in p and q, and where each
-    cluster id's sum sits (pos[id])."""
-    involved = np.unique(np.concatenate([p, q]))
+def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
+    """The rows of `m` summed per cluster, for the clusters `ids` (sorted, distinct), row k for ids[k].
+    A sparse product with the member lists (members in index order), so float32 and in that order."""
     pos = np.full(len(lab), -1, dtype=np.int64)
-    pos[involved] = np.arange(len(involved))
-    members = np.flatnonzero(pos[lab] >= 0)
+    pos[ids] = np.arange(len(ids))
+    at = pos[lab]
+    members = np.flatnonzero(at >= 0)
+    at = at[members]
+    members = members[sorted_order(at)]
+    indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
     assign = sp.csr_matrix(
-        (np.ones(len(members), dtype=np.float32), (pos[lab[members]], members)), shape=(len(involved), len(lab))
+        (np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab))
     )
-    return pos, (assign @ m).tocsr()
+    return (assign @ m).tocsr()
 
 
-def _centroid_dots(x: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """cos(centroid p, centroid q) for each pair of cluster ids, computing only the clusters involved."""
-    pos, sums = _per_cluster(x, lab, p, q)
-    cent = normalize_rows(sums)
-    a, b = cent[pos[p]], cent[pos[q]]
-    dots = np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+class _Centroids:
+    """Each cluster's unit centroid, computed when first compared and kept until the cluster grows: a big
+    story meets new partners round after round, but changes only in the rounds it merges.
+
+    Rows sit in flat arrays (a row per cluster id: start, length), appended to as clusters change and
+    compacted when most of the arrays is rows of clusters that have since changed."""
+
+    def __init__(self, x: sp.csr_matrix) -> None:
+        n = x.shape[0]
+        self.x = x
+        self.start = np.zeros(n, dtype=np.int64)
+        self.length = np.zeros(n, dtype=np.int64)
+        self.ready = np.zeros(n, dtype=bool)
+        self.indices = np.zeros(max(1, x.nnz), dtype=x.indices.dtype)
+        self.data = np.zeros(max(1, x.nnz), dtype=np.float32)
+        self.used = 0
+
+    def changed(self, ids: np.ndarray) -> None:
+        self.ready[ids] = False
+
+    def need(self, lab: np.ndarray, size: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
+        """Compute the centroids of the clusters in p and q that are not ready, a batch of members at a time
+        (the temporaries of a round's hundreds of thousands of new centroids took 150 MB)."""
+        missing = np.zeros(len(lab), dtype=bool)
+        missing[p] = True
+        missing[q] = True
+        missing &= ~self.ready
+        ids = np.flatnonzero(missing)
+        members = np.cumsum(size[ids])
+        lo = 0
+        while lo < len(ids):
+            hi = max(lo + 1, int(np.searchsorted(members, members[lo] - size[ids[lo]] + _BATCH_MEMBERS, side="right")))
+            self._add(lab, size, ids[lo:hi])
+            lo = hi
+
+    def _add(self, lab: np.ndarray, size: np.ndarray, ids: np.ndarray) -> None:
+        # A single item's sum is its row, as the product below lays it out (in reverse): no product needed.
+        alone, grown = ids[size[ids] == 1], ids[size[ids] > 1]
+        sums = _per_cluster(self.x, lab, grown)
+        row_start = self.x.indptr[alone].astype(np.int64)
+        alone_len = self.x.indptr[alone + 1] - row_start
+        backwards = ranges(row_start, alone_len)
+        backwards = np.repeat(row_start + row_start + alone_len - 1, alone_len) - backwards
+        grown_len = np.diff(sums.indptr).astype(np.int64)
+        more = len(sums.data) + len(backwards)
+        self._room(more)
+        self.start[grown] = self.used + sums.indptr[:-1]
+        self.start[alone] = self.used + len(sums.data) + np.cumsum(alone_len) - alone_len
+        self.length[grown] = grown_len
+        self.length[alone] = alone_len
+        self.ready[ids] = True
+        end = self.used + more
+        self.indices[self.used:end] = np.concatenate([sums.indices, self.x.indices[backwards]])
+        self.data[self.used:end] = _unit_rows(
+            np.concatenate([sums.data, self.x.data[backwards]]), np.concatenate([grown_len, alone_len])
+        )
+        self.used = end
+
+    def _room(self, more: int) -> None:
+        """Make room for `more` entries at the end: move the live rows to the front (in place, a batch at a
+        time), and grow the arrays only if that is not enough."""
+        if self.used + more <= len(self.data):
+            return
+        keep = np.flatnonzero(self.ready)
+        keep = keep[sorted_order(self.start[keep])]  # moving rows forward in order never overwrites a later one
+        new_start = np.cumsum(self.length[keep]) - self.length[keep]
+        live = int(new_start[-1] + self.length[keep[-1]]) if len(keep) else 0
+        if live + more > len(self.data):
+            size = (live + more) * 3 // 2
+            self.indices = np.concatenate([self.indices, np.zeros(size - len(self.data), dtype=self.indices.dtype)])
+            self.data = np.concatenate([self.data, np.zeros(size - len(self.data), dtype=np.float32)])
+        for a in range(0, len(keep), _BATCH_MEMBERS):
+            rows = keep[a:a + _BATCH_MEMBERS]
+            entries = ranges(self.start[rows], self.length[rows])
+            at = int(new_start[a])
+            self.indices[at:at + len(entries)] = self.indices[entries]
+            self.data[at:at + len(entries)] = self.data[entries]
+        self.start[keep] = new_start
+        self.used = live
+
+
+def _unit_rows(data: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The rows (`data`, row after row) scaled to unit length, exactly as cluster_text.normalize_rows does
+    it for rows with unsorted indices (scipy then sums the squares in the reverse of each row's order)."""
+    end = np.cumsum(length)
+    backwards = data[np.repeat(end + end - length - 1, length) - np.arange(len(data))]
+    squares = backwards * backwards
+    norms = np.zeros(len(length), dtype=np.float32)
+    full = np.flatnonzero(length)
+    if len(full):
+        norms[full] = np.add.reduceat(squares, (end - length)[full])
+    scale = 1.0 / np.maximum(np.sqrt(norms.astype(np.float64)), 1e-12)
+    return (data * np.repeat(scale, length)).astype(np.float32)
+
+
+def _centroid_dots(
+    cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarray, size: np.ndarray
+) -> np.ndarray:
+    """cos(centroid p, centroid q) for each pair of cluster ids."""
+    cent.need(lab, size, p, q)
     # Two sizeable clusters that each carry much the other lacks are two events sharing a theme ("licence
     # plate readers" reported by Baidu in Moscow and by Facebook in London), however alike that theme makes
     # their centroids: a term consistent across a cluster weighs a lot in its centroid, so `unshared` (the
     # squared weight of a centroid on terms absent from the other) measures what one event says that the
     # other never does. A fragment of a story says little the story lacks, so it still joins.
-    size = np.bincount(lab, minlength=len(lab))
-    check = np.flatnonzero((dots > 0) & (size[p] >= UNSHARED_SIZE) & (size[q] >= UNSHARED_SIZE))
+    sizeable = (size[p] >= UNSHARED_SIZE) & (size[q] >= UNSHARED_SIZE)
+    dot, shared_p, shared_q = _overlap(cent, p, q, sizeable)
+    dots = dot.astype(np.float64)
+    check = np.flatnonzero((dots > 0) & sizeable)
     if len(check):
-        a, b = a[check], b[check]
-        ia, ib = a.copy(), b.copy()
-        ia.data[:] = 1
-        ib.data[:] = 1
-        ua = 1.0 - np.asarray(a.multiply(a).multiply(ib).sum(axis=1)).ravel()
-        ub = 1.0 - np.asarray(b.multiply(b).multiply(ia).sum(axis=1)).ravel()
+        # Rows are unit vectors: the weight a centroid puts on terms the other lacks is 1 - its shared weight.
+        ua, ub = 1.0 - shared_p[check], 1.0 - shared_q[check]
         dots[check[np.minimum(ua, ub) > UNSHARED]] = -1.0
     return dots
+
+
+def _overlap(
+    cent: _Centroids, p: np.ndarray, q: np.ndarray, sizeable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each pair of clusters (p[k], q[k]): the dot product of their centroids and, where `sizeable[k]`,
+    each centroid's squared weight on the terms of the other (float32, 0 where not computed).
+
+    The sums run in the order and precision of scipy's elementwise products of the rows, which this
+    replaces (float32, pairwise; over the shared terms, the dot in the reverse of p's stored order, each
+    squared weight in its own row's stored order), so that a pair at the threshold is judged as before."""
+    dot = np.zeros(len(p), dtype=np.float32)
+    shared_p = np.zeros(len(p), dtype=np.float32)
+    shared_q = np.zeros(len(p), dtype=np.float32)
+    data = cent.data
+    p_shorter = cent.length[p] <= cent.length[q]
+    for probe_is_p in (True, False):
+        pick = np.flatnonzero(p_shorter == probe_is_p)
+        probe, partner = (p[pick], q[pick]) if probe_is_p else (q[pick], p[pick])
+        for ks, pair, e_probe, e_partner in _shared_terms(cent, probe, partner):
+            at = pick[ks]
+            counts = np.bincount(pair, minlength=len(ks))
+            probe_val, partner_val = data[e_probe], data[e_partner]
+            # The shared terms come in the probe row's order; the partner row's order is a sort away.
+            reorder = _RowOrder(cent, partner[ks], pair, e_partner)
+            products = probe_val * partner_val
+            dot[at] = _sums(products if probe_is_p else reorder(products), counts, backwards=True)
+            if sizeable[at].any():
+                probe_sq, partner_sq = probe_val * probe_val, reorder(partner_val * partner_val)
+                shared_p[at] = _sums(probe_sq if probe_is_p else partner_sq, counts)
+                shared_q[at] = _sums(partner_sq if probe_is_p else probe_sq, counts)
+    shared_p[~sizeable] = 0
+    shared_q[~sizeable] = 0
+    return dot, shared_p, shared_q
+
+
+def _sums(values: np.ndarray, counts: np.ndarray, backwards: bool = False) -> np.ndarray:
+    """Sums of consecutive runs of `values`, counts[k] of them for run k (0 for none), as np.add.reduceat
+    adds them (float32, pairwise); `backwards`: each run summed from its end."""
+    out = np.zeros(len(counts), dtype=values.dtype)
+    ends = np.cumsum(counts)
+    full = np.flatnonzero(counts)
+    if len(full) == 0:
+        return out
+    if backwards:
+        # Reversing the values reverses each run, and the order of the runs.
+        out[full[::-1]] = np.add.reduceat(values[::-1].copy(), (ends[-1] - ends[full])[::-1])
+    else:
+        out[full] = np.add.reduceat(values, (ends - counts)[full])
+    return out
+
+
+class _RowOrder:
+    """Reorders values given one per entry (entry[k] in row rows[pair[k]], ascending `pair`) by pair, then
+    by place in the row: a counting sort over a slot for each entry of each pair's row, unless the rows are
+    too long for the entries (then a sort). The order is worked out once, for as many values as needed."""
+
+    def __init__(self, cent: _Centroids, rows: np.ndarray, pair: np.ndarray, entry: np.ndarray) -> None:
+        length = cent.length[rows]
+        offset = np.cumsum(length) - length - cent.start[rows]  # each pair's own slots, as many as its row
+        self.slot = offset[pair] + entry
+        self.slots = int(length.sum())
+        self.order: np.ndarray | None = None
+        self.taken: np.ndarray | None = None
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        if self.order is None and self.taken is None:
+            if self.slots > 4 * len(values) + 4096:
+                self.order = sorted_order(self.slot)
+            else:
+                taken = np.zeros(self.slots, dtype=bool)
+                taken[self.slot] = True
+                self.taken = np.flatnonzero(taken)
+        if self.order is not None:
+            return values[self.order]
+        spread = np.empty(self.slots, dtype=values.dtype)
+        spread[self.slot] = values
+        return spread[self.taken]
+
+
+def _shared_terms(
+    cent: _Centroids, probe: np.ndarray, partner: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """The terms that the centroids of clusters probe[k] and partner[k] share, a chunk of pairs at a time:
+    (ks, pair, e_probe, e_partner), ks the chunk's pair indices and, for each shared term, its pair (a
+    position in ks) and its entries in the two rows (indices into cent.data); by pair in ks order, then in
+    the probe row's order.
+
+    Merging two sparse rows costs the length of both, and a long row (a big story's centroid) meets many
+    short ones: instead the probe rows (the shorter) are looked up in a dense table (row in chunk, term) ->
+    entry of the partner rows, filled once per chunk for each distinct partner, so the cost follows the
+    shorter rows."""
+    n_pairs = len(probe)
+    if n_pairs == 0:
+        return
+    start, length, indices = cent.start, cent.length, cent.indices
+    width = max(1, cent.x.shape[1])
+    order = sorted_order(partner)
+    partner = partner[order]
+    new_row = np.r_[True, partner[1:] != partner[:-1]]
+    local = np.cumsum(new_row) - 1  # the pair's partner row among the distinct ones
+    probe_len = length[probe[order]]
+    probe_end = np.cumsum(probe_len)
+    rows_per_table = max(1, TABLE_CELLS // width)
+    table = np.zeros(rows_per_table * width, dtype=np.int32)
+    lo = 0
+    while lo < n_pairs:
+        hi = min(
+            int(np.searchsorted(local, local[lo] + rows_per_table)),
+            int(np.searchsorted(probe_end, probe_end[lo] - probe_len[lo] + CHUNK_ENTRIES, side="right")),
+        )
+        hi = max(hi, lo + 1)
+        ks = order[lo:hi]
+        first = new_row[lo:hi].copy()
+        first[0] = True
+        rows = partner[lo:hi][first]
+        row_len = length[rows]
+        entries = ranges(start[rows], row_len)
+        cells = np.repeat(np.arange(0, len(rows) * width, width, dtype=np.int64), row_len) + indices[entries]
+        table[cells] = np.arange(1, len(cells) + 1, dtype=np.int32)
+        lens = probe_len[lo:hi]
+        probes = ranges(start[probe[ks]], lens)
+        pair = np.repeat(np.arange(hi - lo), lens)
+        hit = table[np.repeat((local[lo:hi] - local[lo]) * width, lens) + indices[probes]]
+        table[cells] = 0
+        found = np.flatnonzero(hit)
+        yield ks, pair[found], probes[found], entries[hit[found] - 1]
+        lo = hi
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenated ranges [starts[k], starts[k] + lengths[k]), int64."""
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    return np.repeat(starts - ends + lengths, lengths) + np.arange(total, dtype=np.int64)
 
 
 def _shared_outlets(outlets: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Whether clusters p and q already carry coverage from one outlet: one outlet rarely covers one
     event twice, so that is evidence of two events."""
-    pos, per = _per_cluster(outlets, lab, p, q)
-    return np.asarray(per[pos[p]].multiply(per[pos[q]]).sum(axis=1)).ravel() > 0
+    ids = unique_sorted(np.concatenate([p, q]))
+    per = _per_cluster(outlets, lab, ids)
+    return np.asarray(per[np.searchsorted(ids, p)].multiply(per[np.searchsorted(ids, q)]).sum(axis=1)).ravel() > 0
 
 
 def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Unique cluster pairs (p < q, sorted) from item or cluster pairs, with the best item cosine and bonus."""
+    """Unique cluster pairs (p < q, sorted) from item or cluster pairs, with the best item cosine and bonus
+    (a pair is related-linked if any of its item pairs is)."""
     lo, hi = np.minimum(p, q), np.maximum(p, q)
-    keys, group = np.unique(lo * n + hi, return_inverse=True)
-    group = group.ravel()
-    best_es = np.zeros(len(keys), dtype=np.float32)
-    np.maximum.at(best_es, group, es)
-    best_bonus = np.zeros(len(keys))
-    np.maximum.at(best_bonus, group, bonus)  # a pair is related-linked if any of its item pairs is
-    return keys // n, keys % n, best_es, best_bonus
+    codes = lo * n
+    codes += hi
+    order = sorted_order(codes)
+    codes, es, bonus = codes[order], es[order], bonus[order]
+    first = np.r_[np.ones(min(1, len(codes)), dtype=bool), codes[1:] != codes[:-1]]
+    del codes
+    order = order[first]
+    best_es = np.maximum(es[first], 0).astype(np.float32)
+    best_bonus = np.maximum(bonus[first], 0).astype(np.float64)
+    # Most pairs come once: each pair's first value, then the repeats folded in (reduceat would pay a call
+    # per pair).
+    again = np.flatnonzero(~first)
+    if len(again):
+        group = (np.cumsum(first) - 1)[again]
+        np.maximum.at(best_es, group, es[again])
+        np.maximum.at(best_bonus, group, bonus[again])
+    return lo[order], hi[order], best_es, best_bonus
 
 
 def _scores(
-    items: Items, lab: np.ndarray, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.ndarray,
-    tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, size: np.ndarray,
-) -> np.ndarray:
-    """Merge score of each cluster pair (p, q): centroid cosine plus bonus, -inf when not allowed."""
+    items: Items, cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarray, es: np.ndarray,
+    bonus: np.ndarray, tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge score of each cluster pair (p, q): centroid cosine plus bonus, -inf when not allowed; and
+    whether the pair spans too long a time (it stays so: clusters only grow)."""
+    far = np.maximum(tmax[p], tmax[q]) - np.minimum(tmin[p], tmin[q]) > max_span
+    allowed = ~far & compatible(tbits[p], tbits[q])
     score = es.astype(np.float64)
-    # Two single items: their centroid cosine is the item cosine the candidate search already computed.
-    grown = (size[p] > 1) | (size[q] > 1)
+    # Two single items: their centroid cosine is the item cosine the candidate search already computed. Most
+    # pairs of grown clusters are no longer allowed (span, topics): their centroids are never compared.
+    grown = ((size[p] > 1) | (size[q] > 1)) & allowed
     if grown.any():
-        score[grown] = _centroid_dots(items.x, lab, p[grown], q[grown])
+        score[grown] = _centroid_dots(cent, lab, p[grown], q[grown], size)
     score += bonus
     if items.outlet_penalty:
         score -= items.outlet_penalty * _shared_outlets(items.outlets, lab, p, q)
-    span = np.maximum(tmax[p], tmax[q]) - np.minimum(tmin[p], tmin[q])
-    allowed = (span <= max_span) & compatible(tbits[p], tbits[q])
     score[~allowed] = -np.inf
-    return score
+    return score, far
 
 
 def agglomerate(
@@ -116,22 +363,23 @@ def agglomerate(
     """Cluster label of each item (the smallest item index of its cluster).
 
     The candidate graph is kept at the level of clusters (a cluster goes by its label), and a round
-    recomputes the scores of the pairs touching a cluster that changed in the round before; the others
-    keep theirs."""
+    recomputes the scores of the pairs touching a cluster that changed in the round before (they come
+    last, from `fresh` on); the others keep theirs."""
     n = items.x.shape[0]
     ids = np.arange(n, dtype=np.int64)
     lab = ids.copy()
     size = np.ones(n, dtype=np.int64)
     tmin, tmax, tbits = items.hours.copy(), items.hours.copy(), items.topics.copy()
+    cent = _Centroids(items.x)
     p, q, es, bonus = _collapse(n, ei, ej, es, bonus)
-    score = np.full(len(p), np.nan)
-    for _ in range(max_rounds):
-        stale = np.isnan(score)
-        if stale.any():
-            score[stale] = _scores(items, lab, p[stale], q[stale], es[stale], bonus[stale], tmin, tmax, tbits,
-                                   max_span, size)
-        ok = score >= threshold
-        if not ok.any():
+    score, far = np.empty(len(p)), np.zeros(len(p), dtype=bool)
+    fresh = 0
+    for _ in range(max_rounds + 1):
+        score[fresh:], far[fresh:] = _scores(
+            items, cent, lab, p[fresh:], q[fresh:], es[fresh:], bonus[fresh:], tmin, tmax, tbits, max_span, size
+        )
+        ok = np.flatnonzero(score >= threshold)
+        if len(ok) == 0 or _ == max_rounds:
             break
         target = _merge_targets(_best(n, p[ok], q[ok], score[ok]))
         moved = np.flatnonzero(target != ids)
@@ -144,26 +392,36 @@ def agglomerate(
         np.minimum.at(tmin, into, tmin[moved])
         np.maximum.at(tmax, into, tmax[moved])
         np.bitwise_or.at(tbits, into, tbits[moved])
+        cent.changed(moved)
+        cent.changed(into)
         changed = np.zeros(n, dtype=bool)
         changed[into] = True
         p, q = target[p], target[q]
+        # A pair spanning too long a time never merges: it is dropped for good.
+        live = (p != q) & ~far
         dirty = changed[p] | changed[q]
-        clean = ~dirty & (p != q)
-        d = dirty & (p != q)
+        clean = np.flatnonzero(live & ~dirty)
+        d = np.flatnonzero(live & dirty)
         dp, dq, des, dbonus = _collapse(n, p[d], q[d], es[d], bonus[d])
         p, q = np.concatenate([p[clean], dp]), np.concatenate([q[clean], dq])
         es, bonus = np.concatenate([es[clean], des]), np.concatenate([bonus[clean], dbonus])
-        score = np.concatenate([score[clean], np.full(len(dp), np.nan)])
-    stale = np.isnan(score)
-    if stale.any():
-        score[stale] = _scores(items, lab, p[stale], q[stale], es[stale], bonus[stale], tmin, tmax, tbits,
-                               max_span, size)
+        score, far = np.concatenate([score[clean], np.empty(len(dp))]), np.concatenate([far[clean], np.zeros(len(dp), dtype=bool)])
+        fresh = len(clean)
     return _attach(lab, p, q, score, size, attach_below, attach_threshold)
 
 
 def _best(n: int, p: np.ndarray, q: np.ndarray, score: np.ndarray) -> np.ndarray:
     """best[c]: the candidate with the highest score for cluster c (ties: the smaller id), or -1."""
-    return _best_directed(n, np.concatenate([p, q]), np.concatenate([q, p]), np.concatenate([score, score]))
+    top = np.full(n, -np.inf)
+    np.maximum.at(top, p, score)
+    np.maximum.at(top, q, score)
+    best = np.full(n, n, dtype=np.int64)
+    hit = np.flatnonzero(score == top[p])
+    np.minimum.at(best, p[hit], q[hit])
+    hit = np.flatnonzero(score == top[q])
+    np.minimum.at(best, q[hit], p[hit])
+    best[best == n] = -1
+    return best
 
 
 def _best_directed(n: int, src: np.ndarray, dst: np.ndarray, s: np.ndarray) -> np.ndarray:

@@ -77,6 +77,7 @@ def fold(word: str) -> str:
 
 
 _SEPARATOR = "\x00"  # between documents in the joined text; never a token character
+_DROPPED = -3  # a chunk without a token ("...")
 
 
 def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -86,14 +87,13 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
 
     The pass is a split, not a regex: characters that no token contains become spaces and the text is split
     into chunks; a chunk of letters only is one token, any other chunk is tokenised by TOKEN alone (a match
-    never crosses a character no token contains), once per distinct chunk."""
+    never crosses a character no token contains), once per distinct chunk (see `_split`)."""
     joined = f" {_SEPARATOR} ".join(t.replace(_SEPARATOR, " ") for t in texts)
-    chunks = joined.translate(char_classes(joined, _TOKEN_CHAR)).split()
+    split = _split_ascii(joined) if joined.isascii() else None
+    if split is None:
+        split = _split(joined)
     del joined
-    distinct: dict[str, int] = dict.fromkeys([_SEPARATOR], 0)
-    distinct.update(dict.fromkeys(chunks))
-    for k, c in enumerate(distinct):
-        distinct[c] = k
+    chunk_ids, distinct = split
     seen: dict[str, int] = {_SEPARATOR: -2}
     per_chunk: list[list[int]] = []
     for c in distinct:
@@ -103,11 +103,14 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
                 folded = fold(w)
                 seen[w] = -1 if len(folded) < 2 or folded in STOPWORDS else ids.setdefault(folded, len(ids))
         per_chunk.append([seen[w] for w in words])
-    chunk_ids = np.fromiter(map(distinct.__getitem__, chunks), dtype=np.int64, count=len(chunks))
-    del chunks
     counts = np.fromiter(map(len, per_chunk), dtype=np.int64, count=len(per_chunk))
-    if (counts == 1).all():
-        codes = np.fromiter((c[0] for c in per_chunk), dtype=np.int64, count=len(per_chunk))[chunk_ids]
+    if (counts <= 1).all():  # one token per chunk, or none
+        code = np.fromiter((c[0] if c else _DROPPED for c in per_chunk), dtype=np.int32, count=len(per_chunk))
+        codes = np.empty(len(chunk_ids), dtype=np.int32)
+        for a in range(0, len(codes), _CHUNKS):  # a piece at a time: an index array is widened to 64 bits
+            codes[a:a + _CHUNKS] = code[chunk_ids[a:a + _CHUNKS]]
+        if not counts.all():
+            codes = codes[codes != _DROPPED]
     else:  # some chunks hold several tokens (or none): expand each occurrence into its tokens
         flat = np.fromiter((t for c in per_chunk for t in c), dtype=np.int64, count=int(counts.sum()))
         offsets = np.r_[0, np.cumsum(counts)[:-1]]
@@ -117,17 +120,124 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
         codes = flat[np.repeat(offsets[chunk_ids] - out_starts, n_tok) + np.arange(total)]
     del chunk_ids
     boundary = codes == -2
-    doc = np.cumsum(boundary)
+    doc = np.cumsum(boundary, dtype=np.int32)
     if limit is not None:  # position within the document, to keep only its first `limit` tokens
-        starts = np.flatnonzero(np.r_[True, boundary[:-1]])
-        pos = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
-        keep = ~boundary & (pos <= limit)
+        starts = np.flatnonzero(np.r_[True, boundary[:-1]]).astype(np.int32)
+        pos = np.arange(len(codes), dtype=np.int32)
+        pos -= np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+        keep = pos <= limit
+        del pos
+        keep &= ~boundary
     else:
         keep = ~boundary
-    return doc[keep], codes[keep]
+    return doc[keep], codes[keep].astype(np.int32, copy=False)
 
 
 _TOKEN_CHAR = re.compile(rf"[^\W_]|[$%,.'’{_SEPARATOR}]")  # every character a token (or the separator) may contain
+_ASCII_TOKEN_BYTES = bytes(c if _TOKEN_CHAR.match(chr(c)) else 32 for c in range(256))  # char_classes, bytes
+
+
+def _split(joined: str) -> tuple[np.ndarray, list[str]]:
+    """The chunks of `joined` (runs of token characters): each one's id, and the distinct chunks by id, the
+    separator first and the others in order of first appearance."""
+    chunks = joined.translate(char_classes(joined, _TOKEN_CHAR)).split()
+    distinct: dict[str, int] = dict.fromkeys([_SEPARATOR], 0)
+    distinct.update(dict.fromkeys(chunks))
+    for k, c in enumerate(distinct):
+        distinct[c] = k
+    return np.fromiter(map(distinct.__getitem__, chunks), dtype=np.int64, count=len(chunks)), list(distinct)
+
+
+_LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_PIECE = 1 << 22  # bytes `_split_ascii` scans at a time ...
+_CHUNKS = 1 << 18  # ... and chunks it keys at a time: keeps its temporaries small
+
+
+def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
+    """`_split` of an ASCII text without a Python string per chunk (millions of them are most of the cost
+    of tokenising): chunks are found as byte runs and told apart by their bytes packed into a 64-bit key,
+    exact up to 8 bytes and mixed for longer chunks, so every chunk is checked against the first chunk
+    with its key: None (use `_split`) if two differ. Piece by piece, in 32-bit positions: on 470k excerpts
+    the whole-text temporaries took hundreds of megabytes."""
+    size = len(joined)
+    if size == 0 or size > (1 << 31) - _PIECE:
+        return None
+    text = np.empty(size + 16, dtype=np.uint8)  # padded: 8 bytes can be read from any offset
+    text[size:] = 32
+    text[:size] = np.frombuffer(joined.encode("ascii").translate(_ASCII_TOKEN_BYTES), dtype=np.uint8)
+    words = np.ndarray(shape=(size + 8,), dtype="<u8", buffer=text, strides=(1,))  # the 8 bytes from each offset
+    starts, ends = [], []
+    for a in range(0, size, _PIECE):
+        b = min(size, a + _PIECE)
+        # A chunk starts where a token byte follows a space (or the text's start), ends where a space follows one.
+        is_char = text[max(0, a - 1):b + (b == size)] != 32  # flips at a .. b - 1, and at the text's end
+        if a == 0:
+            is_char = np.r_[False, is_char]
+        flips = np.flatnonzero(is_char[1:] != is_char[:-1]).astype(np.int32) + np.int32(a)
+        inside = int(is_char[0])  # the piece begins inside a chunk: its first flip is that chunk's end
+        starts.append(flips[inside::2])
+        ends.append(flips[1 - inside::2])
+    start = np.concatenate(starts)
+    length = np.concatenate(ends) - start
+    del starts, ends
+    if len(start) == 0:
+        return np.zeros(0, dtype=np.int32), [_SEPARATOR]
+    # Keys, and each key's first chunk, a piece of chunks at a time; ids in order of first appearance.
+    chunk = np.empty(len(start), dtype=np.int32)
+    known = np.zeros(0, dtype=np.uint64)  # sorted keys seen so far
+    known_id = np.zeros(0, dtype=np.int64)
+    firsts: list[np.ndarray] = []  # the first chunk of each id, id after id
+    for a in range(0, len(start), _CHUNKS):
+        st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
+        key = words[st] & _LOW_BYTES[np.minimum(ln, 8)]
+        longer = np.flatnonzero(ln > 8)
+        for offset in range(8, int(ln.max()), 8):
+            longer = longer[ln[longer] > offset]
+            k = key[longer]
+            key[longer] = ((k ^ (k >> np.uint64(31))) * np.uint64(0x9E3779B97F4A7C15)) ^ (
+                words[st[longer] + offset] & _LOW_BYTES[np.minimum(ln[longer] - offset, 8)]
+            )
+        at = np.searchsorted(known, key)
+        new = np.flatnonzero(known[np.minimum(at, len(known) - 1)] != key) if len(known) else np.arange(len(key))
+        if len(new):
+            # New keys, by first appearance in the piece.
+            order = np.argsort(key[new], kind="stable")
+            sorted_new = key[new][order]
+            head = np.r_[True, sorted_new[1:] != sorted_new[:-1]]
+            first_new = np.sort(new[order][head])
+            firsts.append(first_new + a)
+            ids = len(known_id) + np.arange(len(first_new))
+            known = np.concatenate([known, key[first_new]])
+            known_id = np.concatenate([known_id, ids])
+            by_key = np.argsort(known, kind="stable")
+            known, known_id = known[by_key], known_id[by_key]
+            at = np.searchsorted(known, key)
+        chunk[a:a + _CHUNKS] = known_id[at]
+    first = np.concatenate(firsts)
+    # Every chunk must be its key's first chunk byte for byte: a mixed key may (rarely) stand for two.
+    for a in range(0, len(start), _CHUNKS):
+        st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
+        rep = first[chunk[a:a + _CHUNKS]]
+        if not np.array_equal(ln, length[rep]):
+            return None
+        rep_start = start[rep].astype(np.int64)
+        longer = np.flatnonzero(ln > 8)
+        for offset in range(0, int(ln.max()), 8):
+            longer = longer[ln[longer] > offset]
+            differ = (words[st[longer] + offset] ^ words[rep_start[longer] + offset]) & _LOW_BYTES[
+                np.minimum(ln[longer] - offset, 8)
+            ]
+            if differ.any():
+                return None
+    del words
+    distinct = [bytes(text[h:h + n]).decode("ascii") for h, n in zip(start[first].tolist(), length[first].tolist(), strict=True)]
+    # The separator (the one chunk of a zero byte) goes first, whether or not it occurs.
+    at = distinct.index(_SEPARATOR) if _SEPARATOR in distinct else len(distinct)
+    separator = chunk == at
+    chunk[chunk < at] += 1
+    chunk[separator] = 0
+    distinct.insert(0, distinct.pop(at) if at < len(distinct) else _SEPARATOR)
+    return chunk, distinct
 
 
 def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
@@ -144,24 +254,17 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = Fa
     t_ok = t_term >= 0
     b_doc_all, b_term_all = t_doc[t_ok], t_term[t_ok]
     same = b_doc_all[1:] == b_doc_all[:-1]
-    pair_codes = b_term_all[:-1][same] * width + b_term_all[1:][same]
-    pair_ids, pair_inv = np.unique(pair_codes, return_inverse=True)
-    docs = [e_doc[e_term >= 0], t_doc[t_ok]]
-    terms = [e_term[e_term >= 0], t_term[t_ok]]
-    weights = [np.full(int((e_term >= 0).sum()), EXCERPT_WEIGHT), np.ones(int(t_ok.sum()))]
-    if BIGRAM_WEIGHT and len(pair_ids):
-        docs.append(b_doc_all[1:][same])
-        terms.append(pair_inv.ravel() + width)
-        weights.append(np.full(len(pair_inv), BIGRAM_WEIGHT))
-    doc, term, weight = np.concatenate(docs), np.concatenate(terms), np.concatenate(weights)
-    # Binary tf: a (doc, term) cell keeps its largest weight (a title word beats the same excerpt word).
-    order = np.lexsort((-weight, term, doc))
-    doc, term, weight = doc[order], term[order], weight[order]
-    # (No term at all, e.g. every title "0": `first` must still match `doc` in length.)
-    first = np.r_[np.ones(min(1, len(doc)), dtype=bool), (doc[1:] != doc[:-1]) | (term[1:] != term[:-1])]
-    doc, term, weight = doc[first], term[first], weight[first]
+    pair_codes = b_term_all[:-1][same].astype(np.int64) * width + b_term_all[1:][same]
+    pair_ids, pair_inv = _unique_inverse(pair_codes)
     cols = max(1, width + len(pair_ids))
-    m = sp.csr_matrix((weight.astype(np.float32), (doc, term)), shape=(n, cols))
+    # Binary tf: each (doc, term) cell once, with its largest weight (a title word beats the same excerpt word).
+    e_ok = e_term >= 0
+    m = _binary(e_doc[e_ok], e_term[e_ok], EXCERPT_WEIGHT, n, cols)
+    del e_doc, e_term, e_ok
+    m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
+    if BIGRAM_WEIGHT and len(pair_ids):
+        m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
+    m.sort_indices()
     df = np.bincount(m.indices, minlength=cols)
     # Plain IDF over the corpus being clustered: a site about one subject has its subject's words
     # ("facial", "recognition", "police") in most articles, and they must weigh little, or every story on
@@ -169,6 +272,30 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = Fa
     idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
     m.data *= idf[m.indices]
     return normalize_rows(m)
+
+
+def _binary(doc: np.ndarray, term: np.ndarray, weight: float, n: int, cols: int) -> sp.csr_matrix:
+    """(doc, term) occurrences, `doc` ascending, as a matrix with `weight` in each cell that has any."""
+    indptr = np.r_[0, np.cumsum(np.bincount(doc, minlength=n))]
+    m = sp.csr_matrix((np.ones(len(term), dtype=np.float32), term, indptr), shape=(n, cols))
+    m.sum_duplicates()
+    m.data[:] = weight
+    return m
+
+
+def _unique_inverse(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(codes, return_inverse=True) for non-negative integers, by sorting the codes packed with
+    their positions (numpy's argsort is several times slower)."""
+    shift = max(1, (len(codes) - 1).bit_length()) if len(codes) else 1
+    if len(codes) == 0 or int(codes.max()).bit_length() + shift > 63:
+        found, inverse = np.unique(codes, return_inverse=True)
+        return found, inverse.ravel()
+    key = np.sort(codes << shift | np.arange(len(codes)))
+    order, sorted_codes = key & ((1 << shift) - 1), key >> shift
+    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    inverse = np.empty(len(codes), dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return sorted_codes[first], inverse
 
 
 def normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:
