@@ -59,6 +59,8 @@ def cluster(
     epoch = heads[0].published
     hours = (np.array([a.published.timestamp() for a in heads]) - epoch.timestamp()) / 3600.0
     x = tfidf([groups.headlines[i] for i in first_list], [a.excerpt for a in heads], stripped=True)
+    entries = groups.entries(arts)
+    del groups  # its headlines (every article's) are tens of megabytes that agglomeration's peak need not carry
     topics = np.bitwise_or.reduceat(topic_masks([a.topics for a in arts])[members], starts[:-1])
     entry_of = np.empty(len(arts), dtype=np.int64)
     entry_of[members] = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(starts))
@@ -67,7 +69,6 @@ def cluster(
     ei, ej = np.concatenate([ei, ri]), np.concatenate([ej, rj])
     es = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     bonus = np.concatenate([np.zeros(len(ei) - len(ri)), np.full(len(ri), RELATED_BONUS)])
-    entries = groups.entries(arts)
     labels = agglomerate(
         Items(x, hours, topics, _outlets(entries) if OUTLET_PENALTY else sp.csr_matrix((len(entries), 1)), OUTLET_PENALTY), ei, ej, es, bonus, threshold=threshold, max_span=2 * window_hours,
         attach_below=ATTACH_BELOW, attach_threshold=ATTACH_THRESHOLD,

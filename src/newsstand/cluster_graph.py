@@ -79,15 +79,14 @@ def _top_per_row(
         return rows, cols, sims
     r0, c0 = int(rows.min()), int(cols.min())
     rbits, cbits = (int(rows.max()) - r0).bit_length(), (int(cols.max()) - c0).bit_length()
-    bits = sims.astype(np.float32).view(np.int32)
-    if rbits + 31 + cbits <= 63 and (bits >= 0).all():
+    if sims.dtype == np.float32 and rbits + 31 + cbits <= 63 and (sims.view(np.int32) >= 0).all():
         # One integer sort of (row, -sim, col) packed in 63 bits (a non-negative float's bits order like the
         # float): several times faster than lexsort, and the key gives back all three.
         key = np.sort(
-            (rows - r0) << (31 + cbits) | (0x7FFFFFFF - bits.astype(np.int64)) << cbits | (cols - c0)
+            (rows - r0) << (31 + cbits) | (0x7FFFFFFF - sims.view(np.int32).astype(np.int64)) << cbits | (cols - c0)
         )
         rows = (key >> (31 + cbits)) + r0
-        sims = (0x7FFFFFFF - ((key >> cbits) & 0x7FFFFFFF)).astype(np.int32).view(np.float32).astype(sims.dtype)
+        sims = (0x7FFFFFFF - ((key >> cbits) & 0x7FFFFFFF)).astype(np.int32).view(np.float32)
         cols = (key & ((1 << cbits) - 1)) + c0
     else:
         order = np.lexsort((cols, -sims, rows))
@@ -115,8 +114,9 @@ def sorted_order(keys: np.ndarray) -> np.ndarray:
     shift = max(1, (len(keys) - 1).bit_length())
     if int(keys.max()).bit_length() + shift > 63:
         return np.argsort(keys, kind="stable")
-    packed = keys.astype(np.int64) << shift
-    packed |= np.arange(len(keys), dtype=np.int64)
+    packed = np.left_shift(keys, shift, dtype=np.int64)
+    for a in range(0, len(keys), 1 << 20):  # positions a piece at a time: no second array as long as the keys
+        packed[a:a + (1 << 20)] |= np.arange(a, min(len(keys), a + (1 << 20)), dtype=np.int64)
     packed.sort()
     packed &= (1 << shift) - 1
     return packed

@@ -22,7 +22,7 @@ UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see 
 ATTACH_RATIO = 5  # ... if at most a fifth of its size: two events of like size are two stories, not a fragment
 TABLE_CELLS = 1 << 21  # cells (rows × terms) of the lookup table of `_shared_terms`: 8 MB of int32, stays in cache
 CHUNK_ENTRIES = 1 << 18  # entries `_shared_terms` looks up at a time: bounds its temporary arrays
-_BATCH_MEMBERS = 1 << 16  # members whose rows `_Centroids` sums at a time: bounds its temporary arrays
+_BATCH = 1 << 16  # members (or rows) `_Centroids` sums (or moves) at a time: bounds its temporary arrays
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +56,8 @@ class _Centroids:
     """Each cluster's unit centroid, computed when first compared and kept until the cluster grows: a big
     story meets new partners round after round, but changes only in the rounds it merges.
 
-    Rows sit in flat arrays (a row per cluster id: start, length), appended to as clusters change and
-    compacted when most of the arrays is rows of clusters that have since changed."""
+    Rows sit in flat arrays (a row per cluster id: start, length), appended to as clusters change; when the
+    arrays are full, the rows still current move to the front."""
 
     def __init__(self, x: sp.csr_matrix) -> None:
         n = x.shape[0]
@@ -74,7 +74,7 @@ class _Centroids:
 
     def need(self, lab: np.ndarray, size: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         """Compute the centroids of the clusters in p and q that are not ready, a batch of members at a time
-        (the temporaries of a round's hundreds of thousands of new centroids took 150 MB)."""
+        (at once, the temporaries of a round's hundreds of thousands of new centroids took 150 MB)."""
         missing = np.zeros(len(lab), dtype=bool)
         missing[p] = True
         missing[q] = True
@@ -83,7 +83,7 @@ class _Centroids:
         members = np.cumsum(size[ids])
         lo = 0
         while lo < len(ids):
-            hi = max(lo + 1, int(np.searchsorted(members, members[lo] - size[ids[lo]] + _BATCH_MEMBERS, side="right")))
+            hi = max(lo + 1, int(np.searchsorted(members, members[lo] - size[ids[lo]] + _BATCH, side="right")))
             self._add(lab, size, ids[lo:hi])
             lo = hi
 
@@ -123,8 +123,8 @@ class _Centroids:
             size = (live + more) * 3 // 2
             self.indices = np.concatenate([self.indices, np.zeros(size - len(self.data), dtype=self.indices.dtype)])
             self.data = np.concatenate([self.data, np.zeros(size - len(self.data), dtype=np.float32)])
-        for a in range(0, len(keep), _BATCH_MEMBERS):
-            rows = keep[a:a + _BATCH_MEMBERS]
+        for a in range(0, len(keep), _BATCH):
+            rows = keep[a:a + _BATCH]
             entries = ranges(self.start[rows], self.length[rows])
             at = int(new_start[a])
             self.indices[at:at + len(entries)] = self.indices[entries]
@@ -314,14 +314,14 @@ def _shared_outlets(outlets: sp.csr_matrix, lab: np.ndarray, p: np.ndarray, q: n
 def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.ndarray) -> tuple[np.ndarray, ...]:
     """Unique cluster pairs (p < q, sorted) from item or cluster pairs, with the best item cosine and bonus
     (a pair is related-linked if any of its item pairs is)."""
-    lo, hi = np.minimum(p, q), np.maximum(p, q)
-    codes = lo * n
-    codes += hi
+    codes = np.minimum(p, q) * n
+    codes += np.maximum(p, q)
     order = sorted_order(codes)
-    codes, es, bonus = codes[order], es[order], bonus[order]
+    codes = codes[order]
     first = np.r_[np.ones(min(1, len(codes)), dtype=bool), codes[1:] != codes[:-1]]
-    del codes
-    order = order[first]
+    codes = codes[first]
+    es, bonus = es[order], bonus[order]
+    del order
     best_es = np.maximum(es[first], 0).astype(np.float32)
     best_bonus = np.maximum(bonus[first], 0).astype(np.float64)
     # Most pairs come once: each pair's first value, then the repeats folded in (reduceat would pay a call
@@ -331,7 +331,9 @@ def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.nd
         group = (np.cumsum(first) - 1)[again]
         np.maximum.at(best_es, group, es[again])
         np.maximum.at(best_bonus, group, bonus[again])
-    return lo[order], hi[order], best_es, best_bonus
+    lo = codes // n
+    codes -= lo * n
+    return lo, codes, best_es, best_bonus
 
 
 def _scores(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,8 +50,10 @@ def headlines(titles: Sequence[str]) -> list[str]:
     """`headline` of each title, in one regex pass over them all (newlines inside a title become spaces)."""
     if not titles:
         return []
-    joined = "\n" + "\n".join(t.replace("\n", " ") for t in titles)
-    return [h.strip() for h in _WIRE_PREFIX_LINES.sub("\n", joined)[1:].split("\n")]
+    joined = "\n".join(chain(("",), titles))
+    if joined.count("\n") != len(titles):  # a title with a newline of its own
+        joined = "\n".join(chain(("",), (t.replace("\n", " ") for t in titles)))
+    return list(map(str.strip, _WIRE_PREFIX_LINES.sub("\n", joined)[1:].split("\n")))
 
 
 def char_classes(text: str, keep: re.Pattern[str], to: str = " ") -> dict[int, str]:
@@ -155,17 +158,15 @@ _CHUNKS = 1 << 18  # ... and chunks it keys at a time: keeps its temporaries sma
 
 def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
     """`_split` of an ASCII text without a Python string per chunk (millions of them are most of the cost
-    of tokenising): chunks are found as byte runs and told apart by their bytes packed into a 64-bit key,
-    exact up to 8 bytes and mixed for longer chunks, so every chunk is checked against the first chunk
-    with its key: None (use `_split`) if two differ. Piece by piece, in 32-bit positions: on 470k excerpts
-    the whole-text temporaries took hundreds of megabytes."""
+    of tokenising): chunks are found as byte runs and numbered by `run_ids`; None (use `_split`) if that
+    cannot tell them apart. Piece by piece, in 32-bit positions: on 470k excerpts the whole-text
+    temporaries took hundreds of megabytes."""
     size = len(joined)
     if size == 0 or size > (1 << 31) - _PIECE:
         return None
     text = np.empty(size + 16, dtype=np.uint8)  # padded: 8 bytes can be read from any offset
     text[size:] = 32
     text[:size] = np.frombuffer(joined.encode("ascii").translate(_ASCII_TOKEN_BYTES), dtype=np.uint8)
-    words = np.ndarray(shape=(size + 8,), dtype="<u8", buffer=text, strides=(1,))  # the 8 bytes from each offset
     starts, ends = [], []
     for a in range(0, size, _PIECE):
         b = min(size, a + _PIECE)
@@ -182,16 +183,35 @@ def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
     del starts, ends
     if len(start) == 0:
         return np.zeros(0, dtype=np.int32), [_SEPARATOR]
-    # Keys, and each key's first chunk, a piece of chunks at a time; ids in order of first appearance.
+    runs = run_ids(text, start, length)
+    if runs is None:
+        return None
+    chunk, first = runs
+    distinct = [bytes(text[h:h + n]).decode("ascii") for h, n in zip(start[first].tolist(), length[first].tolist(), strict=True)]
+    # The separator (the one chunk of a zero byte) goes first, whether or not it occurs.
+    at = distinct.index(_SEPARATOR) if _SEPARATOR in distinct else len(distinct)
+    separator = chunk == at
+    chunk[chunk < at] += 1
+    chunk[separator] = 0
+    distinct.insert(0, distinct.pop(at) if at < len(distinct) else _SEPARATOR)
+    return chunk, distinct
+
+
+def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Number the byte runs text[start[k]:start[k] + length[k]] (`text` padded with 8 bytes) by first
+    appearance, equal runs alike: (int32 id of each run, the first run of each id). Runs are told apart by
+    their bytes packed into a 64-bit key, exact up to 8 bytes and mixed for longer runs, so every run is
+    checked against the first run with its key: None if two differ. A piece of runs at a time."""
+    words = np.ndarray(shape=(len(text) - 8,), dtype="<u8", buffer=text, strides=(1,))  # 8 bytes from each offset
     chunk = np.empty(len(start), dtype=np.int32)
     known = np.zeros(0, dtype=np.uint64)  # sorted keys seen so far
     known_id = np.zeros(0, dtype=np.int64)
-    firsts: list[np.ndarray] = []  # the first chunk of each id, id after id
+    firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]  # the first run of each id, id after id
     for a in range(0, len(start), _CHUNKS):
         st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
         key = words[st] & _LOW_BYTES[np.minimum(ln, 8)]
         longer = np.flatnonzero(ln > 8)
-        for offset in range(8, int(ln.max()), 8):
+        for offset in range(8, int(ln.max(initial=0)), 8):
             longer = longer[ln[longer] > offset]
             k = key[longer]
             key[longer] = ((k ^ (k >> np.uint64(31))) * np.uint64(0x9E3779B97F4A7C15)) ^ (
@@ -214,7 +234,6 @@ def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
             at = np.searchsorted(known, key)
         chunk[a:a + _CHUNKS] = known_id[at]
     first = np.concatenate(firsts)
-    # Every chunk must be its key's first chunk byte for byte: a mixed key may (rarely) stand for two.
     for a in range(0, len(start), _CHUNKS):
         st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
         rep = first[chunk[a:a + _CHUNKS]]
@@ -222,22 +241,14 @@ def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
             return None
         rep_start = start[rep].astype(np.int64)
         longer = np.flatnonzero(ln > 8)
-        for offset in range(0, int(ln.max()), 8):
+        for offset in range(0, int(ln.max(initial=0)), 8):
             longer = longer[ln[longer] > offset]
             differ = (words[st[longer] + offset] ^ words[rep_start[longer] + offset]) & _LOW_BYTES[
                 np.minimum(ln[longer] - offset, 8)
             ]
             if differ.any():
                 return None
-    del words
-    distinct = [bytes(text[h:h + n]).decode("ascii") for h, n in zip(start[first].tolist(), length[first].tolist(), strict=True)]
-    # The separator (the one chunk of a zero byte) goes first, whether or not it occurs.
-    at = distinct.index(_SEPARATOR) if _SEPARATOR in distinct else len(distinct)
-    separator = chunk == at
-    chunk[chunk < at] += 1
-    chunk[separator] = 0
-    distinct.insert(0, distinct.pop(at) if at < len(distinct) else _SEPARATOR)
-    return chunk, distinct
+    return chunk, first
 
 
 def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
