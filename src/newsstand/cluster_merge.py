@@ -21,7 +21,8 @@ UNSHARED = 0.6  # two clusters each with more than this share of their centroid'
 UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see _centroid_dots)
 ATTACH_RATIO = 5  # ... if at most a fifth of its size: two events of like size are two stories, not a fragment
 TABLE_CELLS = 1 << 21  # cells (rows × terms) of the lookup table of `_shared_terms`: 8 MB of int32, stays in cache
-CHUNK_ENTRIES = 1 << 18  # entries `_shared_terms` looks up at a time: bounds its temporary arrays
+CHUNK_ENTRIES = 1 << 18  # entries `_shared_terms` looks up (and lays out) at a time: bounds its temporaries
+MIN_TABLE_ROWS = 64  # ... with a dense table only if it holds this many rows of the vocabulary
 _BATCH = 1 << 16  # members (or rows) `_Centroids` sums (or moves) at a time: bounds its temporary arrays
 
 
@@ -255,9 +256,10 @@ def _shared_terms(
     the probe row's order.
 
     Merging two sparse rows costs the length of both, and a long row (a big story's centroid) meets many
-    short ones: instead the probe rows (the shorter) are looked up in a dense table (row in chunk, term) ->
-    entry of the partner rows, filled once per chunk for each distinct partner, so the cost follows the
-    shorter rows."""
+    short ones: instead the probe rows (the shorter) are looked up in the partner rows of the chunk, each
+    distinct partner laid out once: in a dense table (row in chunk, term) -> entry while that table stays
+    small for many rows, else (a vocabulary of hundreds of thousands of terms) as sorted (row, term) keys.
+    So the cost follows the shorter rows."""
     n_pairs = len(probe)
     if n_pairs == 0:
         return
@@ -269,15 +271,18 @@ def _shared_terms(
     local = np.cumsum(new_row) - 1  # the pair's partner row among the distinct ones
     probe_len = length[probe[order]]
     probe_end = np.cumsum(probe_len)
-    rows_per_table = max(1, TABLE_CELLS // width)
-    table = np.zeros(rows_per_table * width, dtype=np.int32)
+    # Rows a chunk lays out: as many as fit the table, or (sorted keys) as many entries as are looked up.
+    dense = TABLE_CELLS // width >= MIN_TABLE_ROWS
+    table = np.zeros(TABLE_CELLS if dense else 0, dtype=np.int32)
+    row_limit = np.searchsorted(local, local + TABLE_CELLS // width) if dense else None
+    partner_end = np.cumsum(np.where(new_row, length[partner], 0))
     lo = 0
     while lo < n_pairs:
-        hi = min(
-            int(np.searchsorted(local, local[lo] + rows_per_table)),
-            int(np.searchsorted(probe_end, probe_end[lo] - probe_len[lo] + CHUNK_ENTRIES, side="right")),
-        )
-        hi = max(hi, lo + 1)
+        if row_limit is not None:
+            hi = int(row_limit[lo])
+        else:
+            hi = int(np.searchsorted(partner_end, partner_end[lo] + CHUNK_ENTRIES, side="right"))
+        hi = max(lo + 1, min(hi, int(np.searchsorted(probe_end, probe_end[lo] - probe_len[lo] + CHUNK_ENTRIES, side="right"))))
         ks = order[lo:hi]
         first = new_row[lo:hi].copy()
         first[0] = True
@@ -285,14 +290,23 @@ def _shared_terms(
         row_len = length[rows]
         entries = ranges(start[rows], row_len)
         cells = np.repeat(np.arange(0, len(rows) * width, width, dtype=np.int64), row_len) + indices[entries]
-        table[cells] = np.arange(1, len(cells) + 1, dtype=np.int32)
         lens = probe_len[lo:hi]
         probes = ranges(start[probe[ks]], lens)
         pair = np.repeat(np.arange(hi - lo), lens)
-        hit = table[np.repeat((local[lo:hi] - local[lo]) * width, lens) + indices[probes]]
-        table[cells] = 0
-        found = np.flatnonzero(hit)
-        yield ks, pair[found], probes[found], entries[hit[found] - 1]
+        wanted = np.repeat((local[lo:hi] - local[lo]) * width, lens) + indices[probes]
+        if dense:
+            table[cells] = np.arange(1, len(cells) + 1, dtype=np.int32)
+            hit = table[wanted]
+            table[cells] = 0
+            found = np.flatnonzero(hit)
+            at = hit[found] - 1
+        else:
+            by_cell = sorted_order(cells)
+            cells = cells[by_cell]
+            at = np.minimum(np.searchsorted(cells, wanted), len(cells) - 1)
+            found = np.flatnonzero(cells[at] == wanted)
+            at = by_cell[at[found]]
+        yield ks, pair[found], probes[found], entries[at]
         lo = hi
 
 

@@ -220,17 +220,18 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
         at = np.searchsorted(known, key)
         new = np.flatnonzero(known[np.minimum(at, len(known) - 1)] != key) if len(known) else np.arange(len(key))
         if len(new):
-            # New keys, by first appearance in the piece.
+            # The piece's new keys (sorted), numbered by first appearance after those known.
             order = np.argsort(key[new], kind="stable")
             sorted_new = key[new][order]
             head = np.r_[True, sorted_new[1:] != sorted_new[:-1]]
-            first_new = np.sort(new[order][head])
-            firsts.append(first_new + a)
-            ids = len(known_id) + np.arange(len(first_new))
-            known = np.concatenate([known, key[first_new]])
-            known_id = np.concatenate([known_id, ids])
-            by_key = np.argsort(known, kind="stable")
-            known, known_id = known[by_key], known_id[by_key]
+            first_new = new[order][head]
+            ids = np.empty(len(first_new), dtype=np.int64)
+            ids[np.argsort(first_new)] = len(known_id) + np.arange(len(first_new))
+            firsts.append(np.sort(first_new) + a)
+            # Two sorted runs: a stable sort (timsort) merges them in one pass.
+            by_key = np.argsort(np.concatenate([known, sorted_new[head]]), kind="stable")
+            known = np.concatenate([known, sorted_new[head]])[by_key]
+            known_id = np.concatenate([known_id, ids])[by_key]
             at = np.searchsorted(known, key)
         chunk[a:a + _CHUNKS] = known_id[at]
     first = np.concatenate(firsts)
