@@ -58,8 +58,9 @@ def test_click_through_story_topic_provider(browser: Browser, served: tuple[str,
     first = page.locator(".story-card h2 a").first
     headline = first.inner_text()
     first.click()
-    expect(page.locator("h1")).to_have_text(headline)
-    assert "/stories/" in page.url
+    # A loaded CI machine can take longer than expect's 5 s default to follow the link.
+    page.wait_for_url("**/stories/**", timeout=30_000)
+    expect(page.locator("h1")).to_have_text(headline, timeout=30_000)
     page.locator(".facets .chips a").first.click()
     assert "/topics/" in page.url
     expect(page.locator(".story-card").first).to_be_visible()
