@@ -49,12 +49,18 @@ def json_text(data: Any) -> str:
     )
 
 
+# Where a card's links start: a page's way to the site root replaces it. Seed text never holds a NUL
+# (normalize keeps printable characters only; URLs are percent-encoded), so it marks nothing else.
+_ROOT = "\x00"
+_CARD_PAGE = Page("", "card", "_macros.html", "", "", {})
+
+
 class Renderer:
     def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
         self.settings = settings
         self.site = site
         self.assets = assets or build_assets({})
-        self._cards: dict[tuple[str, str], Markup] = {}
+        self._cards: dict[str, str] = {}  # story slug → card HTML, links from _ROOT
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(settings.templates)),
             autoescape=True,
@@ -89,6 +95,8 @@ class Renderer:
 
     def link(self, page: Page, target: str) -> str:
         """The one rule for a link from `page` to `target` (a URL relative to the site root)."""
+        if page is _CARD_PAGE:
+            return _ROOT + relative_url("", target, pretty=bool(self.settings.base_url))
         if page.kind == "notfound":
             # 404.html is served for missing paths at any depth: only absolute or root-relative links work
             # there. Without a base URL, root-relative links assume the site is at the domain's root.
@@ -97,14 +105,14 @@ class Renderer:
 
     @jinja2.pass_context
     def _story_card(self, ctx: jinja2.runtime.Context, story: Any) -> Markup:
-        """A story's card on a list page, rendered once per story and link depth, then reused: the
-        same card stands on the front page, its topics' and its outlets' pages."""
-        key = (story.slug, self.link(ctx["page"], ""))
-        card = self._cards.get(key)
+        """A story's card on a list page. The same card stands on the front page and on its topics' and
+        outlets' pages, at several depths, so it is rendered once, its links starting from a marker that
+        each page replaces with its own way to the site root."""
+        card = self._cards.get(story.slug)
         if card is None:
-            macros = ctx.environment.get_template("_macros.html").make_module(vars=ctx.get_all())
-            card = self._cards[key] = Markup(macros.story_card(story))
-        return card
+            macros = ctx.environment.get_template("_macros.html").make_module(vars={**ctx.get_all(), "page": _CARD_PAGE})
+            card = self._cards[story.slug] = str(macros.story_card(story))
+        return Markup(card.replace(_ROOT, self.link(ctx["page"], "x")[:-1]))
 
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:
