@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from newsstand.build import build
+from newsstand.build import BuildResult, build
+from newsstand.config import Settings
 
 from .conftest import SEEDS, settings_for, story_file
 
@@ -76,6 +77,54 @@ def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(
     # Rendered were the pages that show the story, not every page: a build after a cold one compares
     # signatures of freshly parsed seeds with those of cached ones, and they must agree on equal content.
     assert 0 < result.rendered <= len(changed), (result.rendered, len(changed))
+
+
+def _rebuild_matches_a_full_build(tmp_path: Path, seeds: Path, settings: Settings,
+                                  before: dict[str, tuple[bytes, int, int]]) -> tuple[BuildResult, set[str]]:
+    """Build again; check the result is what a build from nothing gives; return (result, changed files)."""
+    result = build(settings)
+    after = snapshot(tmp_path / "site")
+    full = tmp_path / "full"
+    shutil.rmtree(full, ignore_errors=True)
+    build(settings_for(seeds, full, search=False, base_url="https://example.org/", use_cache=False))
+    assert {k: v[0] for k, v in after.items()} == {p.relative_to(full).as_posix(): p.read_bytes()
+                                                    for p in sorted(full.rglob("*")) if p.is_file()}
+    changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
+    rewritten = {k for k in after if k not in before or after[k][1:] != before[k][1:]}
+    assert changed == rewritten
+    return result, changed
+
+
+def test_a_story_from_a_new_outlet_on_a_new_topic_rerenders_only_the_pages_that_show_it(tmp_path: Path) -> None:
+    # Outlets and topics are site-wide indexes: a new one must not re-render the pages of every other story.
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/")
+    build(settings)
+    before = snapshot(tmp_path / "site")
+    (seeds / "new.txt").write_text(
+        "---\ntitle: Harbour Gazette opens a tide museum in Wick\npublishedDateTime: 2020-02-03T09:00:00Z\n"
+        "webUrl: https://harbourgazette.example/museum\nprovider:\n  name: Harbour Gazette\n"
+        "  domain: harbourgazette.example\ntopics:\n  - Harbours\n---\n", encoding="utf-8")
+    result, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, before)
+    assert "providers/harbour-gazette/index.html" in changed and "topics/harbours/index.html" in changed
+    assert "topics/index.html" in changed and "providers/index.html" in changed
+    stories = [k for k in changed if k.startswith("stories/")]
+    assert len(stories) == 1 and "tide-museum" in stories[0], stories
+    assert 0 < result.rendered <= len(changed), (result.rendered, len(changed))
+
+
+def test_an_outlet_renamed_by_its_files_rerenders_every_page_that_names_it(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/")
+    build(settings)
+    before = snapshot(tmp_path / "site")
+    # Most of the generated files now call example.com "Example Daily": the name the site shows for it,
+    # also on the pages of the five stories whose files did not change.
+    for path in sorted(seeds.glob("gen_*.txt"))[:15]:
+        path.write_text(path.read_text().replace("name: Example\n", "name: Example Daily\n"))
+    _, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, before)
+    naming = [k for k, v in snapshot(tmp_path / "site").items() if k.endswith(".html") and b"Example Daily" in v[0]]
+    assert len(naming) > 20 and set(naming) <= changed
 
 
 def test_a_template_change_rerenders_every_page(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """Which pages must be rendered again: each page's signature names every input it was made from.
 
 A page's signature is a digest of the page itself (URL, kind, template, title, pager position,
-feeds), of the content of every story it shows or links to, and of the site-wide inputs
-(settings, templates, theme assets, code, providers, topics). When a page's signature is the
+feeds), of the content of every story it shows or links to (with the outlets and topics it
+names), and of the site-wide inputs (settings, templates, theme assets, code). When a page's signature is the
 one recorded at the last build and its files are still in the site as they were written, it
 is not rendered again: `write` links the old files. List pages and feeds carry the stories
 they show, so a story that changes re-renders every list it appears on, and a list whose order
@@ -21,7 +21,7 @@ from typing import Any
 
 from . import cachefile
 from .model import Story
-from .pages import Page, Pager, Site, output_paths
+from .pages import Page, Pager, Site, output_paths, story_providers, story_topics
 
 CACHE_KEY = "pages 1"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
@@ -49,9 +49,12 @@ class _Sink:
         return len(data)
 
 
-def story_digest(story: Story) -> str:
-    """What a page can show of a story; the score is left out (pages show the order, not the number)."""
-    return _digest(story.slug, story.entries, story.related)
+def story_digest(story: Story, site: Site) -> str:
+    """What a page can show of a story: its coverage, with its outlets and topics as the site names them
+    (names and slugs are voted over the whole corpus, so they move without the story moving), and its
+    related stories. The score is left out: pages show the order, not the number."""
+    return _digest(story.slug, story.entries, story.related, tuple(site.providers[d] for d in story_providers(story)),
+                   tuple(site.topics[t] for t in story_topics(story)))
 
 
 def files_digest(folder: Path) -> str:
@@ -65,8 +68,10 @@ def files_digest(folder: Path) -> str:
 
 
 def site_digest(site: Site, *inputs: str) -> str:
-    """Everything every page may depend on besides its own stories."""
-    return _digest(repr(site.settings), tuple(site.providers.items()), tuple(site.topics.items()), site.topic_list, inputs)
+    """Everything every page may depend on besides what it shows of stories, outlets and topics. The
+    outlets and topics a page names come with its stories (`story_digest`) or its context (term and
+    taxonomy pages): a new outlet in one story file must not re-render every page."""
+    return _digest(repr(site.settings), inputs)
 
 
 def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
@@ -130,7 +135,7 @@ class PageCache:
 
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
-    own = {s.slug: story_digest(s) for s in stories}
+    own = {s.slug: story_digest(s, site) for s in stories}
     # A story's own page also shows the titles of the stories it links to, so their digests join its
     # own there; list pages and feeds show no links, and a linked story's edit must not re-render them.
     linked = {s.slug: _digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}

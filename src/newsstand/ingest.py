@@ -14,7 +14,7 @@ import shutil
 import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -137,11 +137,28 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+@dataclass(slots=True)
+class IngestMemo:
+    """The last ingest's results and seed cache, kept in memory by a long-running caller (serve).
+
+    The next ingest of the same seeds then checks each file's stamp against these results instead of
+    loading every shard from disk, and keeps the cache's record of what is on disk, so it rewrites only
+    the shards whose files changed."""
+
+    source: tuple[Path, Path | None, bool] | None = None  # seeds, cache folder, drafts: what `results` hold
+    store: SeedCache | None = None
+    results: dict[str, FileResult] = field(default_factory=dict)
+
+
 def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: bool = False,
-           jobs: int | None = None) -> Ingested:
-    """Every seed file's mentions and problems, parsing only what the cache does not hold."""
-    store = SeedCache(cache_dir, seeds, drafts) if cache_dir is not None else None
-    known = store.load() if store else {}
+           jobs: int | None = None, memo: IngestMemo | None = None) -> Ingested:
+    """Every seed file's mentions and problems, parsing only what the cache (or `memo`) does not hold."""
+    source = (seeds, cache_dir, drafts)
+    if memo is not None and memo.source == source:
+        store, known = memo.store, memo.results
+    else:
+        store = SeedCache(cache_dir, seeds, drafts) if cache_dir is not None else None
+        known = store.load() if store else {}
     results: dict[str, FileResult] = {}
     todo: list[Path] = []
     for path in paths:
@@ -163,4 +180,6 @@ def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: b
     ordered = tuple(results[str(p)] for p in paths)
     if store is not None and (fresh or len(known) != len(ordered)):
         store.save({r.path: r for r in ordered})
+    if memo is not None:
+        memo.source, memo.store, memo.results = source, store, {r.path: r for r in ordered}
     return Ingested(ordered, parsed=len(fresh), cached=len(ordered) - len(fresh))

@@ -8,6 +8,7 @@ URL or date leaves its whole file out.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -391,8 +392,28 @@ def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:
     return tuple(sorted((Provider(d, chosen[d], slugs[d], logos.get(d)) for d in names), key=lambda p: p.slug))
 
 
-def merge(mentions: Iterable[Mention]) -> Corpus:
-    """The corpus from every file's mentions: one Article per key, providers by domain, topics by name."""
+@dataclass(slots=True)
+class MergeMemo:
+    """What the last `merge` saw and made, kept by a long-running caller (serve) for the next one.
+
+    An Article is a function of its mentions and the topic slugs alone, and an unchanged seed file
+    comes back from the ingest memo as the very same Mention objects: so a key whose mentions are
+    the same objects as last time, under the same topic slugs, has the same Article."""
+
+    groups: dict[str, list[Mention]] = field(default_factory=dict)  # kept alive, so identity stays meaningful
+    topic_slugs: dict[str, str] = field(default_factory=dict)
+    articles: dict[str, Article] = field(default_factory=dict)
+
+
+def _same_objects(old: list[Mention] | None, new: list[Mention]) -> bool:
+    return old is not None and len(old) == len(new) and all(map(operator.is_, old, new))
+
+
+def merge(mentions: Iterable[Mention], memo: MergeMemo | None = None) -> Corpus:
+    """The corpus from every file's mentions: one Article per key, providers by domain, topics by name.
+
+    With `memo`, articles whose mentions did not change since the memo's last merge are reused, and
+    the memo is updated: the result is the same as without it."""
     by_key: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         by_key[m.key].append(m)
@@ -403,9 +424,18 @@ def merge(mentions: Iterable[Mention]) -> Corpus:
                 topic_names[t.casefold()][t] += 1
     topic_display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in topic_names.items()}
     topic_slugs = assign_slugs(((k, topic_display[k]) for k in sorted(topic_display)), fallback="topic")
-    articles = tuple(_merge(by_key[k], topic_slugs) for k in sorted(by_key))
+    # Topic names are voted over the whole corpus, so one edit can rename a slug every article carries.
+    old_groups: dict[str, list[Mention]] = {}
+    old_articles: dict[str, Article] = {}
+    if memo is not None and memo.topic_slugs == topic_slugs:
+        old_groups, old_articles = memo.groups, memo.articles
+    keys = sorted(by_key)
+    articles = tuple(old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else _merge(by_key[k], topic_slugs)
+                     for k in keys)
     topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
     providers = _providers(m for ms in by_key.values() for m in ms)
+    if memo is not None:
+        memo.groups, memo.topic_slugs, memo.articles = by_key, topic_slugs, dict(zip(keys, articles, strict=True))
     return Corpus(articles=articles, providers=providers, topics=topics)
 
 

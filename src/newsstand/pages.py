@@ -88,7 +88,6 @@ class Site:
     providers: Mapping[str, Provider]  # by domain
     topics: Mapping[str, Topic]  # by slug
     stories: Mapping[str, Story]  # by slug
-    topic_list: tuple[Topic, ...]  # in menu order: the most covered first
 
 
 def story_url(story: Story) -> str:
@@ -189,9 +188,8 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
             by_topic[t].append(story)
         for p in story_providers(story):
             by_provider[p].append(story)
-    topic_list = tuple(sorted(topics.values(), key=lambda t: (-len(by_topic[t.slug]), t.slug)))
     site = Site(settings, MappingProxyType(providers), MappingProxyType(topics),
-                MappingProxyType({s.slug: s for s in stories}), topic_list)
+                MappingProxyType({s.slug: s for s in stories}))
     size = settings.page_size
     # Feeds need absolute URLs: without a base URL there are none (README, "Feeds and sitemap").
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()

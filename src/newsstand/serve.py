@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .build import BuildError, build
+from .build import BuildError, BuildMemo, build
 from .config import ConfigError, Settings
 from .write import WriteError
 
@@ -55,8 +55,11 @@ def inputs_fingerprint(settings: Settings, config: Path | None) -> tuple[tuple[s
     return tuple(seen)
 
 
-def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Callable[[], Settings] | None) -> bool:
-    """Build once if any input changed since the last build; True when a build ran."""
+def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Callable[[], Settings] | None,
+            memo: BuildMemo | None = None) -> bool:
+    """Build once if any input changed since the last build; True when a build ran.
+
+    `memo` carries what one build read and merged over to the next (see BuildMemo)."""
     fingerprint = inputs_fingerprint(settings, config)
     if fingerprint == state.fingerprint:
         return False
@@ -64,13 +67,18 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
     started = time.perf_counter()
     try:
         current = load() if load else settings
-        result = build(current)
+        result = build(current, memo=memo)
     except (BuildError, WriteError, ConfigError) as err:
         state.error = str(err)
         state.problems = tuple(str(p) for p in getattr(err, "problems", ()))
         print(f"newsstand: build failed, still serving the last good site: {err}", file=sys.stderr)
         return True
     except Exception as err:  # a bug must not take the preview down with it
+        # Nor be carried into the next build. The errors above (config, templates, writing) come only
+        # before reading or after merging, when the memo is whole: keeping it then keeps the rebuild
+        # after the fix fast.
+        if memo is not None:
+            memo.clear()
         state.error = f"{type(err).__name__}: {err}"
         log.exception("build crashed")
         return True
@@ -172,13 +180,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         print(f"newsstand: warning: serving on {host}: other machines can reach this preview", file=sys.stderr)
     settings = replace(settings, strict=False)
     state = ServeState()
-    rebuild(settings, state, config, load)
+    memo = BuildMemo()
+    rebuild(settings, state, config, load, memo)
     # livereload drops reloads within 3 s of the previous one; an editor saving twice must see both.
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
     server = Server(app=site_app(settings.out, state), watcher=Watcher())
 
     def on_change() -> None:
-        rebuild(settings, state, config, load)
+        rebuild(settings, state, config, load, memo)
 
     for folder in (settings.seeds, settings.templates, settings.static):
         server.watch(str(folder), on_change)
