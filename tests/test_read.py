@@ -1,8 +1,10 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from newsstand.read import MAX_FILE_BYTES, parse_seed, read_seed, read_seeds, seed_paths
+from newsstand.read import _REFERENCE_SYNTAX, _TRIGGERS, MAX_FILE_BYTES, parse_seed, read_seed, read_seeds, seed_paths
 
 from .conftest import SEEDS
 
@@ -150,3 +152,11 @@ def test_a_file_built_to_make_the_subset_check_backtrack_is_read_at_once(tmp_pat
     except subprocess.TimeoutExpired:
         pytest.fail("reading one 45-line file took over two minutes: the subset check backtracks again")
     assert done.returncode == 0, done.stderr
+
+
+@given(st.lists(st.sampled_from([*list(" -:\n\tab#&*!%|>@`\"'?<[]{}"), " " * 16, "- ", ": "]), max_size=40).map("".join))
+@settings(max_examples=3000, deadline=None)
+def test_the_reference_syntax_is_only_looked_for_where_its_characters_are(text: str) -> None:
+    # The prefilter may let a text through only if the full pattern would not have matched it either.
+    if _TRIGGERS.search(text) is None:
+        assert _REFERENCE_SYNTAX.search(text) is None

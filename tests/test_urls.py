@@ -1,6 +1,10 @@
-import pytest
+from collections.abc import Callable
 
-from newsstand.urls import canonical_url, safe_url, unwrap_amp_cache
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsstand.urls import _canonical_general, canonical_url, safe_url, unwrap_amp_cache
 
 ENGADGET = "https://www.engadget.com/2020/01/24/london-police-live-facial-recognition-public-streets/"
 
@@ -59,3 +63,23 @@ def test_only_http_links_are_safe(bad: object) -> None:
 def test_http_and_https_links_are_safe() -> None:
     assert safe_url(" https://a.com/x?y=1 ") == "https://a.com/x?y=1"
     assert safe_url("http://a.com") == "http://a.com"
+
+
+_URL_PIECES = st.sampled_from(["http://", "https://", "HTTPS://", "hTTp://", "ftp://", "https:///", "//", ""])
+_HOSTS = st.sampled_from(["www.a.com", "amp.a.com", "www.amp.a.com", "A.COM.", "www.", "amp.", ".", "-",
+                          "a.com:8080", "a.com:443", "u@a.com", "[::1]", "x.cdn.ampproject.org", "ampproject.org"])
+_PATH_CHARS = st.sampled_from([*list("/aZ0.-_~%20?#&=: \t\n\x00\x7fé\\"), "amp", "amp.html", ".amp", "platform", "%2F", "utm_source=x", "a=1", "//"])
+
+
+@given(_URL_PIECES, _HOSTS, st.lists(_PATH_CHARS, max_size=12).map("".join), st.sampled_from(["", " ", "\t"]))
+@settings(max_examples=3000, deadline=None)
+def test_the_plain_url_shortcut_gives_what_urlsplit_gives(scheme: str, host: str, path: str, pad: str) -> None:
+    url = pad + scheme + host + path + pad
+
+    def outcome(f: Callable[[str], str], text: str) -> object:
+        try:
+            return f(text)
+        except ValueError:  # a malformed port (safe_url refuses those URLs before they get here)
+            return ValueError
+
+    assert outcome(canonical_url, url) == outcome(_canonical_general, url.strip())

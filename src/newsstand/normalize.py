@@ -79,7 +79,10 @@ def clean_text(value: Any, limit: int, what: str, notes: list[str] | None = None
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Bad(f"{what}: expected text, got {type(value).__name__}")
-    text = _SPACE.sub(" ", str(value)).strip()
+    text = str(value)
+    if "  " in text or not text.isprintable():  # else its only whitespace is single spaces: nothing to fold
+        text = _SPACE.sub(" ", text)
+    text = text.strip()
     if not text.isprintable():  # the whole-string check is C-fast; the filter runs only when needed
         text = "".join(c for c in text if c.isprintable())
     if len(text) > limit:
