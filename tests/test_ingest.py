@@ -100,3 +100,22 @@ def test_output_is_byte_identical_whatever_the_workers_cache_or_file_order(tmp_p
     assert outputs[0] == outputs[1] == outputs[2]
     assert set(renamed_out) == set(outputs[0])
     assert renamed_out[Path("stories.json")] == outputs[0][Path("stories.json")]
+
+
+def test_the_workers_write_whole_shards_and_the_cache_reads_back_what_parsing_gives(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 400)
+    paths = seed_paths(seeds)
+    cache = tmp_path / "cache"
+    reference = ingest(paths, seeds, None, jobs=1).results
+    first = ingest(paths, seeds, cache, jobs=2)  # cold: every shard parsed whole, written by its worker
+    assert first.parsed == len(paths) and first.results == reference
+    assert len(list(cache.rglob("*.pickle"))) == SeedCache.SHARDS
+    again = ingest(paths, seeds, cache, jobs=2)
+    assert (again.parsed, again.results) == (0, reference)
+    # Edit most files but not all: shards that keep cached files are not whole, so the parent writes them.
+    for path in paths[::2] + paths[1::4]:
+        path.write_text(path.read_text().replace("votes on", "debates"))
+    edited = ingest(paths, seeds, cache, jobs=2)
+    assert 200 < edited.parsed < len(paths) and edited.results == ingest(paths, seeds, None, jobs=1).results
+    last = ingest(paths, seeds, cache, jobs=2)
+    assert (last.parsed, last.results) == (0, edited.results)

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -104,3 +105,20 @@ def test_markdown_body_is_sanitized() -> None:
 def test_input_order_does_not_matter(tmp_path: Path) -> None:
     records, _ = read_seeds(seed_paths(SEEDS))
     assert normalize(records) == normalize(tuple(reversed(records)))
+
+
+def test_an_articles_digest_changes_exactly_when_the_article_does() -> None:
+    # Page signatures compare these digests instead of the articles: equal digests must mean equal articles,
+    # and an edit to any mention of an article (here: a related item's excerpt) must change its digest.
+    records, _ = read_seeds(seed_paths(SEEDS))
+    before, _ = normalize(records)
+    at = next(i for i, r in enumerate(records) if r.front.get("related"))
+    r = records[at]
+    related = [{**r.front["related"][0], "excerpt": "An excerpt only this file gives."}, *r.front["related"][1:]]
+    edited = RawRecord(path=r.path, front={**r.front, "related": related}, body=r.body, body_line=r.body_line)
+    after, _ = normalize([*records[:at], edited, *records[at + 1:]])
+    old = {a.key: a for a in before.articles}
+    new = {a.key: a for a in after.articles}
+    assert old.keys() == new.keys() and all(a.digest for a in new.values())
+    changed = {k for k in old if replace(old[k], digest="") != replace(new[k], digest="")}
+    assert changed and changed == {k for k in old if old[k].digest != new[k].digest}

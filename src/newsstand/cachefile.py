@@ -29,7 +29,8 @@ def load(path: Path, key: str) -> Any | None:
     return value if saved_key == key else None
 
 
-def save(path: Path, key: str, value: Any) -> None:
+def save(path: Path, key: str, value: Any) -> bool:
+    """Write `value` under `key`; False when it could not be written (which only costs time later)."""
     payload = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
     blob = MAGIC + b"\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     try:
@@ -38,7 +39,8 @@ def save(path: Path, key: str, value: Any) -> None:
         tmp.write_bytes(blob)
         os.replace(tmp, path)
     except OSError:
-        pass  # a cache that cannot be written only costs time on the next build
+        return False
+    return True
 
 
 def name_for(kind: str, folder: Path) -> str:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import cachefile
+from .digest import content_digest
 from .model import Story
 from .pages import Page, Pager, Site, output_paths, story_providers, story_topics
 
@@ -27,34 +27,13 @@ CACHE_KEY = "pages 1"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
-def _digest(*parts: object) -> str:
-    # No memo: with one, an object met twice is written as a back-reference the second time, so equal values
-    # gave other bytes depending on which strings happened to be shared — freshly parsed seeds share
-    # differently from seeds loaded from the cache, and a build after a cold one re-rendered nearly every page.
-    sink = _Sink()
-    pickler = pickle.Pickler(sink, protocol=5)
-    pickler.fast = True
-    pickler.dump(parts)
-    return sink.digest.hexdigest()
-
-
-class _Sink:
-    """A file-like hash: the pickle streams into it instead of into one big bytes object."""
-
-    def __init__(self) -> None:
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> int:
-        self.digest.update(data)
-        return len(data)
-
-
 def story_digest(story: Story, site: Site) -> str:
     """What a page can show of a story: its coverage, with its outlets and topics as the site names them
     (names and slugs are voted over the whole corpus, so they move without the story moving), and its
     related stories. The score is left out: pages show the order, not the number."""
-    return _digest(story.slug, story.entries, story.related, tuple(site.providers[d] for d in story_providers(story)),
-                   tuple(site.topics[t] for t in story_topics(story)))
+    entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
+    return content_digest(story.slug, entries, story.related, tuple(site.providers[d] for d in story_providers(story)),
+                          tuple(site.topics[t] for t in story_topics(story)))
 
 
 def files_digest(folder: Path) -> str:
@@ -71,7 +50,7 @@ def site_digest(site: Site, *inputs: str) -> str:
     """Everything every page may depend on besides what it shows of stories, outlets and topics. The
     outlets and topics a page names come with its stories (`story_digest`) or its context (term and
     taxonomy pages): a new outlet in one story file must not re-render every page."""
-    return _digest(repr(site.settings), inputs)
+    return content_digest(repr(site.settings), inputs)
 
 
 def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
@@ -91,7 +70,7 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
     context = sorted((k, _stand_in(v, digests)) for k, v in page.context.items())
-    return _digest(site_key, page.url, page.kind, page.template, page.title, page.description,
+    return content_digest(site_key, page.url, page.kind, page.template, page.title, page.description,
                    page.outputs, page.updated, page.feeds, context)
 
 
@@ -138,7 +117,7 @@ def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inp
     own = {s.slug: story_digest(s, site) for s in stories}
     # A story's own page also shows the titles of the stories it links to, so their digests join its
     # own there; list pages and feeds show no links, and a linked story's edit must not re-render them.
-    linked = {s.slug: _digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
+    linked = {s.slug: content_digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
     key = site_digest(site, *inputs)
     return [page_signature(p, key, linked if p.kind == "story" else own) for p in pages]
 
@@ -152,7 +131,7 @@ def input_stamp(seed_files: Sequence[Path], *parts: object) -> str | None:
         except OSError:
             return None
         stamps.append((str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-    return _digest(stamps, parts)
+    return content_digest(stamps, parts)
 
 
 def site_manifest(out: Path) -> dict[str, Stamp]:

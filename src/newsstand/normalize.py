@@ -8,6 +8,7 @@ URL or date leaves its whole file out.
 
 from __future__ import annotations
 
+import hashlib
 import operator
 import re
 from collections import Counter, defaultdict
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from .digest import content_digest
 from .markup import markdown_to_html
 from .model import Article, Corpus, Image, Provider, Topic, compact_pickle
 from .problems import Problem
@@ -63,6 +65,7 @@ class Mention:
     path: str
     alternates: tuple[str, ...]
     related: tuple[str, ...] = field(default=())
+    digest: str = ""  # of all the above, once the file is read (see Article.digest)
 
     def richness(self) -> tuple[int, int]:
         filled = sum(bool(v) for v in (self.excerpt, self.topics, self.images, self.body_html))
@@ -318,6 +321,8 @@ def file_mentions(record: RawRecord, drafts: bool = False) -> tuple[list[Mention
             keys.append(mention.key)
             out.append(mention)
     lead.related = tuple(keys)
+    for mention in out:
+        mention.digest = content_digest(mention)
     problems = [_problem(record, n) for n in dict.fromkeys(notes)]
     problems += [Problem(record.path, record.body_line, None, n) for n in dict.fromkeys(body_notes)]
     return out, problems
@@ -346,12 +351,13 @@ def _merge(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
     """One Article from every mention of it: each field from the richest mention that has it."""
     if len(mentions) == 1:  # most articles (four in five at 10k stories): the same result, without the ranking
         m = mentions[0]
+        slugs = tuple(dict.fromkeys(topic_slugs[t.casefold()] for t in m.topics))
         return Article(
             key=m.key, url=m.url, title=m.title, published=m.published, provider=m.provider_domain,
-            excerpt=m.excerpt or "", topics=tuple(dict.fromkeys(topic_slugs[t.casefold()] for t in m.topics)),
+            excerpt=m.excerpt or "", topics=slugs,
             images=m.images or (), quality=m.quality, heat=m.heat, pick=bool(m.pick), lead=bool(m.lead),
             body_html=m.body_html or "", related=tuple(dict.fromkeys(m.related)), sources=(m.path,),
-            alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)),
+            alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)), digest=_made_from(mentions, slugs),
         )
     ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
     best = ranked[0]
@@ -375,7 +381,15 @@ def _merge(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
         related=tuple(related),
         sources=tuple(sorted({m.path for m in mentions})),
         alternates=tuple(alternates),
+        digest=_made_from(ranked, tuple(topics)),
     )
+
+
+def _made_from(mentions: Sequence[Mention], topic_slugs: tuple[str, ...]) -> str:
+    """Article.digest: an article is a function of its mentions and the slugs its topics get."""
+    if any(not m.digest for m in mentions):  # mentions made by hand, not read from a file
+        return ""
+    return hashlib.sha256("\n".join([*(m.digest for m in mentions), "", *topic_slugs]).encode()).hexdigest()
 
 
 def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:
