@@ -135,13 +135,24 @@ def input_stamp(seed_files: Sequence[Path], *parts: object) -> str | None:
 
 
 def site_manifest(out: Path) -> dict[str, Stamp]:
+    """Every file of the site (not below a linked folder) and its stamp."""
     manifest: dict[str, Stamp] = {}
-    for root, _dirs, names in os.walk(out):
-        for name in names:
-            path = Path(root) / name
-            stamp = _stamp(path)
-            if stamp is not None:
-                manifest[path.relative_to(out).as_posix()] = stamp
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_dir():
+                        if not entry.is_symlink():
+                            walk(entry.path, f"{prefix}{entry.name}/")
+                        continue
+                    st = entry.stat()
+                except OSError:
+                    continue
+                manifest[prefix + entry.name] = (st.st_size, st.st_mtime_ns)
+
+    if out.is_dir():
+        walk(str(out), "")
     return manifest
 
 
