@@ -195,7 +195,12 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
     term_formats: tuple[str, ...] = ("atom",) if settings.base_url else ()
     site_feed = (("atom", "feed.xml"),) if settings.base_url else ()
-    pages: list[Page] = []
+    # The data is made when the page is rendered (in a worker), not held for the whole build: at 100k
+    # stories it is every article again. Stories stand for their content in the signature; the
+    # scores, which the data shows and a story's digest leaves out, are in the context for that. It comes
+    # first: the one page that keeps a worker long, started while the other worker takes the rest.
+    pages: list[Page] = [Page("stories.json", "data", "", "", "", MappingProxyType(
+        {"stories": tuple(stories), "scores": tuple(s.score for s in stories)}))]
     pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},
                          home_formats)
     for story in stories:
@@ -225,5 +230,4 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
                       f"{settings.title}.", MappingProxyType({}), feeds=site_feed))
     pages.append(Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.",
                       MappingProxyType({})))
-    pages.append(Page("stories.json", "data", "", "", "", MappingProxyType({"data": stories_data(stories, site)})))
     return tuple(pages), site

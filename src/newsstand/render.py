@@ -3,6 +3,7 @@ and every file of the site that is not a page (feeds, sitemap, robots.txt, _head
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import posixpath
@@ -71,9 +72,11 @@ class Renderer:
             keep_trailing_newline=True,
         )
         zone = settings.zone
+        # A story's time shows on its page, and its lead's on the page of every story that links to it.
+        local = functools.lru_cache(maxsize=1 << 16)(lambda d: d.astimezone(zone))
         self.env.filters.update(
-            date=lambda d, fmt="%-d %B %Y, %H:%M": d.astimezone(zone).strftime(fmt),
-            isodate=lambda d: d.astimezone(zone).isoformat(),
+            date=functools.lru_cache(maxsize=1 << 16)(lambda d, fmt="%-d %B %Y, %H:%M": local(d).strftime(fmt)),
+            isodate=functools.lru_cache(maxsize=1 << 16)(lambda d: local(d).isoformat()),
             json=lambda v: Markup(json_text(v)),
         )
         self.env.globals.update(
@@ -148,7 +151,7 @@ class Renderer:
 
     def render(self, page: Page) -> bytes:
         if page.kind == "data":
-            return (json_text(page.context["data"]) + "\n").encode("utf-8")
+            return (json_text(plan_helpers.stories_data(page.context["stories"], self.site)) + "\n").encode("utf-8")
         template = self.env.get_template(page.template)
         return template.render(page=page, **page.context).encode("utf-8")
 
