@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,16 @@ def test_drafts_flag(tmp_path: Path, seed_dir) -> None:
     assert "Secret draft" not in (out / "stories.json").read_text()
     main(["build", "--seeds", str(seeds), "--out", str(out), "--drafts"])
     assert "Secret draft" in (out / "stories.json").read_text()
+
+
+def test_timings_name_every_stage_with_its_seconds_and_the_peak_memory_after_it(tmp_path: Path, seed_dir) -> None:
+    seeds = seed_dir(copy_real=True)
+    proc = run("build", "--seeds", str(seeds), "--out", str(tmp_path / "site"), "--timings", "--no-search")
+    assert proc.returncode == 0, proc.stderr
+    seconds, memory = proc.stdout.splitlines()[-2:]
+    stages = ["read", "normalize", "cluster+rank", "plan", "signatures", "render+write"]
+    for stage in stages:
+        assert re.search(rf"\b{re.escape(stage)} \d+\.\d\d s\b", seconds), (stage, seconds)
+    peaks = [float(mb) for mb in re.findall(r" (\d+) MB", memory)]
+    assert memory.startswith("  peak memory after read ") and len(peaks) == len(stages)
+    assert peaks == sorted(peaks) and peaks[0] > 10  # a peak never falls, and Python alone takes more than 10 MB

@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
     b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
                    help="build the in-browser search index (default: on)")
-    b.add_argument("--timings", action="store_true", help="print the seconds each stage took")
+    b.add_argument("--timings", action="store_true", help="print the seconds each stage took, and the peak memory after it")
     c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
     common(c)
     c.add_argument("--site", type=Path, help="check a built site instead: broken links, missing assets, duplicate ids")
@@ -92,4 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     print(result.summary())
     if getattr(args, "timings", False):
         print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()))
+        if result.peaks:
+            print("  peak memory after " + ", ".join(f"{stage} {mb:.0f} MB" for stage, mb in result.peaks.items()))
     return 0
