@@ -71,7 +71,7 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
     context = sorted((k, _stand_in(v, digests)) for k, v in page.context.items())
     return content_digest(site_key, page.url, page.kind, page.template, page.title, page.description,
-                   page.outputs, page.updated, page.feeds, context)
+                          page.outputs, page.updated, page.feeds, context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +80,9 @@ class Record:
     files: tuple[tuple[str, Stamp], ...]  # each output file and how it was left on disk
 
 
-def _stamp(path: Path) -> Stamp | None:
+def _stamp(path: str) -> Stamp | None:
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
@@ -102,13 +102,13 @@ class PageCache:
         record = self.records.get(page.path)
         if record is None or record.signature != signature:
             return False
-        return all(_stamp(self.out / path) == stamp for path, stamp in record.files)
+        return all(_stamp(f"{self.out}/{path}") == stamp for path, stamp in record.files)
 
     def save(self, pages: Iterable[tuple[Page, str]]) -> None:
         """Record each page's signature and its files as written (called after the site is in place)."""
         records: dict[str, Record] = {}
         for page, signature in pages:
-            files = tuple((p, s) for p in output_paths(page) if (s := _stamp(self.out / p)) is not None)
+            files = tuple((p, s) for p in output_paths(page) if (s := _stamp(f"{self.out}/{p}")) is not None)
             records[page.path] = Record(signature, files)
         cachefile.save(self.path, CACHE_KEY, records)
 
