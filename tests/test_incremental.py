@@ -150,3 +150,23 @@ def test_a_hand_edited_output_file_is_rendered_again(tmp_path: Path) -> None:
     index.write_bytes(b"vandalised")
     build(settings)
     assert index.read_bytes() == good
+
+
+def test_a_build_with_nothing_to_do_still_sees_any_change_to_the_site(tmp_path: Path) -> None:
+    # The quick check stats the files and folders it wrote instead of listing every folder: a file added,
+    # removed or edited by hand anywhere in the site must still send the build the long way, which repairs it.
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site, search=False)
+    build(settings)
+    good = snapshot(site)
+    story = next(p for p in sorted(site.glob("stories/*/index.html")))
+    for damage in (lambda: (story.parent / "stray.html").write_text("stray"),
+                   lambda: (site / "topics" / "new-folder").mkdir(),
+                   lambda: story.unlink(),
+                   lambda: story.write_bytes(story.read_bytes().replace(b"<main", b"<main data-x")),
+                   lambda: (story.parent / "index.html").rename(story.parent / "moved.html")):
+        damage()
+        assert build(settings).timings.get("unchanged") is None  # the long way
+        assert {k: v[0] for k, v in snapshot(site).items()} == {k: v[0] for k, v in good.items()}
+        assert build(settings).timings.get("unchanged") is not None  # and then nothing to do again

@@ -13,7 +13,7 @@ from .cachefile import code_fingerprint
 from .config import Settings
 from .incremental import LastBuild, PageCache, files_digest, input_stamp, signatures
 from .problems import Problem
-from .read import seed_paths
+from .read import seed_files
 from .write import WriteReport, write_site
 
 if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a build needs them
@@ -114,11 +114,11 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     t = time.perf_counter()
     if not settings.seeds.is_dir():
         raise BuildError(f"{settings.seeds}: no such folder of seed files")
-    paths = seed_paths(settings.seeds)
+    names = seed_files(settings.seeds)
     last = LastBuild(settings.cache, settings.out) if settings.use_cache and write else None
     stamp = None
     if last is not None:
-        stamp = input_stamp(paths, repr(settings), code_fingerprint(), files_digest(settings.templates),
+        stamp = input_stamp(names, repr(settings), code_fingerprint(), files_digest(settings.templates),
                             files_digest(settings.static))
         previous = last.result_if_unchanged(stamp) if stamp else None
         if isinstance(previous, BuildResult) and previous.report is not None:
@@ -140,6 +140,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
 
     if memo is not None and (memo.ingest is None or memo.merge is None):
         memo.ingest, memo.merge = IngestMemo(), MergeMemo()
+    paths = [Path(name) for name in names]
     ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs,
                       memo=memo.ingest if memo else None)
     t = lap("read", t)
