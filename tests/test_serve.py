@@ -237,3 +237,21 @@ def test_another_host_only_when_asked_and_with_a_warning(tmp_path: Path) -> None
     finally:
         server.proc.terminate()
         server.proc.wait(timeout=10)
+
+
+def test_an_edit_in_a_seed_folder_named_relative_to_the_working_folder_is_seen(tmp_path: Path) -> None:
+    # The watcher hears of changes by absolute path; the folders it was given may be relative ("seeds").
+    work = tmp_path / "work"
+    shutil.copytree(SEEDS, work / "seeds")
+    (work / "newsstand.yaml").write_text(f"seeds: seeds\nout: site\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\n")
+    server = start_server(work)
+    try:
+        assert "Now in the news" not in server.get("/stories.json")[1]
+        (work / "seeds" / "new.txt").write_text(story_file(title="Now in the news", url="https://new.example.com/a"))
+        server.wait_for(lambda body: "Now in the news" in body, "/stories.json")
+        seed = next(p for p in sorted((work / "seeds").iterdir()) if p.name != "new.txt")
+        seed.write_text(seed.read_text().replace('\ntitle: "', '\ntitle: "Edited by hand ', 1))
+        server.wait_for(lambda body: "Edited by hand" in body, "/stories.json")
+    finally:
+        server.proc.terminate()
+        server.proc.wait(timeout=10)
