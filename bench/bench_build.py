@@ -35,6 +35,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -62,6 +63,7 @@ TARGET_VS_HUGO = 1.0
 TARGET_VS_PELICAN = 0.2
 TARGET_NO_CHANGE = 0.5
 TARGET_ONE_CHANGE = 1.0
+TARGET_SERVE = 0.1  # inside `newsstand serve`: from the edit to the last page written
 TARGET_100K_COLD = 60.0
 TARGET_100K_PEAK_MB = 2048
 TARGET_SCALING = 12.0
@@ -221,7 +223,10 @@ def versions(work: Path, hugo: Path) -> dict[str, str]:
     py = work / "peers-venv" / "bin" / "python"
     pel = subprocess.run([str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
                          capture_output=True, text=True).stdout.split()
-    hv = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
+    try:
+        hv = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
+    except OSError:  # not installed: `--tools newsstand` runs without the peers
+        hv = ""
     m = re.search(r"v(\d+\.\d+\.\d+)", hv)
     ns = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "import newsstand; print(newsstand.__version__)"],
                         capture_output=True, text=True).stdout.strip()
@@ -258,16 +263,24 @@ def ensure_corpus(work: Path, n: int) -> Path:
     return corpus
 
 
-# --- Hugo's watch mode ---------------------------------------------------------------------------------
+# --- watch modes: Hugo's `build --watch`, Newsstand's `serve` ---------------------------------------------
 
-def hugo_watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | None:
-    """Seconds from one story edit to Hugo's `build --watch` finishing its rebuild (None if not measured)."""
+def watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | None:
+    """Seconds from one story edit to the tool's watch mode finishing its rebuild (None if not measured):
+    Hugo's `build --watch` ("Total in ..."), Newsstand's `serve` ("rebuilt in ...", after the site is
+    written)."""
     wipe(*tool.cold_paths())
-    cmd = [tool.build[0], "build", "--watch", "--logLevel", "info"]
+    if tool.name == "hugo":
+        cmd = [tool.build[0], "build", "--watch", "--logLevel", "info"]
+        ready_at, done_at = re.compile(r"Watching for changes|Total in \d+"), re.compile(r"Total in \d+")
+    else:
+        cmd = [*tool.build[:tool.build.index("build")], "serve", "--seeds", "seeds", "--out", "site",
+               "--port", str(_free_port())]
+        ready_at, done_at = re.compile(r"Start watching changes"), re.compile(r"^rebuilt in ")
     with open(logfile, "ab") as out:
         out.write(f"\n$ (cd {tool.root} && {' '.join(cmd)})\n".encode())
     proc = subprocess.Popen(cmd, cwd=tool.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     lines: list[str] = []
     ready, rebuilt = threading.Event(), threading.Event()
 
@@ -275,9 +288,9 @@ def hugo_watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | Non
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.append(line)
-            if "Watching for changes" in line or (not ready.is_set() and re.search(r"Total in \d+", line)):
+            if not ready.is_set() and ready_at.search(line):
                 ready.set()
-            elif ready.is_set() and re.search(r"Total in \d+", line):
+            elif ready.is_set() and done_at.search(line):
                 rebuilt.set()
 
     threading.Thread(target=reader, daemon=True).start()
@@ -286,7 +299,7 @@ def hugo_watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | Non
         if ready.wait(timeout):
             time.sleep(1.0)  # let the watcher settle
             edited = time.perf_counter()
-            retitle("hugo", tool.story, f"Watched edit {time.time():.0f}")
+            retitle(tool.name, tool.story, f"Watched edit {time.time():.0f}")
             if rebuilt.wait(timeout):
                 seconds = time.perf_counter() - edited
     finally:
@@ -300,6 +313,12 @@ def hugo_watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> float | Non
         with open(logfile, "a", encoding="utf-8") as out:
             out.writelines(lines)
     return seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 # --- the benchmark -------------------------------------------------------------------------------------
@@ -379,10 +398,12 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                     res.pages = count_pages(tool.out)
                 if not sample.ok:
                     break
-    if args.watch and "hugo" in results and not results["hugo"].failure():
-        hugo = next(t for t in tools if t.name == "hugo")
-        results["hugo"].watch_one_change = hugo_watch_rebuild(hugo, logfile, args.timeout)
-        log(f"  hugo build --watch, one change: {results['hugo'].watch_one_change}")
+    if args.watch:
+        for tool in tools:
+            if tool.name in ("newsstand", "hugo") and not results[tool.name].failure():
+                results[tool.name].watch_one_change = watch_rebuild(tool, logfile, args.timeout)
+                log(f"  {tool.name} {'serve' if tool.name == 'newsstand' else 'build --watch'}, one change: "
+                    f"{results[tool.name].watch_one_change}")
     return list(results.values())
 
 
@@ -402,7 +423,7 @@ def table(results: list[Result], runs: int) -> str:
                 continue
             one = fmt(r.med("one_change"))
             if r.watch_one_change is not None:
-                one += f" (watch {r.watch_one_change:.2f})"
+                one += f" ({'serve' if name == 'newsstand' else 'watch'} {r.watch_one_change:.2f})"
             ratios = ["", "", "", ""]
             if name == "newsstand":
                 h, p = at.get("hugo"), at.get("pelican")
@@ -414,7 +435,8 @@ def table(results: list[Result], runs: int) -> str:
                         f"| {fmt(r.peak_mb(), 0)} | {' | '.join(ratios)} |")
     rows.append("")
     rows.append(f"Medians of {runs} runs; ratios are Newsstand's time over the peer's, paired per run (same run), "
-                "then the median. \"watch\" is Hugo's `build --watch` rebuild after the same edit (one run). "
+                "then the median. \"watch\" is Hugo's `build --watch` rebuild after the same edit, \"serve\" Newsstand's "
+                "`serve` (one run each). "
                 "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time.")
     return "\n".join(rows)
 
@@ -438,6 +460,8 @@ def verdicts(results: list[Result]) -> list[str]:
                   "×")
             check(f"{tag} no-change rebuild", ns.med("no_change"), TARGET_NO_CHANGE, " s")
             check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_ONE_CHANGE, " s")
+            if ns.watch_one_change is not None:
+                check(f"{tag} one change inside serve", ns.watch_one_change, TARGET_SERVE, " s")
         if n == 100_000:
             check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
             check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
@@ -481,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("NEWSSTAND_BENCH_DIR", "/tmp/newsstand-bench")),
                     help="work folder for corpora, peer sites and the peer venv (default: /tmp/newsstand-bench)")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one build is killed (default: 1800)")
-    ap.add_argument("--no-watch", dest="watch", action="store_false", help="skip Hugo's watch-mode rebuild")
+    ap.add_argument("--no-watch", dest="watch", action="store_false", help="skip the watch-mode rebuilds (Hugo's --watch, Newsstand's serve)")
     ap.add_argument("--newsstand-args", default="", metavar="ARGS",
                     help="extra arguments for `newsstand build`, e.g. \"--no-search\" (default: none)")
     ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
