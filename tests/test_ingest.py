@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+from newsstand import render
 from newsstand.build import build
 from newsstand.ingest import SeedCache, ingest
 from newsstand.normalize import merge, normalize
@@ -119,3 +120,18 @@ def test_the_workers_write_whole_shards_and_the_cache_reads_back_what_parsing_gi
     assert 200 < edited.parsed < len(paths) and edited.results == ingest(paths, seeds, None, jobs=1).results
     last = ingest(paths, seeds, cache, jobs=2)
     assert (last.parsed, last.results) == (0, edited.results)
+
+
+def test_pages_rendered_over_worker_processes_are_those_rendered_in_one(tmp_path: Path, monkeypatch) -> None:
+    # Real sites at 10k stories render over the pool; a small one does not unless told to, in small chunks
+    # so that more are waiting than the writer lets run ahead.
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(render, "CHUNK", 3)
+    seeds = many_seeds(tmp_path / "seeds", 60)
+    sites = []
+    for jobs in (1, 2):
+        out = tmp_path / f"site{jobs}"
+        result = build(settings_for(seeds, out, jobs=jobs, use_cache=False, base_url="https://example.org/"))
+        assert result.pages > 3 * 2 * 2
+        sites.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert sites[0] == sites[1]

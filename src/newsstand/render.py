@@ -7,8 +7,10 @@ import functools
 import gc
 import json
 import posixpath
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -193,9 +195,16 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
     # of every inherited memory page just to mark its objects.
     gc.freeze()
     try:
-        starts = range(0, len(pages), CHUNK)
+        starts = iter(range(0, len(pages), CHUNK))
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"), initializer=gc.enable) as pool:
-            for part in pool.map(_render_chunk, starts, [min(i + CHUNK, len(pages)) for i in starts]):
+            # A few chunks ahead of the writer, not all of them (as pool.map would): when the writer falls
+            # behind, finished pages wait in the workers' queue, not by the hundred megabytes in this process.
+            ahead: deque[Future[list[tuple[str, bytes]]]] = deque(
+                pool.submit(_render_chunk, i, min(i + CHUNK, len(pages))) for i in islice(starts, 2 * jobs))
+            while ahead:
+                part = ahead.popleft().result()
+                if (i := next(starts, None)) is not None:
+                    ahead.append(pool.submit(_render_chunk, i, min(i + CHUNK, len(pages))))
                 yield from part
     finally:
         gc.unfreeze()
