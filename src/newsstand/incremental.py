@@ -23,6 +23,7 @@ from . import cachefile
 from .digest import content_digest
 from .model import Story
 from .pages import Page, Pager, Site, output_paths, story_providers, story_topics
+from .read import seed_stamp
 
 CACHE_KEY = "pages 1"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
@@ -127,11 +128,10 @@ def input_stamp(seed_files: Sequence[str], *parts: object) -> str | None:
     """Identity of every input of a build (seed files by their stat identity, then `parts`)."""
     stamps = []
     for path in seed_files:
-        try:
-            st = os.stat(path)
-        except OSError:
+        stamp = seed_stamp(path)
+        if stamp is None:
             return None
-        stamps.append((path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+        stamps.append((path, *stamp))
     return content_digest(stamps, parts)
 
 

@@ -22,7 +22,7 @@ from . import cachefile
 from .model import compact_pickle
 from .normalize import Mention, file_mentions
 from .problems import Problem
-from .read import read_bytes, seed_from_bytes
+from .read import read_bytes, seed_from_bytes, seed_stamp
 
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
 
@@ -51,16 +51,8 @@ class Ingested:
         return (m for r in self.results for m in r.mentions)
 
 
-def _stamp(path: Path) -> tuple[int, int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
 def _process(path: Path, drafts: bool) -> FileResult:
-    stamp = _stamp(path) or (0, 0, 0, 0)
+    stamp = seed_stamp(path) or (0, 0, 0, 0)
     name = str(path)
     try:
         data = read_bytes(path)
@@ -171,7 +163,7 @@ def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: b
     todo: list[Path] = []
     for path in paths:
         hit = known.get(str(path))
-        if hit is not None and hit.stamp == _stamp(path):
+        if hit is not None and hit.stamp == seed_stamp(path):
             results[hit.path] = hit
         else:
             todo.append(path)

@@ -75,6 +75,15 @@ def seed_files(folder: Path) -> list[str]:
     return [os.path.join(*parts) for parts in found]
 
 
+def seed_stamp(path: str | Path) -> tuple[int, int, int, int] | None:
+    """A seed file's identity on disk: size, mtime, ctime, inode (any edit changes one); None if it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def seed_paths(folder: Path) -> list[Path]:
     return [Path(name) for name in seed_files(folder)]
 

@@ -109,6 +109,10 @@ class Renderer:
             return self._absolute(target) if self.settings.base_url else "/" + target
         return relative_url(page.url, target, pretty=bool(self.settings.base_url))
 
+    def root(self, page: Page) -> str:
+        """What every link from `page` starts with: its way to the site root ("", "../../", the base URL)."""
+        return self.link(page, "x")[:-1]  # a target with no trailing slash, so `link` adds nothing after it
+
     @jinja2.pass_context
     def _story_card(self, ctx: jinja2.runtime.Context, story: Any) -> Markup:
         """A story's card on a list page. The same card stands on the front page and on its topics' and
@@ -118,7 +122,7 @@ class Renderer:
         if card is None:
             macros = ctx.environment.get_template("_macros.html").make_module(vars={**ctx.get_all(), "page": _CARD_PAGE})
             card = self._cards[story.slug] = str(macros.story_card(story))
-        return Markup(card.replace(_ROOT, self.link(ctx["page"], "x")[:-1]))
+        return Markup(card.replace(_ROOT, self.root(ctx["page"])))
 
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:

@@ -186,12 +186,13 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         def start(self, callback: Callable[[], None]) -> bool:
             loop = IOLoop.current()
             folders = [path for path in self._tasks if os.path.exists(path)]
+            # Events name absolute paths; the folders may have been given relative to the working folder.
+            tasks = {os.path.abspath(path): item["func"] for path, item in self._tasks.items()}
 
             def changed(paths: list[str]) -> None:  # on the server's loop, as livereload's own tasks run
-                tasks = [item["func"] for path, item in self._tasks.items()
-                         if any(p == where or p.startswith(where + os.sep) for p in paths
-                                for where in [os.path.abspath(path)])]
-                for task in dict.fromkeys(tasks):  # every folder has the same rebuild: once per batch
+                hit = [task for where, task in tasks.items()
+                       if any(p == where or p.startswith(where + os.sep) for p in paths)]
+                for task in dict.fromkeys(hit):  # every folder has the same rebuild: once per batch
                     task()
                 self._changes.append((paths[0], None))
                 callback()  # livereload reloads the open pages
