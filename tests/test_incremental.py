@@ -113,6 +113,26 @@ def test_a_story_from_a_new_outlet_on_a_new_topic_rerenders_only_the_pages_that_
     assert 0 < result.rendered <= len(changed), (result.rendered, len(changed))
 
 
+def test_an_edit_clustering_does_not_read_reuses_the_clusters_and_still_reorders_the_front_page(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/")
+    assert build(settings).clustered
+    before = snapshot(tmp_path / "site")
+    order = [s["slug"] for s in json.loads(before["stories.json"][0])["stories"]]
+    # The last story on the front page turns hot: it moves up, its clusters cannot move.
+    last = order[-1]
+    (seed,) = [p for p in seeds.glob("gen_*.txt") if last.split("-")[0] in p.read_text().lower()]
+    seed.write_text(seed.read_text().replace("topics:", "heat: 100000\ntopics:"))
+    result, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, before)
+    assert not result.clustered
+    now = [s["slug"] for s in json.loads((tmp_path / "site" / "stories.json").read_bytes())["stories"]]
+    assert sorted(now) == sorted(order) and now.index(last) < len(order) // 2
+    assert "index.html" in changed
+    # A title edit changes what clustering reads: it clusters again.
+    seed.write_text(seed.read_text().replace("title: '", "title: 'Now: "))
+    assert build(settings).clustered
+
+
 def test_an_outlet_renamed_by_its_files_rerenders_every_page_that_names_it(tmp_path: Path) -> None:
     seeds = corpus(tmp_path / "seeds")
     settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .cachefile import code_fingerprint
 from .config import Settings
-from .incremental import LastBuild, PageCache, files_digest, input_stamp, signatures
+from .incremental import ClusterCache, LastBuild, PageCache, files_digest, input_stamp, signatures
 from .problems import Problem
 from .read import seed_files
 from .write import WriteReport, write_site
@@ -42,6 +42,7 @@ class BuildResult:
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)  # the process's peak memory (MB) at the end of each stage
+    clustered: bool = True  # False: nothing clustering reads had changed, and the last build's clusters served
 
     def summary(self) -> str:
         wrote = ""
@@ -130,7 +131,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     import jinja2
 
     from .assets import AssetError
-    from .cluster import cluster
+    from .cluster import cluster, cluster_input, clusters_from, partition
     from .ingest import IngestMemo, ingest, workers
     from .normalize import MergeMemo, merge
     from .pages import plan
@@ -151,7 +152,19 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
-    stories = rank(cluster(corpus.articles))
+    # Clustering is the costliest stage after parsing, and an edit that leaves every field it reads alone
+    # (new heat, a new body) gives the same clusters: those of the last build are reused.
+    clusters = None
+    if settings.use_cache:
+        cached, read_by_cluster = ClusterCache(settings.cache, settings.seeds), cluster_input(corpus.articles)
+        keys = cached.get(read_by_cluster)
+        clusters = clusters_from(keys, corpus.articles) if keys is not None else None
+    clustered = clusters is None
+    if clusters is None:
+        clusters = cluster(corpus.articles)
+        if settings.use_cache:
+            cached.put(read_by_cluster, partition(clusters))
+    stories = rank(clusters)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings)
     t = lap("plan", t)
@@ -183,6 +196,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     result = BuildResult(
         files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
         pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings, peaks=peaks,
+        clustered=clustered,
     )
     if last is not None and stamp is not None:
         last.save(stamp, result)

@@ -24,9 +24,11 @@ from .cluster_copies import copy_groups
 from .cluster_graph import candidate_pairs, topic_masks, unique_sorted
 from .cluster_merge import Items, agglomerate
 from .cluster_text import tfidf
+from .digest import content_digest
 from .model import Article, Coverage
 
 Cluster = tuple[Coverage, ...]
+Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
 
 WINDOW_HOURS = 72.0  # coverage of one event comes within about three days of its first report
 THRESHOLD = 0.26  # centroid cosine at which two groups of coverage are one event (tuned on the UCI sample)
@@ -81,6 +83,29 @@ def cluster(
     ranked = np.argsort(firsts[order[cuts]], kind="stable").tolist()
     at = order.tolist()
     return tuple(tuple(entries[k] for k in at[bounds[c]:bounds[c + 1]]) for c in ranked)
+
+
+def cluster_input(articles: Sequence[Article]) -> str:
+    """A digest of every field clustering reads (the same function of the same articles gives the same
+    clusters): an edit that changes none of them, as a story file re-fetched with new heat or a new body,
+    can reuse the last build's clusters instead of clustering again."""
+    return content_digest([(a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality,
+                            a.provider) for a in sorted(articles, key=attrgetter("key"))])
+
+
+def partition(clusters: Sequence[Cluster]) -> Partition:
+    """The clusters as article keys: small to keep, and free of the articles' other fields."""
+    return tuple(tuple(tuple(a.key for a in e.articles) for e in c) for c in clusters)
+
+
+def clusters_from(keys: Partition, articles: Sequence[Article]) -> tuple[Cluster, ...] | None:
+    """The clusters `keys` names, made of `articles`; None if they do not name exactly these articles."""
+    by_key = {a.key: a for a in articles}
+    try:
+        out = tuple(tuple(Coverage(by_key[e[0]], tuple(map(by_key.__getitem__, e[1:]))) for e in c) for c in keys)
+    except (KeyError, IndexError, TypeError):
+        return None
+    return out if sum(len(e) for c in keys for e in c) == len(by_key) else None
 
 
 def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:

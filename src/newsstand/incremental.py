@@ -174,6 +174,21 @@ def site_unchanged(out: Path, manifest: dict[str, Stamp]) -> bool:
     return bool(manifest)
 
 
+class ClusterCache:
+    """The last build's clusters, by article key, with the digest of what clustering read to make them."""
+
+    def __init__(self, folder: Path, seeds: Path) -> None:
+        self.path = folder / cachefile.name_for("clusters", seeds)
+        self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()}"  # the clustering's code and constants
+
+    def get(self, digest: str) -> Any | None:
+        saved = cachefile.load(self.path, self.key)
+        return saved[1] if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest else None
+
+    def put(self, digest: str, partition: Any) -> None:
+        cachefile.save(self.path, self.key, (digest, partition))
+
+
 class LastBuild:
     """The last successful build's inputs, result and output files: when none of them moved, there is
     nothing to do, and the build says so without reading a seed or touching the site."""
