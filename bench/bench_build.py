@@ -16,7 +16,7 @@ machine noise hits every tool alike. Each run measures, per tool:
 - one change: one story file's title edited, then one build (Hugo: also its `--watch` rebuild, once).
 
 It prints a Markdown table of medians -- wall time, HTML pages written, peak memory (the most the build's
-process tree held at once: sampled RSS sum, or the largest ru_maxrss when higher) -- and the ratios
+process tree held at once: PSS summed over its processes, sampled, or the largest ru_maxrss when higher) -- and the ratios
 Newsstand/Hugo and Newsstand/Pelican, computed per run (same run, same machine state) then the median.
 `--readme` also writes the table, with the date and machine, into bench/README.md.
 
@@ -84,10 +84,24 @@ class Sample:
     cpu: float = 0.0  # user + system seconds of the build and its reaped children
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants (one scan of /proc)."""
+def _memory_kb(pid: int) -> int:
+    """The memory `pid` holds, counting a page it shares with other processes by its share (PSS): forked
+    workers inherit their parent's pages copy-on-write, and a sum of RSS counts each such page once per
+    worker though it is in RAM once. RSS where the kernel does not say PSS."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+            for line in f:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    with open(f"/proc/{pid}/statm", "rb") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def _tree_memory_kb(root: int) -> int:
+    """Sum of `_memory_kb` over `root` and its descendants (one scan of /proc)."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -96,8 +110,6 @@ def _tree_rss_kb(root: int) -> int:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()
             parents[pid] = int(stat[stat.rindex(b")") + 2 :].split()[1])
-            with open(f"/proc/{pid}/statm", "rb") as f:
-                rss[pid] = int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
         except (OSError, ValueError, IndexError):
             continue
     total, todo = 0, [root]
@@ -106,7 +118,8 @@ def _tree_rss_kb(root: int) -> int:
         children.setdefault(ppid, []).append(pid)
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        with contextlib.suppress(OSError, ValueError, IndexError):  # it ended while we looked
+            total += _memory_kb(pid)
         todo.extend(children.get(pid, ()))
     return total
 
@@ -126,7 +139,7 @@ def measure(cmd: Sequence[str], cwd: Path, logfile: Path, timeout: float, env: d
             nonlocal peak_kb
             while not done.wait(0.1):
                 with contextlib.suppress(Exception):
-                    peak_kb = max(peak_kb, _tree_rss_kb(proc.pid))
+                    peak_kb = max(peak_kb, _tree_memory_kb(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
