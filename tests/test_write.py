@@ -19,6 +19,23 @@ def test_writes_swaps_and_removes_stale_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.prev", "site"]
 
 
+def test_a_file_given_in_pieces_is_written_whole_and_kept_when_its_bytes_are_the_same(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, [("data.json", iter([b'{"a":', b"[1,2]", b"}\n"])), ("index.html", b"i")])
+    assert (out / "data.json").read_bytes() == b'{"a":[1,2]}\n'
+    before = (out / "data.json").stat()
+    # The same bytes in other pieces: unchanged, the very file kept (mtime, inode) ...
+    report = write_site(out, [("data.json", [b'{"a":[1', b",2]}\n"]), ("index.html", b"i")])
+    assert (report.written, report.unchanged) == (0, 2)
+    after = (out / "data.json").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    # ... other bytes of the same length, or a longer file: written.
+    for pieces in ([b'{"a":[1,3]}\n'], [b'{"a":[1,2]}\n', b" "]):
+        report = write_site(out, [("data.json", pieces), ("index.html", b"i")])
+        assert (report.written, report.unchanged) == (1, 1)
+        assert (out / "data.json").read_bytes() == b"".join(pieces)
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 

@@ -152,28 +152,23 @@ def _list_pages(kind: str, template: str, base: str, title: str, description: st
                    outputs=("html", *formats) if first else ("html",), updated=newest(pager.items), feeds=feeds)
 
 
-def stories_data(stories: Sequence[Story], site: Site) -> dict[str, Any]:
-    """`stories.json`: every story as data, in rank order, lead article first."""
+def story_data(story: Story, site: Site) -> dict[str, Any]:
+    """One story of `stories.json` (every story as data, in rank order, lead article first)."""
     return {
-        "stories": [
+        "slug": story.slug,
+        "url": story_url(story),
+        "title": story.title,
+        "score": story.score,
+        "articles": [
             {
-                "slug": s.slug,
-                "url": story_url(s),
-                "title": s.title,
-                "score": s.score,
-                "articles": [
-                    {
-                        "url": a.url,
-                        "title": a.title,
-                        "provider": {"name": site.providers[a.provider].name, "domain": a.provider},
-                        "published": a.published.isoformat().replace("+00:00", "Z"),
-                        "topics": [site.topics[t].name for t in a.topics],
-                    }
-                    for a in s.articles
-                ],
+                "url": a.url,
+                "title": a.title,
+                "provider": {"name": site.providers[a.provider].name, "domain": a.provider},
+                "published": a.published.isoformat().replace("+00:00", "Z"),
+                "topics": [site.topics[t].name for t in a.topics],
             }
-            for s in stories
-        ]
+            for a in story.articles
+        ],
     }
 
 
@@ -195,10 +190,9 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
     term_formats: tuple[str, ...] = ("atom",) if settings.base_url else ()
     site_feed = (("atom", "feed.xml"),) if settings.base_url else ()
-    # The data is made when the page is rendered (in a worker), not held for the whole build: at 100k
+    # The data is made as it is written (render.Renderer.data), not held for the whole build: at 100k
     # stories it is every article again. Stories stand for their content in the signature; the
-    # scores, which the data shows and a story's digest leaves out, are in the context for that. It comes
-    # first: the one page that keeps a worker long, started while the other worker takes the rest.
+    # scores, which the data shows and a story's digest leaves out, are in the context for that.
     pages: list[Page] = [Page("stories.json", "data", "", "", "", MappingProxyType(
         {"stories": tuple(stories), "scores": tuple(s.score for s in stories)}))]
     pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},

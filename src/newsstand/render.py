@@ -26,8 +26,10 @@ from .metadata import json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import BUNDLE, search_files
 from .sitemap import robots_txt, sitemap_files
+from .write import Content
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
+DATA_STORIES = 256  # stories per piece of a streamed data file
 
 
 def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
@@ -155,9 +157,19 @@ class Renderer:
         link = self._absolute if self.settings.base_url else (lambda target: self.link(page, target))
         return json_ld(page, self.site, self.settings, link)
 
+    def data(self, page: Page) -> Iterator[bytes]:
+        """`stories.json`, a few hundred stories at a time: at 100k stories the text is 150 MB, and the
+        records as Python objects several times that; this way neither is ever whole in memory."""
+        stories = page.context["stories"]
+        yield b'{"stories":['
+        for a in range(0, len(stories), DATA_STORIES):
+            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a:a + DATA_STORIES])
+            yield (("," if a else "") + piece).encode("utf-8")
+        yield b"]}\n"
+
     def render(self, page: Page) -> bytes:
         if page.kind == "data":
-            return (json_text(plan_helpers.stories_data(page.context["stories"], self.site)) + "\n").encode("utf-8")
+            return b"".join(self.data(page))
         template = self.env.get_template(page.template)
         return template.render(page=page, **page.context).encode("utf-8")
 
@@ -185,58 +197,77 @@ def _render_chunk(start: int, stop: int) -> list[tuple[str, bytes]]:
 
 
 def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterator[tuple[str, bytes]]:
-    """Render `pages` in order, over `jobs` forked processes when there are enough to pay for them.
+    """Render `pages` in order, over this process and `jobs - 1` forked ones when there are enough pages to
+    pay for them.
 
-    A generator: files flow to the writer as chunks come back, so the site is never whole in memory."""
+    A generator: files flow to the writer as chunks are done, so the site is never whole in memory. This
+    process renders its share between writes rather than only waiting: a forked worker holds its own copy
+    of every memory page it touches (reference counts are writes), so each worker spared is one copy fewer
+    of most of the build's data, at no cost in time."""
     global _FORKED
     if jobs <= 1 or len(pages) < PARALLEL_FROM:
         for page in pages:
             yield from renderer.outputs(page)
         return
     _FORKED = (renderer, pages)  # inherited through fork: nothing large is pickled on the way in
-    # The build pauses the collector (see build.build); the workers collect, Jinja leaving a few cycles per
-    # page, but what they inherit is frozen: never walked, so neither time spent on it nor copy-on-write
-    # of every inherited memory page just to mark its objects.
+    # The build pauses the collector (see build.build); the renderers collect, Jinja leaving a few cycles
+    # per page, but what the workers inherit is frozen: never walked, so neither time spent on it nor
+    # copy-on-write of every inherited memory page just to mark its objects.
     gc.freeze()
+    collecting = gc.isenabled()
+    gc.enable()
     try:
-        starts = iter(range(0, len(pages), CHUNK))
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"), initializer=gc.enable) as pool:
+        chunks = [(i, min(i + CHUNK, len(pages))) for i in range(0, len(pages), CHUNK)]
+        # Chunk k is this process's when k % jobs == 0, a worker's otherwise.
+        theirs = iter([c for k, c in enumerate(chunks) if k % jobs])
+        with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=get_context("fork"), initializer=gc.enable) as pool:
             # A few chunks ahead of the writer, not all of them (as pool.map would): when the writer falls
             # behind, finished pages wait in the workers' queue, not by the hundred megabytes in this process.
             ahead: deque[Future[list[tuple[str, bytes]]]] = deque(
-                pool.submit(_render_chunk, i, min(i + CHUNK, len(pages))) for i in islice(starts, 2 * jobs))
-            while ahead:
+                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs))
+            for k, chunk in enumerate(chunks):
+                if k % jobs == 0:
+                    yield from _render_chunk(*chunk)
+                    continue
                 part = ahead.popleft().result()
-                if (i := next(starts, None)) is not None:
-                    ahead.append(pool.submit(_render_chunk, i, min(i + CHUNK, len(pages))))
+                if (c := next(theirs, None)) is not None:
+                    ahead.append(pool.submit(_render_chunk, *c))
                 yield from part
     finally:
+        if not collecting:
+            gc.disable()
         gc.unfreeze()
         _FORKED = None
 
 
 def render_all(pages: Iterable[Page], settings: Settings, site: Site,
                static: Mapping[str, bytes] | None = None, unchanged: Collection[str] = frozenset(),
-               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, bytes | None]]:
+               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, Content]]:
     """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
-    to be linked from the `previous` site by the writer.
+    to be linked from the `previous` site by the writer. Data files come last, as streams of pieces that
+    this process makes while the writer writes them (see `Renderer.data`).
     """
     pages = tuple(pages)
     assets = build_assets(static or {})
     renderer = Renderer(settings, site, assets)
-    rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged], jobs)
+    rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
     indexed: list[tuple[str, bytes | None]] = []  # the pages search indexes (all of them, only if it is on)
+    data: list[tuple[str, Content]] = []
     for page in pages:
         if page.path in unchanged:
             files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
+        elif page.kind == "data":
+            data.append((page.path, renderer.data(page)))
+            continue
         else:
             files = [next(rendered) for _ in output_paths(page)]
         if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
             indexed += [(path, data) for path, data in files
                         if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)]
         yield from files
+    yield from data
     if settings.base_url:
         yield from sitemap_files(sitemap_entries(pages, settings), settings.base_url)
     yield ("robots.txt", robots_txt(settings.base_url))

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+Content = bytes | Iterable[bytes] | None  # a file's bytes, or its pieces in order, or None: unchanged (see write_site)
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -112,6 +114,22 @@ def _same_bytes(path: str, st: os.stat_result, data: bytes) -> bool:
         return False
 
 
+def _same_files(a: str, b: str) -> bool:
+    """Whether two files hold the same bytes (filecmp.cmp would keep a cache, stale in a long-running serve)."""
+    try:
+        if os.stat(a).st_size != os.stat(b).st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(1 << 20), fb.read(1 << 20)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
+
+
 def _ready(stage: Path, path: str, made: set[str]) -> None:
     """The folders of `path` exist in the stage (checked once per folder and build)."""
     parent = path.rpartition("/")[0]
@@ -148,11 +166,12 @@ def _reason(err: OSError) -> str:
     return f"{reason} ({err.filename})" if err.filename else reason
 
 
-def write_site(out: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
+def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
     """Replace the folder `out` with exactly `files` (path relative to `out`, bytes).
 
     Bytes of None mean "unchanged since the last build": the file is linked from the current
     site without being read or rendered again (the incremental build knows it did not change).
+    A file too large to hold whole comes as an iterable of pieces, written as they come.
 
     Any failure (a full disk, a read-only or unwritable folder, another build holding the
     lock) raises WriteError with one clear message and leaves the last good site as it was.
@@ -182,7 +201,7 @@ def _keep_spare(stage: Path, spare: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, bytes | None]]) -> WriteReport:
+def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
     previous = out.parent / f".{out.name}.old"
     if not out.exists() and previous.is_dir():
         previous.rename(out)  # a build killed between the two renames of the fallback swap: the old site is back
@@ -206,24 +225,24 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, bytes
         old_stat = _lstat(old)
         if data is None and (old_stat is None or not stat.S_ISREG(old_stat.st_mode)):
             raise WriteError(f"{path}: marked unchanged, but the last site does not have it")
-        if data is None or (old_stat is not None and _same_bytes(old, old_stat, data)):
+        if data is None or (isinstance(data, bytes) and old_stat is not None and _same_bytes(old, old_stat, data)):
             unchanged += 1
-            now = _lstat(target)
-            if now is not None and (now.st_ino, now.st_dev) == (old_stat.st_ino, old_stat.st_dev):
-                continue  # the stage already holds the live site's very file
-            _ready(stage, path, made_dirs)
-            _clear(Path(target))
-            try:
-                os.link(old, target)
-            except OSError:  # a file system without hard links: a copy keeps the mtime too
-                shutil.copy2(old, target)
-        else:
-            _ready(stage, path, made_dirs)
-            # Never write into a stage file: it may be a hard link to a file of the live site.
-            _clear(Path(target))
-            with open(target, "wb") as fh:
+            _link_old(stage, path, old, old_stat, made_dirs)
+            continue
+        _ready(stage, path, made_dirs)
+        # Never write into a stage file: it may be a hard link to a file of the live site.
+        _clear(Path(target))
+        with open(target, "wb") as fh:
+            if isinstance(data, bytes):
                 fh.write(data)
-            written += 1
+            else:
+                fh.writelines(data)
+        if not isinstance(data, bytes) and old_stat is not None and stat.S_ISREG(old_stat.st_mode) \
+                and _same_files(target, old):
+            unchanged += 1  # the same bytes again: the old file stays, with its mtime
+            _link_old(stage, path, old, old_stat, made_dirs)
+            continue
+        written += 1
     _prune(stage, seen)
     removed = 0
     if out.is_dir():
@@ -245,6 +264,21 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, bytes
     else:
         stage.rename(out)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _link_old(stage: Path, path: str, old: str, old_stat: os.stat_result | None, made_dirs: set[str]) -> None:
+    """Put the live site's file at `path` into the stage, as a hard link (so its mtime stays)."""
+    assert old_stat is not None
+    target = f"{stage}/{path}"
+    now = _lstat(target)
+    if now is not None and (now.st_ino, now.st_dev) == (old_stat.st_ino, old_stat.st_dev):
+        return  # the stage already holds the live site's very file
+    _ready(stage, path, made_dirs)
+    _clear(Path(target))
+    try:
+        os.link(old, target)
+    except OSError:  # a file system without hard links: a copy keeps the mtime too
+        shutil.copy2(old, target)
 
 
 def _clear(path: Path) -> None:
