@@ -129,9 +129,9 @@ def test_pages_rendered_over_worker_processes_are_those_rendered_in_one(tmp_path
     monkeypatch.setattr(render, "CHUNK", 3)
     seeds = many_seeds(tmp_path / "seeds", 60)
     sites = []
-    for jobs in (1, 2):
+    for jobs in (1, 2, 3):  # this process alone; and with one worker, or two, taking chunks in turn
         out = tmp_path / f"site{jobs}"
         result = build(settings_for(seeds, out, jobs=jobs, use_cache=False, base_url="https://example.org/"))
         assert result.pages > 3 * 2 * 2
         sites.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
-    assert sites[0] == sites[1]
+    assert sites[0] == sites[1] == sites[2]
