@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
@@ -190,3 +191,37 @@ def test_a_build_with_nothing_to_do_still_sees_any_change_to_the_site(tmp_path: 
         assert build(settings).timings.get("unchanged") is None  # the long way
         assert {k: v[0] for k, v in snapshot(site).items()} == {k: v[0] for k, v in good.items()}
         assert build(settings).timings.get("unchanged") is not None  # and then nothing to do again
+
+
+def test_a_story_page_depends_on_what_it_shows_of_the_stories_it_links_to() -> None:
+    # Story A's files list X's lead as related; A's page shows X's title and lead, nothing else of X.
+    from dataclasses import replace as changed
+
+    from newsstand.incremental import signatures
+    from newsstand.model import Corpus, Coverage, Provider
+    from newsstand.pages import plan
+    from newsstand.rank import rank
+
+    from .factories import article
+
+    x1 = article("x1", hours=2, title="Ferry strike ends in Dover", quality=90)
+    x2 = article("x2", hours=1, title="Dover ferry strike talks resume")  # the first report: it names the story
+    a1 = article("a1", hours=5, title="Port of Calais reopens", related=(x1.key,))
+
+    def sigs(*arts: Any) -> dict[str, str]:
+        by_key = {a.key.rsplit("/", 1)[1]: a for a in arts}
+        stories = rank([(Coverage(by_key["a1"]),), (Coverage(by_key["x1"]), Coverage(by_key["x2"]))])
+        corpus = Corpus(tuple(sorted(arts, key=lambda a: a.key)), (Provider("a.com", "A", "a"),), ())
+        pages, site = plan(corpus, stories, Settings())
+        return {p.path: s for p, s in zip(pages, signatures(pages, site, stories, "inputs"), strict=True)}
+
+    before = sigs(x1, x2, a1)
+    (a_page,) = [p for p in before if "calais" in p]
+    assert a_page.startswith("stories/")
+    (x_page,) = [p for p in before if "dover" in p]
+    # Other coverage of X changes: X's page and the lists change, A's page does not.
+    after = sigs(x1, changed(x2, excerpt="Talks resumed at dawn."), a1)
+    assert after[x_page] != before[x_page] and after["index.html"] != before["index.html"]
+    assert after[a_page] == before[a_page]
+    # X's lead changes: A's page shows it, so it changes too.
+    assert sigs(changed(x1, title="Ferry strike ends"), x2, a1)[a_page] != before[a_page]

@@ -220,3 +220,25 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path: Path) -
                        cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
         outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outputs[0] == outputs[1]
+
+
+def test_related_stories_link_to_their_pages_with_their_lead(seeds_site) -> None:
+    import html
+
+    site, _ = seeds_site
+    data = {s["slug"]: s for s in json.loads((site / "stories.json").read_text())["stories"]}
+    shown = 0
+    for page in sorted(site.glob("stories/*/index.html")):
+        block = re.search(r'<ul class="related">(.*?)</ul>', page.read_text(encoding="utf-8"), re.S)
+        if block is None:
+            continue
+        items = re.findall(r'<li><a href="([^"]+)">(.*?)</a> <span class="meta">(.*?) · <time', block.group(1))
+        assert 0 < len(items) <= 10
+        for href, title, outlet in items:
+            target = resolve(site, page, href)
+            assert target.is_file() and target != page
+            story = data[target.parent.name]
+            assert html.unescape(title) == story["title"]
+            assert html.unescape(outlet) == story["articles"][0]["provider"]["name"]
+            shown += 1
+    assert shown > 0  # the seeds' related lists link stories

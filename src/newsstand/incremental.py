@@ -1,8 +1,9 @@
 """Which pages must be rendered again: each page's signature names every input it was made from.
 
 A page's signature is a digest of the page itself (URL, kind, template, title, pager position,
-feeds), of the content of every story it shows or links to (with the outlets and topics it
-names), and of the site-wide inputs (settings, templates, theme assets, code). When a page's signature is the
+feeds), of what it shows of each story (the coverage of those it lists, with the outlets and topics
+they name; the title and lead of those it links to), and of the site-wide inputs (settings, templates,
+theme assets, code). When a page's signature is the
 one recorded at the last build and its files are still in the site as they were written, it
 is not rendered again: `write` links the old files. List pages and feeds carry the stories
 they show, so a story that changes re-renders every list it appears on, and a list whose order
@@ -22,7 +23,7 @@ from typing import Any
 from . import cachefile
 from .digest import content_digest
 from .model import Story
-from .pages import Page, Pager, Site, output_paths, story_providers, story_topics
+from .pages import Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .read import seed_stamp
 
 CACHE_KEY = "pages 1"
@@ -30,11 +31,12 @@ Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
 def story_digest(story: Story, site: Site) -> str:
-    """What a page can show of a story: its coverage, with its outlets and topics as the site names them
-    (names and slugs are voted over the whole corpus, so they move without the story moving), and its
-    related stories. The score is left out: pages show the order, not the number."""
+    """What a list page or feed can show of a story: its coverage, with its outlets and topics as the site
+    names them (names and slugs are voted over the whole corpus, so they move without the story moving).
+    The score is left out (pages show the order, not the number), and so are the related stories: only the
+    story's own page shows them, from its context (pages.Teaser)."""
     entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
-    return content_digest(story.slug, entries, story.related, tuple(site.providers[d] for d in story_providers(story)),
+    return content_digest(story.slug, entries, tuple(site.providers[d] for d in story_providers(story)),
                           tuple(site.topics[t] for t in story_topics(story)))
 
 
@@ -60,12 +62,14 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
     pickles small: a list page holds twenty whole stories."""
     if isinstance(value, Story):
         return digests[value.slug]
+    if isinstance(value, Teaser):
+        return ("teaser", value.slug, value.title, value.lead.digest or content_digest(value.lead), value.provider)
     if isinstance(value, Pager):
         return ("pager", value.number, value.total, value.base, value.first_index,
                 tuple(_stand_in(item, digests) for item in value.items))
     if isinstance(value, Site):
         return "site"
-    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (Story, Pager, Site)):
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (Story, Pager, Site, Teaser)):
         return tuple(_stand_in(item, digests) for item in value)
     return value
 
@@ -117,11 +121,8 @@ class PageCache:
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
     own = {s.slug: story_digest(s, site) for s in stories}
-    # A story's own page also shows the titles of the stories it links to, so their digests join its
-    # own there; list pages and feeds show no links, and a linked story's edit must not re-render them.
-    linked = {s.slug: content_digest(own[s.slug], tuple(own.get(r, r) for r in s.related)) for s in stories}
     key = site_digest(site, *inputs)
-    return [page_signature(p, key, linked if p.kind == "story" else own) for p in pages]
+    return [page_signature(p, key, own) for p in pages]
 
 
 def input_stamp(seed_files: Sequence[str], *parts: object) -> str | None:

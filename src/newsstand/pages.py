@@ -23,6 +23,7 @@ from .config import Settings
 from .model import Article, Corpus, Provider, Story, Topic
 
 FEED_SIZE = 50  # entries per feed, newest first
+RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
 
 # Output format → (file name beside the page's index.html, media type).
 OUTPUT_FORMATS: Mapping[str, tuple[str, str]] = MappingProxyType({
@@ -90,7 +91,20 @@ class Site:
     stories: Mapping[str, Story]  # by slug
 
 
-def story_url(story: Story) -> str:
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    """A story as a story page links to it: its title and lead article, with the lead's outlet.
+
+    All a story page gets of the stories it links to, so its signature holds all of it: an edit to a
+    linked story's other coverage (a new article joining it, most often) leaves the page alone."""
+
+    slug: str
+    title: str
+    lead: Article
+    provider: Provider  # the lead's outlet, as the site names it
+
+
+def story_url(story: Story | Teaser) -> str:
     return f"stories/{story.slug}/"
 
 
@@ -199,9 +213,12 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
                          home_formats)
     for story in stories:
         lead = story.lead
+        related = tuple(Teaser(r.slug, r.title, r.lead, providers[r.lead.provider])
+                        for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN]))
         pages.append(Page(story_url(story), "story", "story.html", story.title,
                           lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
-                          MappingProxyType({"story": story}), updated=story.updated, feeds=site_feed))
+                          MappingProxyType({"story": story, "related": related}), updated=story.updated,
+                          feeds=site_feed))
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
                       MappingProxyType({"taxonomy": "topics", "rows": topic_rows}), updated=newest(stories),
