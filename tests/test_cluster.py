@@ -141,6 +141,16 @@ def test_uci_quality_floor() -> None:
     assert s.bcubed_precision >= FLOOR_PRECISION, s.lines()
 
 
+def test_the_candidate_search_over_threads_gives_the_same_clusters(monkeypatch) -> None:
+    """6,366 labelled headlines in blocks of 500 rows: many blocks, searched by two threads or one."""
+    import newsstand.cluster_graph as graph
+
+    monkeypatch.setattr(graph, "BLOCK_ROWS", 500)
+    articles, _ = read_uci(UCI)
+    one = cluster(articles, jobs=1)
+    assert cluster(articles, jobs=2) == one and len(one) > 100
+
+
 def test_scores_on_known_partitions() -> None:
     truth = {"a": 1, "b": 1, "c": 2, "d": 2}
     perfect = score(truth, truth)

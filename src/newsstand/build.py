@@ -161,7 +161,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         clusters = clusters_from(keys, corpus.articles) if keys is not None else None
     clustered = clusters is None
     if clusters is None:
-        clusters = cluster(corpus.articles)
+        clusters = cluster(corpus.articles, jobs=settings.jobs or workers())
         if settings.use_cache:
             cached.put(read_by_cluster, partition(clusters))
     stories = rank(clusters)

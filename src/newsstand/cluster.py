@@ -45,8 +45,10 @@ def cluster(
     *,
     window_hours: float = WINDOW_HOURS,
     threshold: float = THRESHOLD,
+    jobs: int = 1,
 ) -> tuple[Cluster, ...]:
-    """Partition `articles` into clusters; deterministic whatever the input order.
+    """Partition `articles` into clusters; deterministic whatever the input order and the number of `jobs`
+    (threads for the candidate search).
 
     Entries within a cluster are sorted by article key, clusters by their first entry's key.
     """
@@ -66,7 +68,7 @@ def cluster(
     topics = np.bitwise_or.reduceat(topic_masks([a.topics for a in arts])[members], starts[:-1])
     entry_of = np.empty(len(arts), dtype=np.int64)
     entry_of[members] = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(starts))
-    ei, ej, es = candidate_pairs(x, hours, window_hours, NEIGHBOURS, MIN_SIM, topics)
+    ei, ej, es = candidate_pairs(x, hours, window_hours, NEIGHBOURS, MIN_SIM, topics, jobs)
     ri, rj = _related_pairs(arts, entry_of)
     ei, ej = np.concatenate([ei, ri]), np.concatenate([ej, rj])
     es = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])

@@ -13,6 +13,7 @@ it in their turn, so every item sees both directions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +32,7 @@ def candidate_pairs(
     k: int,
     min_sim: float,
     topic_bits: np.ndarray,
+    jobs: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i, j, cosine) with i < j, |hours[i] - hours[j]| <= window, cosine >= min_sim, topics that do
     not exclude each other (see `compatible`), and at least one *specific* term in common (see `specific`).
@@ -38,10 +40,8 @@ def candidate_pairs(
     n = x.shape[0]
     xs, link_codes = specific(x, hours, window, MAX_DENSITY, LINKS, LINK_WEIGHT)
     link_starts = np.searchsorted(link_codes, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS) * n)
-    out_i: list[np.ndarray] = []
-    out_j: list[np.ndarray] = []
-    out_s: list[np.ndarray] = []
-    for b0 in range(0, n, BLOCK_ROWS):
+
+    def block(b0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         b1 = min(n, b0 + BLOCK_ROWS)
         lo = int(np.searchsorted(hours, hours[b0] - window, side="left"))
         # The window's rows, turned term × item (slicing rows and turning them costs the window, slicing the
@@ -62,13 +62,21 @@ def candidate_pairs(
         sims = row_dots(x, rows, cols)
         ok = sims >= min_sim
         rows, cols, sims = _top_per_row(rows[ok], cols[ok], sims[ok], k)
-        out_i.append(cols)
-        out_j.append(rows)
-        out_s.append(sims)
-    if not out_i:
+        return cols, rows, sims
+
+    starts = range(0, n, BLOCK_ROWS)
+    # Blocks are independent, and their work is in numpy and scipy's sparse routines, which let go of the
+    # interpreter lock: threads share the inputs without copying them to another process.
+    if jobs > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            found = list(pool.map(block, starts))
+    else:
+        found = [block(b0) for b0 in starts]
+    if not found:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
-    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
+    return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]))
 
 
 def _top_per_row(
