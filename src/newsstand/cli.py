@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         if result.peaks:
             print("  peak memory after " + ", ".join(f"{stage} {mb:.0f} MB" for stage, mb in result.peaks.items()))
     return 0
+
+
+def run() -> None:
+    """The console script: `main`, then exit without tearing the interpreter down. A build leaves millions of
+    objects behind, and freeing them one by one, then a last collection over what is left, took most of a
+    second at 10k stories: the system takes the whole memory back at once. Nothing is left to flush but
+    the standard streams (files are written and closed, locks released, worker pools joined by then)."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
