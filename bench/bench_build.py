@@ -210,7 +210,8 @@ def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) 
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "newsstand"]
     story = seeds / min(n for n in os.listdir(seeds) if not n.startswith("."))
     return Tool("newsstand", root, root / "site", [*cmd, "build", "--seeds", "seeds", "--out", "site", *extra],
-                [root / ".newsstand-cache", root / ".site.new", root / ".site.old"], story)
+                # The writer's stages too: `.site.prev` (the site before last, the next build's stage) is a cache.
+                [root / ".newsstand-cache", root / ".site.new", root / ".site.old", root / ".site.prev"], story)
 
 
 def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
