@@ -207,3 +207,25 @@ def test_serve_drops_the_memo_when_a_build_crashes(project: Settings, monkeypatc
     assert rebuild(project, state, None, None, memo)
     assert state.error == "RuntimeError: a bug"
     assert memo == BuildMemo()
+
+
+def test_warming_the_memo_after_a_build_with_nothing_to_do_makes_the_next_build_the_same(tmp_path: Path) -> None:
+    # serve's first build of an up-to-date site reads nothing; `warm` reads and merges ahead of the first edit.
+    from newsstand.build import warm
+
+    seeds = make_seeds(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    memo = BuildMemo()
+    assert build(settings, memo=memo).timings.get("unchanged") is not None and memo.merge is None
+    warm(settings, memo)
+    assert memo.ingest is not None and memo.merge is not None and len(memo.merge.articles) > GENERATED
+    articles = dict(memo.merge.articles)
+    edited = sorted(seeds.glob("gen*"))[3]
+    edited.write_text(edited.read_text().replace("title: '", "title: 'Late: ", 1))
+    build(settings, memo=memo)
+    fresh = tmp_path / "fresh"
+    build(settings_for(seeds, fresh, search=False, use_cache=False))
+    assert site_files(tmp_path / "site") == site_files(fresh)
+    # Only the edited file's articles were merged again; the others are the warmed objects.
+    assert sum(memo.merge.articles[k] is a for k, a in articles.items() if k in memo.merge.articles) >= len(articles) - 8

@@ -17,7 +17,7 @@ from .read import seed_files
 from .write import WriteReport, write_site
 
 if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a build needs them
-    from .ingest import IngestMemo
+    from .ingest import Ingested, IngestMemo
     from .normalize import MergeMemo
 
 
@@ -83,6 +83,33 @@ class BuildMemo:
         self.ingest = self.merge = None
 
 
+def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> Ingested:
+    from .ingest import IngestMemo, ingest
+
+    if memo is not None and (memo.ingest is None or memo.merge is None):
+        from .normalize import MergeMemo
+
+        memo.ingest, memo.merge = IngestMemo(), MergeMemo()
+    return ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts,
+                  jobs=settings.jobs, memo=memo.ingest if memo else None)
+
+
+def warm(settings: Settings, memo: BuildMemo) -> None:
+    """Fill `memo` with what a build reads and merges, without building: serve's first build finds nothing
+    to do when the site is up to date, and the first edit would otherwise pay for reading every file."""
+    if memo.merge is not None or not settings.seeds.is_dir():
+        return
+    from .normalize import merge
+
+    paused = gc.isenabled()
+    gc.disable()  # as in build: millions of objects that live on, walked again and again for nothing
+    try:
+        merge(_ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def build(settings: Settings, write: bool = True, memo: BuildMemo | None = None) -> BuildResult:
     """Build the site described by `settings`; with `write` False, only check the seeds.
 
@@ -132,18 +159,15 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
 
     from .assets import AssetError
     from .cluster import cluster, cluster_input, clusters_from, partition
-    from .ingest import IngestMemo, ingest, workers
-    from .normalize import MergeMemo, merge
+    from .ingest import workers
+    from .normalize import merge
     from .pages import plan
     from .rank import rank
     from .render import render_all
     from .search import SearchIndexError
 
-    if memo is not None and (memo.ingest is None or memo.merge is None):
-        memo.ingest, memo.merge = IngestMemo(), MergeMemo()
     paths = [Path(name) for name in names]
-    ingested = ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts, jobs=settings.jobs,
-                      memo=memo.ingest if memo else None)
+    ingested = _ingest(settings, paths, memo)
     t = lap("read", t)
     corpus = merge(ingested.mentions, memo=memo.merge if memo else None)
     t = lap("normalize", t)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .build import BuildError, BuildMemo, build
+from .build import BuildError, BuildMemo, build, warm
 from .config import ConfigError, Settings
 from .write import WriteError
 
@@ -89,6 +89,14 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
         print(problem, file=sys.stderr)
     print(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.summary()}")
     return True
+
+
+def _warm(settings: Settings, memo: BuildMemo) -> None:
+    try:
+        warm(settings, memo)
+    except Exception:  # only a head start: the next build reads what it needs anyway
+        memo.clear()
+        log.exception("reading the seeds ahead of the first edit failed")
 
 
 def _banner(state: ServeState) -> bytes:
@@ -217,11 +225,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
     state = ServeState()
     memo = BuildMemo()
     rebuild(settings, state, config, load, memo)
+    # A site already up to date was not read: read it now, in the background, so the first edit is as
+    # quick as the next ones. Every rebuild waits for this first.
+    warming = threading.Thread(target=_warm, args=(settings, memo), name="newsstand-warm", daemon=True)
+    warming.start()
     # livereload drops reloads within 3 s of the previous one; an editor saving twice must see both.
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
     server = Server(app=site_app(settings.out, state), watcher=Watcher())
 
     def on_change() -> None:
+        warming.join()
         rebuild(settings, state, config, load, memo)
 
     for folder in (settings.seeds, settings.templates, settings.static):
