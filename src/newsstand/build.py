@@ -17,7 +17,11 @@ from .read import seed_files
 from .write import WriteReport, write_site
 
 if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a build needs them
+    from collections.abc import Sequence
+
+    from .cluster import Cluster
     from .ingest import Ingested, IngestMemo
+    from .model import Article
     from .normalize import MergeMemo
 
 
@@ -94,6 +98,25 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
                   jobs=settings.jobs, memo=memo.ingest if memo else None)
 
 
+def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool]:
+    """The articles' clusters, and whether they were clustered now. Clustering is the costliest stage after
+    parsing, and an edit that leaves every field it reads alone (new heat, a new body) gives the same
+    clusters: those the last build kept in the cache are reused."""
+    from .cluster import cluster, cluster_input, clusters_from, partition
+    from .ingest import workers
+
+    cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
+    read = cluster_input(articles) if cache else ""
+    keys = cache.get(read) if cache else None
+    clusters = clusters_from(keys, articles) if keys is not None else None
+    if clusters is not None:
+        return clusters, False
+    clusters = cluster(articles, jobs=settings.jobs or workers())
+    if cache:
+        cache.put(read, partition(clusters))
+    return clusters, True
+
+
 def warm(settings: Settings, memo: BuildMemo) -> None:
     """Fill `memo` with what a build reads and merges, without building: serve's first build finds nothing
     to do when the site is up to date, and the first edit would otherwise pay for reading every file."""
@@ -158,7 +181,6 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     import jinja2
 
     from .assets import AssetError
-    from .cluster import cluster, cluster_input, clusters_from, partition
     from .ingest import workers
     from .normalize import merge
     from .pages import plan
@@ -176,18 +198,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
-    # Clustering is the costliest stage after parsing, and an edit that leaves every field it reads alone
-    # (new heat, a new body) gives the same clusters: those of the last build are reused.
-    clusters = None
-    if settings.use_cache:
-        cached, read_by_cluster = ClusterCache(settings.cache, settings.seeds), cluster_input(corpus.articles)
-        keys = cached.get(read_by_cluster)
-        clusters = clusters_from(keys, corpus.articles) if keys is not None else None
-    clustered = clusters is None
-    if clusters is None:
-        clusters = cluster(corpus.articles, jobs=settings.jobs or workers())
-        if settings.use_cache:
-            cached.put(read_by_cluster, partition(clusters))
+    clusters, clustered = _cluster(settings, corpus.articles)
     stories = rank(clusters)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings)

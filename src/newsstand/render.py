@@ -254,12 +254,12 @@ def render_all(pages: Iterable[Page], settings: Settings, site: Site,
     renderer = Renderer(settings, site, assets)
     rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
     indexed: list[tuple[str, bytes | None]] = []  # the pages search indexes (all of them, only if it is on)
-    data: list[tuple[str, Content]] = []
+    streamed: list[tuple[str, Content]] = []
     for page in pages:
         if page.path in unchanged:
             files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
         elif page.kind == "data":
-            data.append((page.path, renderer.data(page)))
+            streamed.append((page.path, renderer.data(page)))
             continue
         else:
             files = [next(rendered) for _ in output_paths(page)]
@@ -267,7 +267,7 @@ def render_all(pages: Iterable[Page], settings: Settings, site: Site,
             indexed += [(path, data) for path, data in files
                         if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)]
         yield from files
-    yield from data
+    yield from streamed
     if settings.base_url:
         yield from sitemap_files(sitemap_entries(pages, settings), settings.base_url)
     yield ("robots.txt", robots_txt(settings.base_url))
