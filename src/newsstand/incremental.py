@@ -1,13 +1,13 @@
 """What a build keeps from the last one: which pages must be rendered again, the last clusters, and
 whether anything moved at all.
 
-A page's signature names every input it was made from: a digest of the page itself (URL, kind, template, title, pager position,
-feeds), of what it shows of each story (the coverage of those it lists, with the outlets and topics
-they name; the title and lead of those it links to), and of the site-wide inputs (settings, templates,
-theme assets, code). When a page's signature is the one recorded at the last build and its files are still in the site as they were written, it
-is not rendered again: `write` links the old files. List pages and feeds carry the stories
-they show, so a story that changes re-renders every list it appears on, and a list whose order
-moved re-renders too (Jekyll's incremental mode misses exactly these).
+A page's signature names every input it was made from: a digest of the page itself (URL, kind, template,
+title, pager position, feeds), of what it shows of each story (the coverage of those it lists, with the
+outlets and topics they name; the title and lead of those it links to), and of the site-wide inputs
+(settings, templates, theme assets, code). When a page's signature is the one recorded at the last build and
+its files are still in the site as they were written, it is not rendered again: `write` links the old files.
+List pages and feeds carry the stories they show, so a story that changes re-renders every list it appears
+on, and a list whose order moved re-renders too (Jekyll's incremental mode misses exactly these).
 """
 
 from __future__ import annotations
