@@ -99,6 +99,15 @@ def _warm(settings: Settings, memo: BuildMemo) -> None:
         log.exception("reading the seeds ahead of the first edit failed")
 
 
+class _Ready(threading.Event):
+    """Set once watchfiles asks whether to stop: it asks only after it has set up its watches."""
+
+    def is_set(self) -> bool:
+        if not super().is_set():
+            self.set()
+        return False
+
+
 def _banner(state: ServeState) -> bytes:
     """What is wrong, on top of every page: a failed build, or the seeds the last build left out."""
     if state.error:
@@ -200,23 +209,31 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
             def changed(paths: list[str]) -> None:  # on the server's loop, as livereload's own tasks run
                 hit = [task for where, task in tasks.items()
                        if any(p == where or p.startswith(where + os.sep) for p in paths)]
-                for task in dict.fromkeys(hit):  # every folder has the same rebuild: once per batch
-                    task()
-                self._changes.append((paths[0], None))
-                callback()  # livereload reloads the open pages
+                # Every folder has the same rebuild: once per batch. It says whether it ran.
+                if any([task() for task in dict.fromkeys(hit)]):
+                    self._changes.append((paths[0], None))
+                    callback()  # livereload reloads the open pages
+
+            ready = _Ready()
 
             def events() -> None:
                 # The system's events; where they fail (inotify's limit on watched folders), polling.
                 for polling in (None, True):
                     try:
-                        for batch in watchfiles.watch(*folders, step=20, force_polling=polling, raise_interrupt=False):
+                        for batch in watchfiles.watch(*folders, step=20, force_polling=polling, raise_interrupt=False,
+                                                      stop_event=ready):
                             loop.add_callback(changed, sorted(path for _, path in batch))
                         return
                     except Exception as err:  # a preview that stops seeing edits must say so
                         then = "; polling instead" if polling is None else "; edits are no longer seen"
                         print(f"newsstand: watching for changes failed: {err}{then}", file=sys.stderr)
+                ready.set()
 
             threading.Thread(target=events, name="newsstand-watch", daemon=True).start()
+            # The server already listens: an edit made before the watches exist has no event. Wait for
+            # them, then look once for what changed since the first build (rebuild skips an unchanged site).
+            ready.wait(10)
+            loop.add_callback(changed, list(tasks))
             return True
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -233,9 +250,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
     server = Server(app=site_app(settings.out, state), watcher=Watcher())
 
-    def on_change() -> None:
+    def on_change() -> bool:
+        if warming.is_alive() and inputs_fingerprint(settings, config) == state.fingerprint:
+            return False  # nothing new (the look just after starting): don't hold the server up for the warm-up
         warming.join()
-        rebuild(settings, state, config, load, memo)
+        return rebuild(settings, state, config, load, memo)
 
     for folder in (settings.seeds, settings.templates, settings.static):
         server.watch(str(folder), on_change)
