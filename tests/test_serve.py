@@ -255,3 +255,24 @@ def test_an_edit_in_a_seed_folder_named_relative_to_the_working_folder_is_seen(t
     finally:
         server.proc.terminate()
         server.proc.wait(timeout=10)
+
+
+def test_an_edit_shows_on_its_story_page_before_the_rebuild(served: Served) -> None:
+    seed = served.work / "seeds" / "zz-preview.txt"
+    seed.write_text(story_file(title="Preview one", url="https://preview.example.com/a", body="First note.\n"))
+    served.wait_for(lambda body: "Preview one" in body, "/stories.json")
+    seed.write_text(story_file(title="Preview one", url="https://preview.example.com/a", body="Second note.\n"))
+    deadline = time.monotonic() + 30
+    while "shown in" not in served.log.read_text():
+        assert time.monotonic() < deadline, served.log.read_text()
+        time.sleep(0.05)
+    shown = next(line for line in served.log.read_text().splitlines() if line.startswith("shown in"))
+    path = shown.split(": ", 1)[1].split(" (")[0]
+    assert path.startswith("stories/") and path.endswith("/index.html"), shown
+    assert "Second note." in served.get("/" + path)[1]
+    # Then the whole site follows.
+    deadline = time.monotonic() + 30
+    while served.log.read_text().count("rebuilt in") < 3:
+        assert time.monotonic() < deadline, served.log.read_text()
+        time.sleep(0.05)
+    assert "Second note." in served.get("/" + path)[1]

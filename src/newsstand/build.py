@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a bui
     from .ingest import Ingested, IngestMemo
     from .model import Article
     from .normalize import MergeMemo
+    from .preview import Shown
+    from .render import Renderer
 
 
 class BuildError(Exception):
@@ -82,9 +85,12 @@ class BuildMemo:
 
     ingest: IngestMemo | None = None
     merge: MergeMemo | None = None
+    # What the site on disk shows and what rendered it, for showing an edit before the build (show_edit).
+    shown: Shown | None = None
+    renderer: Renderer | None = None
 
     def clear(self) -> None:
-        self.ingest = self.merge = None
+        self.ingest = self.merge = self.shown = self.renderer = None
 
 
 def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> Ingested:
@@ -122,15 +128,56 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
     to do when the site is up to date, and the first edit would otherwise pay for reading every file."""
     if memo.merge is not None or not settings.seeds.is_dir():
         return
+    from .assets import build_assets
     from .normalize import merge
+    from .pages import plan
+    from .preview import shown
+    from .rank import rank
+    from .render import Renderer
 
     paused = gc.isenabled()
     gc.disable()  # as in build: millions of objects that live on, walked again and again for nothing
     try:
-        merge(_ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge)
+        corpus = merge(_ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions,
+                       memo=memo.merge)
+        # The site on disk was made from these seeds (the build before found nothing to do), and most
+        # often from these clusters, which the cache keeps.
+        pages, site = plan(corpus, rank(_cluster(settings, corpus.articles)[0]), settings)
+        memo.shown = shown(pages, site)
+        memo.renderer = Renderer(settings, site, build_assets(read_static(settings.static)))
     finally:
         if paused:
             gc.enable()
+
+
+def show_edit(settings: Settings, memo: BuildMemo, changed: Sequence[str]) -> tuple[str, ...]:
+    """Write at once the story pages that an edit of the seed files `changed` (absolute paths, as file
+    events name them) changes, as the last build would show them (see preview); the files written. The
+    build that follows makes the site exact."""
+    from .ingest import read_seed_file
+    from .preview import preview
+    from .read import SEED_SUFFIXES
+    from .write import replace_files
+
+    if memo.shown is None or memo.renderer is None or memo.ingest is None or memo.merge is None:
+        return ()
+    seeds = os.path.abspath(settings.seeds)
+    names = []
+    for path in changed:
+        rel = os.path.relpath(path, seeds)
+        parts = Path(rel).parts
+        if rel.startswith("..") or not path.endswith(SEED_SUFFIXES) or any(p.startswith(".") for p in parts):
+            continue
+        names.append(os.path.join(*Path(settings.seeds).parts, *parts))
+    if not names:
+        return ()
+    edited = [read_seed_file(Path(name), settings.drafts) for name in names]
+    pages = preview(memo.shown, memo.merge, memo.ingest.results, edited)
+    if not pages:
+        return ()
+    files = [out for page in pages for out in memo.renderer.outputs(page)]
+    replace_files(settings.out, files)
+    return tuple(path for path, _ in files)
 
 
 def build(settings: Settings, write: bool = True, memo: BuildMemo | None = None) -> BuildResult:
@@ -180,14 +227,17 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     # with nothing to do does not pay half a second for them.
     import jinja2
 
-    from .assets import AssetError
+    from .assets import AssetError, build_assets
     from .ingest import workers
     from .normalize import merge
     from .pages import plan
+    from .preview import shown
     from .rank import rank
-    from .render import render_all
+    from .render import Renderer, render_all
     from .search import SearchIndexError
 
+    if memo is not None:
+        memo.shown = memo.renderer = None  # until this build has written the site they would show
     paths = [Path(name) for name in names]
     ingested = _ingest(settings, paths, memo)
     t = lap("read", t)
@@ -217,8 +267,10 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         # Rendering streams into the writer, so the site is never whole in memory; an error half-way
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
+            renderer = Renderer(settings, site, build_assets(static))
             report = write_site(settings.out, render_all(pages, settings, site, static, unchanged=unchanged,
-                                                         jobs=settings.jobs or workers(), previous=settings.out))
+                                                         jobs=settings.jobs or workers(), previous=settings.out,
+                                                         renderer=renderer))
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
@@ -228,6 +280,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         t = lap("render+write", t)
         if cache is not None:
             cache.save(zip(pages, sigs, strict=True))
+        if memo is not None:
+            memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(
         files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
         pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings, peaks=peaks,

@@ -51,7 +51,8 @@ class Ingested:
         return (m for r in self.results for m in r.mentions)
 
 
-def _process(path: Path, drafts: bool) -> FileResult:
+def read_seed_file(path: Path, drafts: bool) -> FileResult:
+    """One seed file read, parsed and turned into mentions (or problems)."""
     stamp = seed_stamp(path) or (0, 0, 0, 0)
     name = str(path)
     try:
@@ -67,7 +68,7 @@ def _process(path: Path, drafts: bool) -> FileResult:
 
 
 def _process_chunk(paths: Sequence[Path], drafts: bool) -> list[FileResult]:
-    return [_process(p, drafts) for p in paths]
+    return [read_seed_file(p, drafts) for p in paths]
 
 
 def _process_shard(paths: Sequence[Path], drafts: bool, file: Path | None, key: str) -> tuple[list[FileResult], bool]:

@@ -347,7 +347,7 @@ def _first(values: Iterable[Any]) -> Any:
     return next((v for v in values if v), None)
 
 
-def _merge(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
+def merge_article(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> Article:
     """One Article from every mention of it: each field from the richest mention that has it."""
     if len(mentions) == 1:  # most articles (four in five at 10k stories): the same result, without the ranking
         m = mentions[0]
@@ -447,7 +447,7 @@ def merge(mentions: Iterable[Mention], memo: MergeMemo | None = None) -> Corpus:
     if memo is not None and memo.topic_slugs == topic_slugs:
         old_groups, old_articles = memo.groups, memo.articles
     keys = sorted(by_key)
-    articles = tuple(old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else _merge(by_key[k], topic_slugs)
+    articles = tuple(old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else merge_article(by_key[k], topic_slugs)
                      for k in keys)
     topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
     providers = _providers(m for ms in by_key.values() for m in ms)

@@ -186,6 +186,15 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
     }
 
 
+def story_page(story: Story, site: Site, feeds: tuple[tuple[str, str], ...]) -> Page:
+    """A story's own page: all its coverage, and the stories it links to as teasers."""
+    related = tuple(Teaser(r.slug, r.title, r.lead, site.providers[r.lead.provider])
+                    for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN]))
+    return Page(story_url(story), "story", "story.html", story.title,
+                story.lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
+                MappingProxyType({"story": story, "related": related}), updated=story.updated, feeds=feeds)
+
+
 def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[tuple[Page, ...], Site]:
     """Every page of the site, in a stable order."""
     providers = {p.domain: p for p in corpus.providers}
@@ -211,14 +220,7 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
         {"stories": tuple(stories), "scores": tuple(s.score for s in stories)}))]
     pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},
                          home_formats)
-    for story in stories:
-        lead = story.lead
-        related = tuple(Teaser(r.slug, r.title, r.lead, providers[r.lead.provider])
-                        for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN]))
-        pages.append(Page(story_url(story), "story", "story.html", story.title,
-                          lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
-                          MappingProxyType({"story": story, "related": related}), updated=story.updated,
-                          feeds=site_feed))
+    pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
                       MappingProxyType({"taxonomy": "topics", "rows": topic_rows}), updated=newest(stories),

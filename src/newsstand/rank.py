@@ -44,7 +44,8 @@ def _entry_weight(entry: Coverage) -> float:
     return article_weight(entry.article) + 5.0 * len(entry.copies)
 
 
-def _lead_first(cluster: Cluster) -> tuple[Coverage, ...]:
+def lead_first(cluster: Cluster) -> tuple[Coverage, ...]:
+    """A cluster's entries in the order its story shows them: the best lead first, the rest by time."""
     lead = max(cluster, key=lambda e: (_entry_weight(e), -e.article.published.timestamp(), e.article.key))
     rest = sorted((e for e in cluster if e is not lead), key=lambda e: (e.article.published, e.article.key))
     return (lead, *rest)
@@ -69,7 +70,7 @@ def rank(clusters: Sequence[Cluster]) -> tuple[Story, ...]:
     """Stories in front-page order, each with its lead first and a slug that outlives reorderings."""
     if not clusters:
         return ()
-    ordered = [_lead_first(c) for c in clusters]
+    ordered = [lead_first(c) for c in clusters]
     newest = max(a.published for entries in ordered for e in entries for a in e.articles)
 
     # A story is named after its first report, which stays first when later coverage joins.

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .build import BuildError, BuildMemo, build, warm
+from .build import BuildError, BuildMemo, build, show_edit, warm
 from .config import ConfigError, Settings
 from .write import WriteError
 
@@ -89,6 +89,21 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
         print(problem, file=sys.stderr)
     print(f"rebuilt in {time.perf_counter() - started:.2f} s: {result.summary()}")
     return True
+
+
+def show(settings: Settings, state: ServeState, memo: BuildMemo, paths: list[str]) -> bool:
+    """Show an edit of story files on their stories' pages at once, before the rebuild; True if it did."""
+    if state.error:  # the site on disk is not the last build's: a preview would mix the two
+        return False
+    started = time.perf_counter()
+    try:
+        written = show_edit(settings, memo, paths)
+    except Exception:  # only a head start: the rebuild that follows shows the edit, or its error
+        log.exception("showing the edit ahead of the rebuild failed")
+        return False
+    if written:
+        print(f"shown in {1000 * (time.perf_counter() - started):.0f} ms: {', '.join(written)} (the rest of the site follows)")
+    return bool(written)
 
 
 def _warm(settings: Settings, memo: BuildMemo) -> None:
@@ -206,13 +221,20 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
             # Events name absolute paths; the folders may have been given relative to the working folder.
             tasks = {os.path.abspath(path): item["func"] for path, item in self._tasks.items()}
 
-            def changed(paths: list[str]) -> None:  # on the server's loop, as livereload's own tasks run
+            def reload(path: str) -> None:  # on the server's loop: livereload's own tasks run there
+                self._changes.append((path, None))
+                callback()  # livereload reloads the open pages
+
+            one_at_a_time = threading.Lock()
+
+            def changed(paths: list[str]) -> None:
+                # On the watching thread, not the server's loop: the server goes on serving pages while the
+                # site is rebuilt (and events that come meanwhile wait in watchfiles for the next batch).
                 hit = [task for where, task in tasks.items()
                        if any(p == where or p.startswith(where + os.sep) for p in paths)]
-                # Every folder has the same rebuild: once per batch. It says whether it ran.
-                if any([task() for task in dict.fromkeys(hit)]):
-                    self._changes.append((paths[0], None))
-                    callback()  # livereload reloads the open pages
+                with one_at_a_time:
+                    for task in dict.fromkeys(hit):  # every folder has the same rebuild: once per batch
+                        task(paths, lambda: loop.add_callback(reload, paths[0]))
 
             ready = _Ready()
 
@@ -222,7 +244,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
                     try:
                         for batch in watchfiles.watch(*folders, step=20, force_polling=polling, raise_interrupt=False,
                                                       stop_event=ready):
-                            loop.add_callback(changed, sorted(path for _, path in batch))
+                            changed(sorted(path for _, path in batch))
                         return
                     except Exception as err:  # a preview that stops seeing edits must say so
                         then = "; polling instead" if polling is None else "; edits are no longer seen"
@@ -230,10 +252,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
                 ready.set()
 
             threading.Thread(target=events, name="newsstand-watch", daemon=True).start()
-            # The server already listens: an edit made before the watches exist has no event. Wait for
-            # them, then look once for what changed since the first build (rebuild skips an unchanged site).
+            # The server already listens: an edit made before the watches exist has no event. So the server
+            # waits for them, then looks once for what changed since the first build.
             ready.wait(10)
-            loop.add_callback(changed, list(tasks))
+            threading.Thread(target=changed, args=(list(tasks),), name="newsstand-catch-up", daemon=True).start()
             return True
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -250,11 +272,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
     LiveReloadHandler.DEFAULT_RELOAD_TIME = 0
     server = Server(app=site_app(settings.out, state), watcher=Watcher())
 
-    def on_change() -> bool:
-        if warming.is_alive() and inputs_fingerprint(settings, config) == state.fingerprint:
-            return False  # nothing new (the look just after starting): don't hold the server up for the warm-up
+    def on_change(paths: list[str], reload: Callable[[], None]) -> None:
         warming.join()
-        return rebuild(settings, state, config, load, memo)
+        if show(settings, state, memo, paths):
+            reload()
+        if rebuild(settings, state, config, load, memo):
+            reload()
 
     for folder in (settings.seeds, settings.templates, settings.static):
         server.watch(str(folder), on_change)

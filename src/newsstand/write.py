@@ -190,6 +190,31 @@ def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
             raise
 
 
+def replace_files(out: Path, files: Iterable[tuple[str, bytes]]) -> int:
+    """Put new bytes into files the site already has, each in one rename (a reader sees the old file or
+    the new one), and return how many changed. For `serve`'s preview of an edit, which the whole build then
+    follows: never a new file, never a folder, and nothing at all while a build holds the site.
+
+    The old file is never written to: its inode is also the spare's (see the module's note)."""
+    out = out.absolute()
+    written = 0
+    with OutputLock(out):
+        for path, data in files:
+            target = out / _checked(path)
+            st = _lstat(str(target))
+            if st is None or not stat.S_ISREG(st.st_mode) or _same_bytes(str(target), st, data):
+                continue
+            temp = target.with_name(f".{target.name}.{os.getpid()}.new")
+            try:
+                temp.write_bytes(data)
+                temp.replace(target)
+            except OSError as err:
+                temp.unlink(missing_ok=True)
+                raise WriteError(f"cannot write {target}: {_reason(err)}") from None
+            written += 1
+    return written
+
+
 def _keep_spare(stage: Path, spare: Path) -> None:
     """Put a half-updated stage aside as the spare: its files are only ever trusted where they are the
     very files (inodes) of the current site, so it is as good a start as any for the next build."""
