@@ -235,12 +235,12 @@ def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
 
 def versions(work: Path, hugo: Path) -> dict[str, str]:
     py = work / "peers-venv" / "bin" / "python"
-    pel = subprocess.run([str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
-                         capture_output=True, text=True).stdout.split()
     try:
+        pel = subprocess.run([str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
+                             capture_output=True, text=True).stdout.split()
         hv = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
     except OSError:  # not installed: `--tools newsstand` runs without the peers
-        hv = ""
+        pel, hv = [], ""
     m = re.search(r"v(\d+\.\d+\.\d+)", hv)
     ns = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "import newsstand; print(newsstand.__version__)"],
                         capture_output=True, text=True).stdout.strip()
