@@ -124,8 +124,9 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
 
 
 def warm(settings: Settings, memo: BuildMemo) -> None:
-    """Fill `memo` with what a build reads and merges, without building: serve's first build finds nothing
-    to do when the site is up to date, and the first edit would otherwise pay for reading every file."""
+    """Fill `memo` with what a build reads, merges and plans, without building: serve's first build finds
+    nothing to do when the site is up to date, and the first edit would otherwise pay for reading every
+    file, and could not be shown ahead of its rebuild (show_edit)."""
     if memo.merge is not None or not settings.seeds.is_dir():
         return
     from .assets import build_assets

@@ -234,7 +234,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
                        if any(p == where or p.startswith(where + os.sep) for p in paths)]
                 with one_at_a_time:
                     for task in dict.fromkeys(hit):  # every folder has the same rebuild: once per batch
-                        task(paths, lambda: loop.add_callback(reload, paths[0]))
+                        try:
+                            task(paths, lambda: loop.add_callback(reload, paths[0]))
+                        except Exception:  # one bad batch must not stop the watching
+                            log.exception("handling a change failed")
 
             ready = _Ready()
 
