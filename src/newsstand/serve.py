@@ -8,6 +8,7 @@ on every page it serves, above the last good site.
 from __future__ import annotations
 
 import html
+import io
 import logging
 import mimetypes
 import os
@@ -264,6 +265,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
     if host not in ("127.0.0.1", "localhost", "::1"):
         print(f"newsstand: warning: serving on {host}: other machines can reach this preview", file=sys.stderr)
     settings = replace(settings, strict=False)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each rebuild's line as it happens, even into a file or pipe
     state = ServeState()
     memo = BuildMemo()
     rebuild(settings, state, config, load, memo)
