@@ -176,9 +176,7 @@ def show_edit(settings: Settings, memo: BuildMemo, changed: Sequence[str]) -> tu
     pages = preview(memo.shown, memo.merge, memo.ingest.results, edited)
     if not pages:
         return ()
-    files = [out for page in pages for out in memo.renderer.outputs(page)]
-    replace_files(settings.out, files)
-    return tuple(path for path, _ in files)
+    return tuple(replace_files(settings.out, [out for page in pages for out in memo.renderer.outputs(page)]))
 
 
 def build(settings: Settings, write: bool = True, memo: BuildMemo | None = None) -> BuildResult:

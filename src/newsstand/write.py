@@ -190,14 +190,14 @@ def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
             raise
 
 
-def replace_files(out: Path, files: Iterable[tuple[str, bytes]]) -> int:
+def replace_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[str]:
     """Put new bytes into files the site already has, each in one rename (a reader sees the old file or
-    the new one), and return how many changed. For `serve`'s preview of an edit, which the whole build then
+    the new one), and return those that changed. For `serve`'s preview of an edit, which the whole build then
     follows: never a new file, never a folder, and nothing at all while a build holds the site.
 
     The old file is never written to: its inode is also the spare's (see the module's note)."""
     out = out.absolute()
-    written = 0
+    written = []
     with OutputLock(out):
         for path, data in files:
             target = out / _checked(path)
@@ -211,7 +211,7 @@ def replace_files(out: Path, files: Iterable[tuple[str, bytes]]) -> int:
             except OSError as err:
                 temp.unlink(missing_ok=True)
                 raise WriteError(f"cannot write {target}: {_reason(err)}") from None
-            written += 1
+            written.append(path)
     return written
 
 
