@@ -261,7 +261,12 @@ def test_an_edit_shows_on_its_story_page_before_the_rebuild(served: Served) -> N
     seed = served.work / "seeds" / "zz-preview.txt"
     seed.write_text(story_file(title="Preview one", url="https://preview.example.com/a", body="First note.\n"))
     served.wait_for(lambda body: "Preview one" in body, "/stories.json")
-    seed.write_text(story_file(title="Preview one", url="https://preview.example.com/a", body="Second note.\n"))
+    # Saved as most editors save, in one rename: a file written in place can be seen half-written (on a busy
+    # machine its truncation and its write may come as two batches of events), and the preview then rightly
+    # leaves it to the rebuild, with no "shown in" line to wait for.
+    temp = seed.with_name(".zz-preview.txt.swp")
+    temp.write_text(story_file(title="Preview one", url="https://preview.example.com/a", body="Second note.\n"))
+    temp.replace(seed)
     deadline = time.monotonic() + 30
     while "shown in" not in served.log.read_text():
         assert time.monotonic() < deadline, served.log.read_text()
