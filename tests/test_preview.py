@@ -12,6 +12,7 @@ import pytest
 from newsstand.build import BuildMemo, build, show_edit, warm
 from newsstand.config import Settings
 from newsstand.serve import ServeState, show
+from newsstand.write import OutputLock
 
 from .conftest import settings_for
 from .test_memo import lead_url, make_seeds, site_files, story
@@ -135,3 +136,16 @@ def test_serve_shows_nothing_over_a_failed_build_and_warm_prepares_the_first_edi
     target.write_text(story(2) + "Second note.\n", encoding="utf-8")
     assert not show(settings, ServeState(error="template error"), memo, [str(target)])
     assert not any(b"Second note." in data for data in site_files(settings.out).values())
+
+
+def test_no_preview_while_another_build_holds_the_site(built: tuple[Settings, BuildMemo],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    settings, memo = built
+    before = site_files(settings.out)
+    target = settings.seeds / "gen_05.txt"
+    target.write_text(story(5) + "Held note.\n", encoding="utf-8")
+    with OutputLock(settings.out.absolute()):
+        assert not show(settings, ServeState(), memo, [str(target)])
+    assert site_files(settings.out) == before
+    assert "another build is writing" in capsys.readouterr().err
+    assert show(settings, ServeState(), memo, [str(target)])  # once it is free

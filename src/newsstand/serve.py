@@ -99,6 +99,9 @@ def show(settings: Settings, state: ServeState, memo: BuildMemo, paths: list[str
     started = time.perf_counter()
     try:
         written = show_edit(settings, memo, paths)
+    except WriteError as err:  # another build holds the site, say: the rebuild will say more
+        print(f"newsstand: the edit is not shown ahead of the rebuild: {err}", file=sys.stderr)
+        return False
     except Exception:  # only a head start: the rebuild that follows shows the edit, or its error
         log.exception("showing the edit ahead of the rebuild failed")
         return False
