@@ -4,6 +4,7 @@ nothing else touched, and the build that follows as exact as ever."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from newsstand.config import Settings
 from newsstand.serve import ServeState, show
 from newsstand.write import OutputLock
 
-from .conftest import settings_for
-from .test_memo import lead_url, make_seeds, site_files, story
+from .conftest import BASE_URL, settings_for
+from .test_memo import GENERATED, lead_url, make_seeds, site_files
+from .test_memo import story as story_text
 
 
 class Links(HTMLParser):
@@ -49,7 +51,7 @@ def link_texts(page: bytes, href: str) -> list[str]:
 
 @pytest.fixture
 def built(tmp_path: Path) -> tuple[Settings, BuildMemo]:
-    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False)
+    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False, base_url=BASE_URL)
     memo = BuildMemo()
     build(settings, memo=memo)
     return settings, memo
@@ -61,7 +63,7 @@ def inodes(out: Path) -> dict[str, int]:
 
 def fresh_site(settings: Settings, tmp_path: Path) -> dict[str, bytes]:
     out = tmp_path / "fresh" / "site"
-    build(settings_for(settings.seeds, out, search=False, use_cache=False))
+    build(replace(settings, out=out, cache=tmp_path / "fresh" / ".cache", use_cache=False))
     return site_files(out)
 
 
@@ -71,7 +73,7 @@ def test_an_edit_shows_on_its_story_page_only_and_as_the_build_then_makes_it(bui
     before, nodes = site_files(settings.out), inodes(settings.out)
     target = settings.seeds / "gen_05.txt"
     # A note in the body: shown on the story's page, read by nothing that clusters or ranks.
-    target.write_text(story(5) + "A correction from the desk, *in italics*.\n", encoding="utf-8")
+    target.write_text(story_text(5) + "A correction from the desk, *in italics*.\n", encoding="utf-8")
     written = show_edit(settings, memo, [str(target.absolute())])
     assert len(written) == 1 and written[0].startswith("stories/") and written[0].endswith("/index.html")
     after = site_files(settings.out)
@@ -90,12 +92,35 @@ def test_an_edit_shows_on_its_story_page_only_and_as_the_build_then_makes_it(bui
 def test_a_retitled_article_shows_its_new_title(built: tuple[Settings, BuildMemo], tmp_path: Path) -> None:
     settings, memo = built
     target = settings.seeds / "gen_07.txt"
-    target.write_text(story(7, title="Council 7 <b>rejects</b> the budget"), encoding="utf-8")
+    target.write_text(story_text(7, title="Council 7 <b>rejects</b> the budget"), encoding="utf-8")
     written = show_edit(settings, memo, [str(target)])
     assert len(written) == 1
     page = (settings.out / written[0]).read_bytes()
     assert link_texts(page, lead_url(7)) == ["Council 7 <b>rejects</b> the budget"]  # text, escaped
     assert b"<b>rejects</b>" not in page
+    build(settings, memo=memo)
+    assert site_files(settings.out) == fresh_site(settings, tmp_path)
+
+
+def test_a_retitled_lead_shows_on_its_page_and_on_the_front_page(built: tuple[Settings, BuildMemo], tmp_path: Path) -> None:
+    settings, memo = built
+    assert memo.shown is not None
+    # A story on the front page led by a generated file's own article: its card shows that headline.
+    leads = {lead_url(i): i for i in range(GENERATED)}
+    home = [p for p in memo.shown.pages if p.kind == "home"]
+    story = next(s for p in home for s in p.context["pager"].items if s.lead.url in leads)
+    target = settings.seeds / f"gen_{leads[story.lead.url]:02d}.txt"
+    target.write_text(story_text(leads[story.lead.url], title="Council retitled ahead"), encoding="utf-8")
+    before = site_files(settings.out)
+    written = set(show_edit(settings, memo, [str(target)]))
+    after = site_files(settings.out)
+    assert {p for p in after if after[p] != before[p]} == written
+    # Its page, the front page that carries its card, and the front page's feeds if they carry it.
+    cards = {p.path for p in home if story in p.context["pager"].items}
+    feeds = {"feed.xml", "feed.json"} if story in home[0].context["feed"] else set()
+    assert feeds and written == {f"stories/{story.slug}/index.html", *cards, *feeds}
+    for path in written:
+        assert b"Council retitled ahead" in after[path] and story.title.encode() not in after[path], path
     build(settings, memo=memo)
     assert site_files(settings.out) == fresh_site(settings, tmp_path)
 
@@ -114,9 +139,9 @@ def test_what_the_last_build_cannot_tell_is_left_to_the_build(built: tuple[Setti
     elif edit == "same bytes":  # saved again unchanged: nothing to show
         target.write_bytes(target.read_bytes())
     elif edit == "new article":
-        target.write_text(story(5, url="https://example.net/moved"), encoding="utf-8")
+        target.write_text(story_text(5, url="https://example.net/moved"), encoding="utf-8")
     else:
-        target.write_text(story(5, title="Anything"), encoding="utf-8")
+        target.write_text(story_text(5, title="Anything"), encoding="utf-8")
     before = site_files(settings.out)
     assert show_edit(settings, memo, [str(target)]) == ()
     assert site_files(settings.out) == before
@@ -129,11 +154,11 @@ def test_serve_shows_nothing_over_a_failed_build_and_warm_prepares_the_first_edi
     memo = BuildMemo()
     warm(settings, memo)  # what serve does when its first build finds the site up to date
     target = settings.seeds / "gen_02.txt"
-    target.write_text(story(2) + "Warm note.\n", encoding="utf-8")
+    target.write_text(story_text(2) + "Warm note.\n", encoding="utf-8")
     assert show(settings, ServeState(), memo, [str(target)])
     assert any(b"Warm note." in data for data in site_files(settings.out).values())
     # With the last build failed, the site on disk is older than the memo's: no preview over it.
-    target.write_text(story(2) + "Second note.\n", encoding="utf-8")
+    target.write_text(story_text(2) + "Second note.\n", encoding="utf-8")
     assert not show(settings, ServeState(error="template error"), memo, [str(target)])
     assert not any(b"Second note." in data for data in site_files(settings.out).values())
 
@@ -143,7 +168,7 @@ def test_no_preview_while_another_build_holds_the_site(built: tuple[Settings, Bu
     settings, memo = built
     before = site_files(settings.out)
     target = settings.seeds / "gen_05.txt"
-    target.write_text(story(5) + "Held note.\n", encoding="utf-8")
+    target.write_text(story_text(5) + "Held note.\n", encoding="utf-8")
     with OutputLock(settings.out.absolute()):
         assert not show(settings, ServeState(), memo, [str(target)])
     assert site_files(settings.out) == before

@@ -152,9 +152,9 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
 
 
 def show_edit(settings: Settings, memo: BuildMemo, changed: Sequence[str]) -> tuple[str, ...]:
-    """Write at once the story pages that an edit of the seed files `changed` (absolute paths, as file
-    events name them) changes, as the last build would show them (see preview); the files written. The
-    build that follows makes the site exact."""
+    """Write at once the pages that show the stories an edit of the seed files `changed` (absolute paths,
+    as file events name them) changes, as the last build made them but with the edit in (see preview); the
+    files whose bytes changed. The build that follows makes the site exact."""
     from .ingest import read_seed_file
     from .preview import preview
     from .read import SEED_SUFFIXES
@@ -173,9 +173,11 @@ def show_edit(settings: Settings, memo: BuildMemo, changed: Sequence[str]) -> tu
     if not names:
         return ()
     edited = [read_seed_file(Path(name), settings.drafts) for name in names]
-    pages = preview(memo.shown, memo.merge, memo.ingest.results, edited)
-    if not pages:
+    shown = preview(memo.shown, memo.merge, memo.ingest.results, edited)
+    if not shown:
         return ()
+    pages, stories = shown
+    memo.renderer.forget(stories)
     return tuple(replace_files(settings.out, [out for page in pages for out in memo.renderer.outputs(page)]))
 
 

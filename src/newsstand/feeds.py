@@ -10,7 +10,7 @@ same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape as _xml_escape
 
@@ -86,6 +86,12 @@ class _EntryCache:
 
 
 _ENTRIES = _EntryCache()
+
+
+def forget(slugs: Iterable[str]) -> None:
+    """Drop the entries of stories that changed since they were written (serve's preview of an edit)."""
+    gone = set(slugs)
+    _ENTRIES.entries = {key: entry for key, entry in _ENTRIES.entries.items() if key[0] not in gone}
 
 
 def _entry(story: Story, site: Site, absolute: Absolute) -> str:

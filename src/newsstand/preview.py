@@ -1,46 +1,60 @@
-"""An edited story file shown at once: the pages of its stories as the last build showed them, with the edit in.
+"""An edited story file shown at once: its story's page and the front page, as the last build made them, with the edit in.
 
 `serve` writes these pages the moment a story file changes, then builds the whole site as usual. The
 build is exact — an edited headline can move a story into another cluster, re-rank the front page,
 rename a topic — and takes seconds at 10,000 stories; this takes milliseconds, so the editor sees the edit
-on the story's page before the rest of the site catches up (as Hugo's server renders the open page first).
-Whatever the last build's stories cannot tell is left to the build: a file with problems, a new file, an
-article added or dropped, a topic or outlet the site does not have yet.
+where they look (the story's own page, its card and feed entry on the front page, each in its last place)
+before the rest of the site catches up. Whatever the last build's stories cannot tell is left to the
+build: a file with problems, a new file, an article added or dropped, a topic or outlet the site does not
+have yet.
 """
 
 from __future__ import annotations
 
+from collections import ChainMap, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from .ingest import FileResult
 from .model import Article, Coverage, Story
 from .normalize import Mention, MergeMemo, merge_article
-from .pages import Page, Site, story_page
+from .pages import Page, Site, newest, story_page
 from .rank import lead_first
 
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """What the last build showed: its site indexes, its story pages, and the story of every article."""
+    """What the last build showed: its pages, its site indexes, and where each story and article is."""
 
     site: Site
-    pages: Mapping[str, Page]  # story pages by story slug
+    pages: tuple[Page, ...]
     story_of: Mapping[str, str]  # article key → slug of the story it is in
+    showing: Mapping[str, tuple[int, ...]]  # story slug → the pages a preview shows it on (indexes into `pages`)
 
 
 def shown(pages: Sequence[Page], site: Site) -> Shown:
-    story_pages = {p.context["story"].slug: p for p in pages if p.kind == "story"}
-    story_of = {a.key: slug for slug, p in story_pages.items() for a in p.context["story"].articles}
-    return Shown(site, MappingProxyType(story_pages), MappingProxyType(story_of))
+    showing: dict[str, set[int]] = defaultdict(set)
+    for i, page in enumerate(pages):
+        # Its own page and the front page's, where an editor looks. Not the lists of its topics and outlets
+        # nor the pages of stories that link to it: a big story is on seventy lists and linked from a
+        # hundred pages, a quarter of a second to render; the build follows within seconds.
+        if page.kind == "story":
+            showing[page.context["story"].slug].add(i)
+        elif page.kind == "home":
+            for story in (*page.context["pager"].items, *page.context.get("feed", ())):
+                showing[story.slug].add(i)
+    story_of = {a.key: s.slug for s in site.stories.values() for a in s.articles}
+    return Shown(site, tuple(pages), MappingProxyType(story_of),
+                 MappingProxyType({slug: tuple(sorted(at)) for slug, at in showing.items()}))
 
 
 def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
-            edited: Sequence[FileResult]) -> tuple[Page, ...] | None:
-    """The story pages the `edited` files (read again) change, made as the last build made them; None when
-    the edit is more than the last build's stories can show. `merged` and `before` are what that build
-    merged and read: each edited file's mentions replace its old ones among its articles' mentions."""
+            edited: Sequence[FileResult]) -> tuple[tuple[Page, ...], tuple[str, ...]] | None:
+    """The pages that show the stories the `edited` files (read again) change, made as the last build made
+    them but with the edit in, and the slugs of those stories; None when the edit is more than the last
+    build's stories can show. `merged` and `before` are what that build merged and read: each edited
+    file's mentions replace its old ones among its articles' mentions."""
     changed: dict[str, Article] = {}
     for result in edited:
         old = before.get(result.path)
@@ -53,23 +67,38 @@ def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
             if group is None or key not in last.story_of:
                 return None
             new = [m for m in result.mentions if m.key == key]
+            if any(t.casefold() not in merged.topic_slugs for m in new for t in m.topics):
+                return None
             # In the order merge sees them (files in path order, each file in its own order): the order
             # breaks ties between equally rich mentions.
             mentions: list[Mention] = sorted([*(m for m in group if m.path != result.path), *new],
-                                             key=lambda m: m.path)
-            if any(t.casefold() not in merged.topic_slugs for m in new for t in m.topics):
-                return None
+                                             key=lambda m: m.path.split("/"))
             article = merge_article(mentions, merged.topic_slugs)
             if article.provider not in last.site.providers:
                 return None
             if article != merged.articles.get(key):
                 changed[key] = article
-    pages = []
+    stories: dict[str, Story] = {}
     for slug in dict.fromkeys(last.story_of[key] for key in changed):
-        page = last.pages[slug]
-        story: Story = page.context["story"]
+        story = last.site.stories[slug]
         entries = tuple(Coverage(changed.get(e.article.key, e.article), tuple(changed.get(c.key, c) for c in e.copies))
                         for e in story.entries)
-        story = Story(story.slug, lead_first(entries), story.score, story.related)
-        pages.append(story_page(story, last.site, page.feeds))
-    return tuple(pages)
+        stories[slug] = Story(slug, lead_first(entries), story.score, story.related)
+    # Pages planned against the site as it would be, so that a teaser of an edited story shows the edit too.
+    site = replace(last.site, stories=MappingProxyType(ChainMap(stories, last.site.stories)))
+    at = sorted({i for slug in stories for i in last.showing.get(slug, ())})
+    return tuple(_again(last.pages[i], stories, site) for i in at), tuple(stories)
+
+
+def _again(page: Page, stories: Mapping[str, Story], site: Site) -> Page:
+    """`page` planned again with the edited `stories` in place of the old ones."""
+    if page.kind == "story":
+        own = page.context["story"]
+        return story_page(stories.get(own.slug, own), site, page.feeds)
+    context = dict(page.context)
+    pager = context["pager"]
+    items = tuple(stories.get(s.slug, s) for s in pager.items)
+    context["pager"] = replace(pager, items=items)
+    if "feed" in context:
+        context["feed"] = tuple(stories.get(s.slug, s) for s in context["feed"])
+    return replace(page, context=MappingProxyType(context), updated=newest(items))

@@ -22,6 +22,7 @@ from . import pages as plan_helpers
 from .assets import Assets, build_assets, headers_file
 from .config import Settings
 from .feeds import RENDERERS
+from .feeds import forget as forget_entries
 from .metadata import json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import BUNDLE, search_files
@@ -114,6 +115,13 @@ class Renderer:
     def root(self, page: Page) -> str:
         """What every link from `page` starts with: its way to the site root ("", "../../", the base URL)."""
         return self.link(page, "x")[:-1]  # a target with no trailing slash, so `link` adds nothing after it
+
+    def forget(self, slugs: Iterable[str]) -> None:
+        """Drop the cards of stories that changed since they were rendered (serve's preview of an edit)."""
+        slugs = tuple(slugs)
+        for slug in slugs:
+            self._cards.pop(slug, None)
+        forget_entries(slugs)
 
     @jinja2.pass_context
     def _story_card(self, ctx: jinja2.runtime.Context, story: Any) -> Markup:
