@@ -282,7 +282,8 @@ def ensure_corpus(work: Path, n: int) -> Path:
 def watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> tuple[float | None, float | None]:
     """Seconds from one story edit to the tool's watch mode finishing its rebuild (None if not measured):
     Hugo's `build --watch` ("Total in ..."), Newsstand's `serve` ("rebuilt in ...", after the site is
-    written); and for Newsstand, to the edited story's page written ahead of the rebuild ("shown in ...")."""
+    written); and for Newsstand, to the edited story's page and the front page, written ahead of the rebuild
+    ("shown in ...")."""
     wipe(*tool.cold_paths())
     if tool.name == "hugo":
         cmd = [tool.build[0], "build", "--watch", "--logLevel", "info"]
@@ -350,7 +351,7 @@ class Result:
     no_change: list[Sample] = field(default_factory=list)
     one_change: list[Sample] = field(default_factory=list)
     watch_one_change: float | None = None
-    watch_shown: float | None = None  # serve: the edited story's page, ahead of the rebuild
+    watch_shown: float | None = None  # serve: the edited story's page and the front page, ahead of the rebuild
 
     @staticmethod
     def _median(samples: list[Sample]) -> float | None:
@@ -423,7 +424,7 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                 res = results[tool.name]
                 res.watch_one_change, res.watch_shown = watch_rebuild(tool, logfile, args.timeout)
                 log(f"  {tool.name} {'serve' if tool.name == 'newsstand' else 'build --watch'}, one change: "
-                    f"{res.watch_one_change}" + (f" (its story page: {res.watch_shown})" if res.watch_shown else ""))
+                    f"{res.watch_one_change}" + (f" (ahead of the rebuild: {res.watch_shown})" if res.watch_shown else ""))
     return list(results.values())
 
 
@@ -444,7 +445,7 @@ def table(results: list[Result], runs: int) -> str:
             one = fmt(r.med("one_change"))
             if r.watch_one_change is not None:
                 one += f" ({'serve' if name == 'newsstand' else 'watch'} {r.watch_one_change:.2f}"
-                one += f"; its page {r.watch_shown:.3f})" if r.watch_shown is not None else ")"
+                one += f"; ahead {r.watch_shown:.3f})" if r.watch_shown is not None else ")"
             ratios = ["", "", "", ""]
             if name == "newsstand":
                 h, p = at.get("hugo"), at.get("pelican")
@@ -457,8 +458,8 @@ def table(results: list[Result], runs: int) -> str:
     rows.append("")
     rows.append(f"Medians of {runs} runs; ratios are Newsstand's time over the peer's, paired per run (same run), "
                 "then the median. \"watch\" is Hugo's `build --watch` rebuild after the same edit, \"serve\" Newsstand's "
-                "`serve` (one run each), and \"its page\" the edited story's page, which serve writes ahead of the "
-                "rebuild. "
+                "`serve` (one run each), and \"ahead\" the edited story's page and the front page, which serve writes "
+                "ahead of the rebuild. "
                 "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time.")
     return "\n".join(rows)
 
@@ -485,7 +486,8 @@ def verdicts(results: list[Result]) -> list[str]:
             if ns.watch_one_change is not None:
                 check(f"{tag} one change inside serve", ns.watch_one_change, TARGET_SERVE, " s")
             if ns.watch_shown is not None:
-                check(f"{tag} one change inside serve, its story's page alone", ns.watch_shown, TARGET_SERVE, " s")
+                check(f"{tag} one change inside serve, ahead of the rebuild (its story's page, the front page)",
+                      ns.watch_shown, TARGET_SERVE, " s")
         if n == 100_000:
             check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
             check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
