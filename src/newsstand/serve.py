@@ -93,7 +93,7 @@ def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Ca
 
 
 def show(settings: Settings, state: ServeState, memo: BuildMemo, paths: list[str]) -> bool:
-    """Show an edit of story files on their stories' pages at once, before the rebuild; True if it did."""
+    """Show an edit of story files at once where an editor looks (see preview), before the rebuild; True if it did."""
     if state.error:  # the site on disk is not the last build's: a preview would mix the two
         return False
     started = time.perf_counter()
