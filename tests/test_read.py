@@ -4,7 +4,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsstand.read import _REFERENCE_SYNTAX, _TRIGGERS, MAX_FILE_BYTES, parse_seed, read_seed, read_seeds, seed_paths
+from newsstand.read import (
+    _REFERENCE_SYNTAX,
+    _TRIGGERS,
+    MAX_FILE_BYTES,
+    parse_seed,
+    read_seed,
+    read_seeds,
+    seed_files,
+    seed_name,
+    seed_paths,
+)
 
 from .conftest import SEEDS
 
@@ -160,3 +170,17 @@ def test_the_reference_syntax_is_only_looked_for_where_its_characters_are(text: 
     # The prefilter may let a text through only if the full pattern would not have matched it either.
     if _TRIGGERS.search(text) is None:
         assert _REFERENCE_SYNTAX.search(text) is None
+
+
+def test_seed_name_is_the_name_seed_files_gives(tmp_path: Path) -> None:
+    folder = tmp_path / "seeds"
+    (folder / "sub").mkdir(parents=True)
+    (folder / ".hidden").mkdir()
+    for name in ("a.txt", "sub/b.md", ".c.txt", "d.json", ".hidden/e.txt"):
+        (folder / name).write_text("---\ntitle: x\n---\n")
+    names = seed_files(folder)
+    assert names == [str(folder / "a.txt"), str(folder / "sub" / "b.md")]
+    for name in ("a.txt", "sub/b.md", ".c.txt", "d.json", ".hidden/e.txt"):
+        expected = str(folder / name) if str(folder / name) in names else None
+        assert seed_name(folder, str((folder / name).absolute())) == expected, name
+    assert seed_name(folder, str(tmp_path / "a.txt")) is None and seed_name(folder, str(folder)) is None

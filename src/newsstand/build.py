@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -157,19 +156,12 @@ def show_edit(settings: Settings, memo: BuildMemo, changed: Sequence[str]) -> tu
     files whose bytes changed. The build that follows makes the site exact."""
     from .ingest import read_seed_file
     from .preview import preview
-    from .read import SEED_SUFFIXES
+    from .read import seed_name
     from .write import replace_files
 
     if memo.shown is None or memo.renderer is None or memo.ingest is None or memo.merge is None:
         return ()
-    seeds = os.path.abspath(settings.seeds)
-    names = []
-    for path in changed:
-        rel = os.path.relpath(path, seeds)
-        parts = Path(rel).parts
-        if rel.startswith("..") or not path.endswith(SEED_SUFFIXES) or any(p.startswith(".") for p in parts):
-            continue
-        names.append(os.path.join(*Path(settings.seeds).parts, *parts))
+    names = [name for path in changed if (name := seed_name(settings.seeds, path))]
     if not names:
         return ()
     edited = [read_seed_file(Path(name), settings.drafts) for name in names]
@@ -269,9 +261,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
             renderer = Renderer(settings, site, build_assets(static))
-            report = write_site(settings.out, render_all(pages, settings, site, static, unchanged=unchanged,
-                                                         jobs=settings.jobs or workers(), previous=settings.out,
-                                                         renderer=renderer))
+            report = write_site(settings.out, render_all(pages, renderer, unchanged=unchanged,
+                                                         jobs=settings.jobs or workers(), previous=settings.out))
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:

@@ -68,11 +68,25 @@ def seed_files(folder: Path) -> list[str]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         parts = tuple(Path(root).parts)
-        found.extend((*parts, f) for f in files if f.endswith(SEED_SUFFIXES) and not f.startswith("."))
+        found.extend((*parts, f) for f in files if _is_seed(f))
     # Sorted as Paths sort (part by part), but as str: ten times faster at 10k files, and the build with
     # nothing to do lists them all (then stats them, by name: no Path is made).
     found.sort()
     return [os.path.join(*parts) for parts in found]
+
+
+def _is_seed(name: str) -> bool:
+    return name.endswith(SEED_SUFFIXES) and not name.startswith(".")
+
+
+def seed_name(folder: Path, path: str) -> str | None:
+    """The name `seed_files(folder)` gives the file at `path` (absolute, as file events name it), or None
+    if it is not a seed file there."""
+    rel = os.path.relpath(path, os.path.abspath(folder))
+    parts = Path(rel).parts
+    if not parts or rel.startswith("..") or any(p.startswith(".") for p in parts) or not _is_seed(parts[-1]):
+        return None
+    return os.path.join(*Path(folder).parts, *parts)
 
 
 def seed_stamp(path: str | Path) -> tuple[int, int, int, int] | None:

@@ -8,7 +8,7 @@ import gc
 import json
 import posixpath
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from multiprocessing import get_context
@@ -248,20 +248,16 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
         _FORKED = None
 
 
-def render_all(pages: Iterable[Page], settings: Settings, site: Site,
-               static: Mapping[str, bytes] | None = None, unchanged: Collection[str] = frozenset(),
-               jobs: int = 1, previous: Path | None = None,
-               renderer: Renderer | None = None) -> Iterator[tuple[str, Content]]:
+def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[str] = frozenset(),
+               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, Content]]:
     """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
     to be linked from the `previous` site by the writer. Data files come last, as streams of pieces that
-    this process makes while the writer writes them (see `Renderer.data`). `renderer`, when given, is one
-    made for these `settings` and `site`, with the assets of `static`.
+    this process makes while the writer writes them (see `Renderer.data`).
     """
     pages = tuple(pages)
-    renderer = renderer or Renderer(settings, site, build_assets(static or {}))
-    assets = renderer.assets
+    settings, assets = renderer.settings, renderer.assets
     rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
     indexed: list[tuple[str, bytes | None]] = []  # the pages search indexes (all of them, only if it is on)
     streamed: list[tuple[str, Content]] = []
