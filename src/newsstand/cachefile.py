@@ -53,8 +53,8 @@ def code_fingerprint() -> str:
     """Changes whenever the code (or a parser it uses) could give another result for the same input."""
     digest = hashlib.sha256(sys.version.encode())
     package = Path(__file__).parent
-    for source in sorted(package.glob("*.py")):
-        digest.update(source.name.encode())
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
     from importlib.metadata import PackageNotFoundError, version
 

@@ -26,9 +26,10 @@ TOKEN = re.compile(r"\$?\d[\d,.]*%?|[^\W\d_]+(?:['’][^\W\d_]+)*")
 STOPWORDS = frozenset(
     ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "new", "news", "says", "said", "say", "report", "reports", "amid", "via", "vs", "get", "gets", "one", "two", "first", "still", "back", "may", "might", "must", "make", "makes", "made", "us", "video", "photos", "watch", "live", "update", "updates"]
 )
-EXCERPT_WEIGHT = 0.3  # an excerpt word counts this much of a title word
-EXCERPT_TOKENS = 40
-BIGRAM_WEIGHT = 0.3  # adjacent title terms ("time warner", "flappy bird"): names that single words blur  # the lede is enough; the rest of an excerpt is mostly background
+EXCERPT_WEIGHT = 0.3  # an excerpt word counts this much of a title word: an excerpt also carries background
+NAME_WEIGHT = 0.7  # ... but a name in it ("MSPs", "Holyrood", "Hoylman") is what two outlets' reports share
+EXCERPT_TOKENS = 40  # the lede is enough; the rest of an excerpt is mostly background
+BIGRAM_WEIGHT = 0.3  # adjacent title terms ("time warner", "flappy bird"): names that single words blur
 
 
 def headline(title: str) -> str:
@@ -83,8 +84,14 @@ _SEPARATOR = "\x00"  # between documents in the joined text; never a token chara
 _DROPPED = -3  # a chunk without a token ("...")
 
 
-def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(document index, term id) of every kept token, in order. All documents are tokenised in one pass
+NAME = 1 << 30  # set on a term id by `_term_ids(names=True)` where the word was written with a capital
+
+
+def _term_ids(
+    texts: Sequence[str], limit: int | None, ids: dict[str, int], names: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(document index, term id) of every kept token, in order; with `names`, the id of a word written
+    with a capital ("Holyrood", "ALBANY") carries NAME. All documents are tokenised in one pass
     over a joined string and each distinct word is folded once: on 470k articles this is what keeps
     tokenising to about a second instead of a Python loop per token.
 
@@ -105,6 +112,8 @@ def _term_ids(texts: Sequence[str], limit: int | None, ids: dict[str, int]) -> t
             if w not in seen:
                 folded = fold(w)
                 seen[w] = -1 if len(folded) < 2 or folded in STOPWORDS else ids.setdefault(folded, len(ids))
+                if names and seen[w] >= 0 and w[0].isupper():
+                    seen[w] |= NAME
         per_chunk.append([seen[w] for w in words])
     counts = np.fromiter(map(len, per_chunk), dtype=np.int64, count=len(per_chunk))
     if (counts <= 1).all():  # one token per chunk, or none
@@ -252,15 +261,19 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
     return chunk, first
 
 
-def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
-    """Rows: L2-normalised TF-IDF vectors (binary term frequency: a headline rarely repeats a word).
-    `stripped`: the titles are already `headlines` (wire prefixes off)."""
+def term_rows(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
+    """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
+    rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
+    or, written with a capital (a name: "Holyrood", "Hoylman"), NAME_WEIGHT. `stripped`: the titles are
+    already `headlines` (wire prefixes off). Columns are numbered in order of first appearance, so they
+    mean nothing outside one call: only `weigh` and products of its rows use them."""
     n = len(titles)
     ids: dict[str, int] = {}
     t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
     # Only an excerpt's first EXCERPT_TOKENS words count: cut the rest before tokenising (cut at a space).
     cut = EXCERPT_TOKENS * 16
-    e_doc, e_term = _term_ids([e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS, ids)
+    e_doc, e_term = _term_ids([e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS,
+                              ids, names=True)
     # Bigrams of adjacent kept title terms, numbered after the words.
     width = len(ids) + 1
     t_ok = t_term >= 0
@@ -271,19 +284,44 @@ def tfidf(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = Fa
     cols = max(1, width + len(pair_ids))
     # Binary tf: each (doc, term) cell once, with its largest weight (a title word beats the same excerpt word).
     e_ok = e_term >= 0
-    m = _binary(e_doc[e_ok], e_term[e_ok], EXCERPT_WEIGHT, n, cols)
-    del e_doc, e_term, e_ok
+    e_doc, e_term = e_doc[e_ok], e_term[e_ok]
+    name = e_term >= NAME
+    m = _binary(e_doc[~name], e_term[~name], EXCERPT_WEIGHT, n, cols)
+    if name.any():
+        m = m.maximum(_binary(e_doc[name], e_term[name] & (NAME - 1), NAME_WEIGHT, n, cols))
+    del e_doc, e_term, e_ok, name
     m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
     if BIGRAM_WEIGHT and len(pair_ids):
         m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
     m.sort_indices()
-    df = np.bincount(m.indices, minlength=cols)
-    # Plain IDF over the corpus being clustered: a site about one subject has its subject's words
-    # ("facial", "recognition", "police") in most articles, and they must weigh little, or every story on
-    # the subject merges (a floor that treated small corpora as 1,000 documents did exactly that on the seeds).
-    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
-    m.data *= idf[m.indices]
-    return normalize_rows(m)
+    return m
+
+
+def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_matrix:
+    """`term_rows` (rows in time order, `seconds` their int64 Unix times) weighted by each term's rarity
+    *around the document's time*: IDF over the documents within `half_width` hours either side, then each
+    row scaled to unit length, so that a dot product is a cosine.
+
+    The subject of a one-subject site ("facial", "recognition", "police") is in most documents of any
+    window and weighs little, while a name in the news this week weighs much; and, unlike IDF over the whole
+    archive, a document's weights depend only on the documents near it in time, so adding or editing one
+    story moves the weights of its neighbours alone. Integer times throughout: the same document gets the
+    same weights whatever else is in the corpus."""
+    n = m.shape[0]
+    if n == 0 or m.nnz == 0:
+        return normalize_rows(m)
+    span = int(half_width * 3600)
+    xt = m.T.tocsr()
+    xt.sort_indices()  # per term, documents in time order
+    at = seconds[xt.indices]
+    base = int(seconds.min()) - span - 1
+    width = int(seconds.max()) - base + span + 1
+    term = np.repeat(np.arange(xt.shape[0], dtype=np.int64), np.diff(xt.indptr))
+    key = term * width + (at - base)
+    df = np.searchsorted(key, key + span, side="right") - np.searchsorted(key, key - span, side="left")
+    around = np.searchsorted(seconds, at + span, side="right") - np.searchsorted(seconds, at - span, side="left")
+    xt.data *= (np.log((1.0 + around) / (1.0 + df)) + 1.0).astype(np.float32)
+    return normalize_rows(xt.T.tocsr())
 
 
 def _binary(doc: np.ndarray, term: np.ndarray, weight: float, n: int, cols: int) -> sp.csr_matrix:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .cluster_graph import compatible, sorted_order, unique_sorted
+from .candidates import compatible, sorted_order, unique_sorted
 
 UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
 UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see _centroid_dots)
@@ -374,7 +374,7 @@ def _scores(
 def agglomerate(
     items: Items, ei: np.ndarray, ej: np.ndarray, es: np.ndarray, bonus: np.ndarray, threshold: float,
     max_span: float,
-    attach_below: int, attach_threshold: float, max_rounds: int = 100,
+    attach_below: int, attach_threshold: float, max_rounds: int = 100, initial: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster label of each item (the smallest item index of its cluster).
 
@@ -386,6 +386,15 @@ def agglomerate(
     lab = ids.copy()
     size = np.ones(n, dtype=np.int64)
     tmin, tmax, tbits = items.hours.copy(), items.hours.copy(), items.topics.copy()
+    if initial is not None:  # clusters to start from, each labelled by its smallest item index
+        lab = initial.astype(np.int64, copy=True)
+        size = np.bincount(lab, minlength=n)
+        np.minimum.at(tmin, lab, items.hours)
+        np.maximum.at(tmax, lab, items.hours)
+        np.bitwise_or.at(tbits, lab, items.topics)
+        ei, ej = lab[ei], lab[ej]
+        apart = ei != ej
+        ei, ej, es, bonus = ei[apart], ej[apart], es[apart], bonus[apart]
     cent = _Centroids(items.x)
     p, q, es, bonus = _collapse(n, ei, ej, es, bonus)
     score, far = np.empty(len(p)), np.zeros(len(p), dtype=bool)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .model import Article
+from ..model import Article
 
 # The UCI CATEGORY letters, mapped to topic slugs the way the converter in the issue allows.
 CATEGORY_TOPICS = {"b": "business", "t": "technology", "e": "entertainment", "m": "health"}
