@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from newsstand.cluster import cluster  # noqa: E402
-from newsstand.cluster_eval import read_uci, score, simple_key  # noqa: E402
+from newsstand.cluster.evaluate import read_uci, score, simple_key  # noqa: E402
 
 UCI = ROOT / "data" / "uci-news-aggregator.head.csv"
 GENERATOR = ROOT.parent / "shared" / "bench" / "gen_corpus.py"

@@ -114,7 +114,7 @@ def test_read_and_normalize_keep_every_valid_story(tmp_path_factory, good, bad) 
 
 
 # Found by this test: a site whose titles and excerpts had no word at all (one story titled "0") crashed
-# cluster_text.tfidf with an IndexError (fixed; tests/test_cluster.py holds the degenerate cases).
+# cluster.text (then cluster_text.tfidf) with an IndexError (fixed; tests/test_cluster.py holds the degenerate cases).
 @SLOW
 @given(good=st.lists(st.tuples(titles, bodies), min_size=1, max_size=3), bad=st.lists(junk, min_size=1, max_size=5))
 def test_the_whole_build_keeps_every_valid_story(tmp_path_factory, good, bad) -> None:

@@ -60,7 +60,7 @@ def reports(articles: Sequence[Article], params: ClusterParams = DEFAULT, jobs: 
     ps = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     pb = np.concatenate([np.zeros(len(ei)), np.full(len(ri), params.related_bonus)])
     order = np.lexsort((pi, pj))
-    return entries, Reports(x, seconds, topics, _outlets(entries), pi[order], pj[order], ps[order], pb[order])
+    return entries, Reports(x, seconds, hours, topics, _outlets(entries), pi[order], pj[order], ps[order], pb[order])
 
 
 def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:
@@ -90,8 +90,7 @@ def cluster(
         return ()
     arts = sorted(articles, key=attrgetter("key"))
     entries, r = reports(arts, params, jobs)
-    log, _ = run(r, params)
-    return _clusters(entries, log.labels())
+    return _clusters(entries, run(r, params).labels())
 
 
 def _clusters(entries: Sequence[Coverage], labels: np.ndarray) -> tuple[Cluster, ...]:

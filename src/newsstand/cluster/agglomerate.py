@@ -135,7 +135,7 @@ class _Centroids:
 
 
 def _unit_rows(data: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """The rows (`data`, row after row) scaled to unit length, exactly as cluster_text.normalize_rows does
+    """The rows (`data`, row after row) scaled to unit length, exactly as text.normalize_rows does
     it for rows with unsorted indices (scipy then sums the squares in the reverse of each row's order)."""
     end = np.cumsum(length)
     backwards = data[np.repeat(end + end - length - 1, length) - np.arange(len(data))]
@@ -273,7 +273,7 @@ def _shared_terms(
     probe_end = np.cumsum(probe_len)
     # Rows a chunk lays out: as many as fit the table, or (sorted keys) as many entries as are looked up.
     dense = TABLE_CELLS // width >= MIN_TABLE_ROWS
-    table = np.zeros(TABLE_CELLS if dense else 0, dtype=np.int32)
+    table = np.zeros(min(TABLE_CELLS // width, int(local[-1]) + 1) * width if dense else 0, dtype=np.int32)
     row_limit = np.searchsorted(local, local + TABLE_CELLS // width) if dense else None
     partner_end = np.cumsum(np.where(new_row, length[partner], 0))
     lo = 0

@@ -18,8 +18,8 @@ from operator import attrgetter, ne
 
 import numpy as np
 
-from .text import char_classes, headline, headlines
 from ..model import Article, Coverage
+from .text import char_classes, headline, headlines
 
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD_OR_NEWLINE = re.compile(r"[^\W_]|\n")  # what stays of text joined by newlines; the rest is as _NON_WORD

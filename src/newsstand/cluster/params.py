@@ -21,8 +21,13 @@ class ClusterParams:
     # cosine: a lone headline worded unlike the rest should not found a story of its own.
     attach_below: int = 10
     attach_threshold: float = 0.17
+    # A report is held this many days (grouped again each day with the newer ones) before its story is
+    # decided: the first report of an event waits for its follow-ups instead of joining an older story
+    # that merely shares its place. 0, 1, 2, 3 days: B-cubed precision 0.78, 0.89, 0.95, 0.95 on the
+    # synthetic 10k corpus, at a day's more work each.
+    hold_days: int = 2
     # No story spans more than this from its first report to its last.
-    max_span_hours: float = 24.0 * 7
+    max_span_hours: float = 24.0 * 6
     # Term weights are IDF over the reports within this many hours either side of a report, never over the
     # whole archive: an edit moves the weights of its neighbours alone.
     df_hours: float = 72.0

@@ -265,8 +265,9 @@ def term_rows(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool 
     """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
     rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
     or, written with a capital (a name: "Holyrood", "Hoylman"), NAME_WEIGHT. `stripped`: the titles are
-    already `headlines` (wire prefixes off). Columns are numbered in order of first appearance, so they
-    mean nothing outside one call: only `weigh` and products of its rows use them."""
+    already `headlines` (wire prefixes off). Columns are the words in the order of their text, then the
+    bigrams in the order of theirs: a document's row is stored the same way whatever else is in the corpus,
+    so sums over it run in the same order and give the same bits (the stream's resume relies on it)."""
     n = len(titles)
     ids: dict[str, int] = {}
     t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
@@ -293,8 +294,23 @@ def term_rows(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool 
     m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
     if BIGRAM_WEIGHT and len(pair_ids):
         m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
+    m.indices = _canonical_columns(ids, pair_ids, width)[m.indices]
     m.sort_indices()
     return m
+
+
+def _canonical_columns(ids: dict[str, int], pair_ids: np.ndarray, width: int) -> np.ndarray:
+    """Column → its place among the words sorted by text, then the bigrams sorted by their words' places."""
+    words = sorted(ids)
+    rank = np.empty(width, dtype=np.int64)
+    rank[np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))] = np.arange(len(words))
+    rank[width - 1] = len(words)  # the unused column between the words and the bigrams
+    first, second = rank[pair_ids // width], rank[pair_ids % width]
+    order = np.lexsort((second, first))
+    out = np.empty(width + len(pair_ids), dtype=np.int32)
+    out[:width] = rank
+    out[width + order] = width + np.arange(len(pair_ids))
+    return out
 
 
 def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_matrix:
