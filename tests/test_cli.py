@@ -1,3 +1,4 @@
+import json
 import re
 import subprocess
 import sys
@@ -83,3 +84,20 @@ def test_timings_name_every_stage_with_its_seconds_and_the_peak_memory_after_it(
     peaks = [float(mb) for mb in re.findall(r" (\d+) MB", memory)]
     assert memory.startswith("  peak memory after read ") and len(peaks) == len(stages)
     assert peaks == sorted(peaks) and peaks[0] > 10  # a peak never falls, and Python alone takes more than 10 MB
+
+
+def test_the_clustering_window_and_threshold_are_settings(tmp_path: Path, capsys) -> None:
+    """The editor's two clustering knobs, from newsstand.yaml: checked, and they change the stories."""
+    config = tmp_path / "newsstand.yaml"
+    base = f"seeds: {ROOT / 'seeds'}\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\nsearch: false\n"
+    counts = {}
+    for threshold in (0.26, 0.9):
+        out = tmp_path / f"out-{threshold}"
+        config.write_text(base + f"out: {out}\ncluster_threshold: {threshold}\ncluster_window_hours: 48\n")
+        assert main(["build", "--config", str(config)]) == 0
+        counts[threshold] = len(json.loads((out / "stories.json").read_text())["stories"])
+    assert counts[0.9] > counts[0.26]  # a stricter threshold joins fewer reports
+    for bad in ("cluster_threshold: 1.5", "cluster_window_hours: 0", "cluster_threshold: high"):
+        config.write_text(base + bad + "\n")
+        assert main(["build", "--config", str(config)]) == 1
+        assert bad.split(":")[0] in capsys.readouterr().err

@@ -25,7 +25,7 @@ def test_summary_counts(seeds_site) -> None:
     # Every page, plus robots.txt, _headers, the stylesheet, search.js and the search bundle (no base URL: no feeds).
     bundle = sum(1 for p in (site / "pagefind").rglob("*") if p.is_file())
     assert bundle > 5
-    assert result.report.total == result.pages + 4 + bundle
+    assert result.report.total == result.pages + 5 + bundle  # robots.txt, _headers, _redirects, the sitemap… see below
 
 
 def test_expected_pages_exist(seeds_site) -> None:

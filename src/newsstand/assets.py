@@ -76,3 +76,12 @@ def headers_file(base_url: str) -> bytes:
     ]
     text = "".join(f"{path}\n" + "".join(f"  {h}\n" for h in hs) for path, hs in rules)
     return text.encode("utf-8")
+
+
+def redirects_file(redirects: Mapping[str, str], base_url: str) -> bytes:
+    """`_redirects` (Netlify / Cloudflare Pages syntax): a story merged into another moves there for good
+    (301); its old page also redirects, for hosts that do not read this file."""
+    root = urlsplit(base_url).path or "/" if base_url else "/"
+    lines = ["# Stories merged into others: each old address moves to the story it joined."]
+    lines += (f"{root}stories/{old}/ {root}stories/{new}/ 301" for old, new in sorted(redirects.items()))
+    return ("\n".join(lines) + "\n").encode("utf-8")

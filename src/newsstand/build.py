@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from .cachefile import code_fingerprint
 from .config import Settings
-from .incremental import ClusterCache, LastBuild, PageCache, files_digest, input_stamp, signatures
+from .identity import Register
+from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, files_digest, input_stamp, signatures
 from .problems import Problem
 from .read import seed_files
 from .write import WriteReport, write_site
@@ -21,7 +22,7 @@ if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a bui
 
     from .cluster import Cluster
     from .ingest import Ingested, IngestMemo
-    from .model import Article
+    from .model import Article, Story
     from .normalize import MergeMemo
     from .preview import Shown
     from .render import Renderer
@@ -107,19 +108,30 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
     """The articles' clusters, and whether they were clustered now. Clustering is the costliest stage after
     parsing, and an edit that leaves every field it reads alone (new heat, a new body) gives the same
     clusters: those the last build kept in the cache are reused."""
-    from .cluster import cluster, cluster_input, clusters_from, partition
+    from .cluster import DEFAULT, cluster, cluster_input, clusters_from, partition
     from .ingest import workers
 
+    params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
-    read = cluster_input(articles) if cache else ""
+    read = f"{params!r} {cluster_input(articles)}" if cache else ""
     keys = cache.get(read) if cache else None
     clusters = clusters_from(keys, articles) if keys is not None else None
     if clusters is not None:
         return clusters, False
-    clusters = cluster(articles, jobs=settings.jobs or workers())
+    clusters = cluster(articles, params=params, jobs=settings.jobs or workers())
     if cache:
         cache.put(read, partition(clusters))
     return clusters, True
+
+
+def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Story, ...], Register]:
+    """The ranked stories, named as the last published build named them (identity), and the register of
+    names this build publishes."""
+    from .identity import identify
+    from .rank import rank
+
+    slugs, register = identify(clusters, StoryRegister(settings.cache, settings.seeds).load())
+    return rank(clusters, slugs), register
 
 
 def warm(settings: Settings, memo: BuildMemo) -> None:
@@ -132,7 +144,6 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
     from .normalize import merge
     from .pages import plan
     from .preview import shown
-    from .rank import rank
     from .render import Renderer
 
     paused = gc.isenabled()
@@ -142,7 +153,8 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
                        memo=memo.merge)
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
-        pages, site = plan(corpus, rank(_cluster(settings, corpus.articles)[0]), settings)
+        stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
+        pages, site = plan(corpus, stories, settings, register.redirects)
         memo.shown = shown(pages, site)
         memo.renderer = Renderer(settings, site, build_assets(read_static(settings.static)))
     finally:
@@ -225,7 +237,6 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     from .normalize import merge
     from .pages import plan
     from .preview import shown
-    from .rank import rank
     from .render import Renderer, render_all
     from .search import SearchIndexError
 
@@ -242,9 +253,9 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
     clusters, clustered = _cluster(settings, corpus.articles)
-    stories = rank(clusters)
+    stories, register = _stories(settings, clusters)
     t = lap("cluster+rank", t)
-    pages, site = plan(corpus, stories, settings)
+    pages, site = plan(corpus, stories, settings, register.redirects)
     t = lap("plan", t)
     report = None
     unchanged: set[str] = set()
@@ -270,6 +281,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         except (AssetError, SearchIndexError) as err:
             raise BuildError(str(err)) from None
         t = lap("render+write", t)
+        StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if cache is not None:
             cache.save(zip(pages, sigs, strict=True))
         if memo is not None:

@@ -42,6 +42,10 @@ class Settings:
     use_cache: bool = True
     jobs: int = 0  # worker processes; 0: one per core
     search: bool = True  # build the Pagefind search index (serve: off unless --search)
+    # A story takes reports until this many hours after its last one; and the centroid similarity at which
+    # two groups of reports are one event (the rest of clustering's knobs: cluster.params).
+    cluster_window_hours: float = 96.0
+    cluster_threshold: float = 0.26
 
     @property
     def zone(self) -> ZoneInfo:
@@ -49,6 +53,7 @@ class Settings:
 
 
 _PATH_KEYS = {"seeds", "out", "templates", "static", "cache"}
+_RANGES = {"cluster_window_hours": (1.0, 1440.0), "cluster_threshold": (0.01, 0.99)}  # as cluster.params checks
 
 
 def _check(key: str, value: Any) -> Any:
@@ -67,6 +72,11 @@ def _check(key: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 1000:
             raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {value!r}")
         return value
+    if expected == "float":
+        low, high = _RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ConfigError(f"{key}: expected a number from {low:g} to {high:g}, got {value!r}")
+        return float(value)
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")
     if key == "base_url" and value:

@@ -18,10 +18,12 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from . import cachefile
 from .digest import content_digest
+from .identity import Register
 from .model import Story
 from .pages import Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .read import seed_stamp
@@ -209,3 +211,24 @@ class LastBuild:
 
     def save(self, stamp: str, result: Any) -> None:
         cachefile.save(self.path, CACHE_KEY, (stamp, result, site_manifest(self.out)))
+
+
+class StoryRegister:
+    """The stories' slugs and redirects (identity.Register) the last build of these seeds published. Not a
+    cache: it is the record of the site's URLs, so a build without caches reads it too, and it is keyed by
+    its format alone, to survive a new version of the code. Deleted, the next build names its stories
+    afresh from their first reports' titles."""
+
+    KEY = "stories 1"
+
+    def __init__(self, folder: Path, seeds: Path) -> None:
+        self.path = folder / cachefile.name_for("stories", seeds)
+
+    def load(self) -> Register:
+        saved = cachefile.load(self.path, self.KEY)
+        if not (isinstance(saved, tuple) and len(saved) == 2 and all(isinstance(m, dict) for m in saved)):
+            return Register()
+        return Register(MappingProxyType(saved[0]), MappingProxyType(saved[1]))
+
+    def save(self, register: Register) -> None:
+        cachefile.save(self.path, self.KEY, (dict(register.stories), dict(register.moved)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -57,7 +57,7 @@ class Pager:
 @dataclass(frozen=True, slots=True)
 class Page:
     url: str  # relative to the site root: "" is the front page, directories end in "/"
-    kind: str  # home | story | taxonomy | term | data | notfound
+    kind: str  # home | story | taxonomy | term | search | redirect | data | notfound
     template: str
     title: str
     description: str
@@ -89,6 +89,7 @@ class Site:
     providers: Mapping[str, Provider]  # by domain
     topics: Mapping[str, Topic]  # by slug
     stories: Mapping[str, Story]  # by slug
+    redirects: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug of a story merged into another → that one's slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,8 +196,10 @@ def story_page(story: Story, site: Site, feeds: tuple[tuple[str, str], ...]) -> 
                 MappingProxyType({"story": story, "related": related}), updated=story.updated, feeds=feeds)
 
 
-def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[tuple[Page, ...], Site]:
-    """Every page of the site, in a stable order."""
+def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings,
+         redirects: Mapping[str, str] = MappingProxyType({})) -> tuple[tuple[Page, ...], Site]:
+    """Every page of the site, in a stable order; `redirects` (identity.Register.redirects) are the slugs of
+    stories merged into others, each with the slug of the story it is now part of."""
     providers = {p.domain: p for p in corpus.providers}
     topics = {t.slug: t for t in corpus.topics}
     by_topic: dict[str, list[Story]] = {t: [] for t in topics}
@@ -207,7 +210,7 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
         for p in story_providers(story):
             by_provider[p].append(story)
     site = Site(settings, MappingProxyType(providers), MappingProxyType(topics),
-                MappingProxyType({s.slug: s for s in stories}))
+                MappingProxyType({s.slug: s for s in stories}), MappingProxyType(dict(redirects)))
     size = settings.page_size
     # Feeds need absolute URLs: without a base URL there are none (README, "Feeds and sitemap").
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
@@ -239,6 +242,9 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings) -> tuple[
         pages += _list_pages("term", "term.html", provider_url(provider), provider.name,
                              f"Stories covered by {provider.name} on {settings.title}.", by_provider[provider.domain],
                              size, {"taxonomy": "providers", "term": provider}, term_formats)
+    # A merged-away story's URL leads to the story it joined: for hosts without `_redirects`, a page.
+    pages += (Page(f"stories/{old}/", "redirect", "redirect.html", site.stories[new].title, "This story has moved.",
+                   MappingProxyType({"target": f"stories/{new}/"})) for old, new in sorted(redirects.items()))
     pages.append(Page("search/", "search", "search.html", "Search", f"Search the stories, topics and sources of "
                       f"{settings.title}.", MappingProxyType({}), feeds=site_feed))
     pages.append(Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.",

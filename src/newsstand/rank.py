@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from .cluster import Cluster
+from .identity import identify
 from .model import Article, Coverage, Story
-from .slugs import assign_slugs
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
 RECENCY_HALF_LIFE_HOURS = 36.0
@@ -66,21 +66,16 @@ def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
     return round(score, 4)
 
 
-def rank(clusters: Sequence[Cluster]) -> tuple[Story, ...]:
-    """Stories in front-page order, each with its lead first and a slug that outlives reorderings."""
+def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tuple[Story, ...]:
+    """Stories in front-page order, each with its lead first; `slugs` names each cluster's story
+    (identity.identify; by default, as a site's first build names them)."""
     if not clusters:
         return ()
+    if slugs is None:
+        slugs = identify(clusters)[0]
     ordered = [lead_first(c) for c in clusters]
     newest = max(a.published for entries in ordered for e in entries for a in e.articles)
-
-    # A story is named after its first report, which stays first when later coverage joins.
-    def first(entries: tuple[Coverage, ...]) -> Article:
-        return min((e.article for e in entries), key=lambda a: (a.published, a.key))
-
-    firsts = [first(es) for es in ordered]
-    by_first = sorted(firsts, key=lambda a: (a.published, a.key))
-    slugs = assign_slugs(((a.key, a.title) for a in by_first), fallback="story")
-    story_slugs = [slugs[a.key] for a in firsts]
+    story_slugs = list(slugs)
     story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
     scores = [story_score(es, newest) for es in ordered]
     order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))

@@ -19,7 +19,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import pages as plan_helpers
-from .assets import Assets, build_assets, headers_file
+from .assets import Assets, build_assets, headers_file, redirects_file
 from .config import Settings
 from .feeds import RENDERERS
 from .feeds import forget as forget_entries
@@ -191,7 +191,8 @@ class Renderer:
 
 def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str, Any]]:
     """Every HTML page a search engine should know, with its last change."""
-    return [(settings.base_url + p.url, p.updated) for p in pages if p.kind not in ("data", "notfound", "search")]
+    return [(settings.base_url + p.url, p.updated) for p in pages
+            if p.kind not in ("data", "notfound", "search", "redirect")]
 
 
 _FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render workers inherit
@@ -278,6 +279,7 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         yield from sitemap_files(sitemap_entries(pages, settings), settings.base_url)
     yield ("robots.txt", robots_txt(settings.base_url))
     yield ("_headers", headers_file(settings.base_url))
+    yield ("_redirects", redirects_file(renderer.site.redirects, settings.base_url))
     yield from assets.files
     if settings.search:
         yield from _search(indexed, settings, previous)

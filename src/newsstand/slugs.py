@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 
 from slugify import slugify
 
@@ -19,8 +19,10 @@ def _digest(key: Hashable, length: int) -> str:
     return hashlib.sha1(repr(key).encode("utf-8")).hexdigest()[:length]
 
 
-def assign_slugs(items: Iterable[tuple[Hashable, str]], fallback: str = "item") -> dict[Hashable, str]:
-    """Map each key to a slug made from its text, unique among `items`.
+def assign_slugs(
+    items: Iterable[tuple[Hashable, str]], fallback: str = "item", taken: Collection[str] = frozenset(),
+) -> dict[Hashable, str]:
+    """Map each key to a slug made from its text, unique among `items` and unlike any slug in `taken`.
 
     `items` come in priority order: the first to want a slug gets it plain, the later
     ones get a suffix made from their own key (not a counter), so a slug does not
@@ -28,7 +30,7 @@ def assign_slugs(items: Iterable[tuple[Hashable, str]], fallback: str = "item") 
     '..', punctuation only) gets `fallback` plus the suffix: never an empty or
     path-escaping segment.
     """
-    taken: set[str] = set()
+    taken = set(taken)
     out: dict[Hashable, str] = {}
     for key, text in items:
         if key in out:
