@@ -108,19 +108,22 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
     """The articles' clusters, and whether they were clustered now. Clustering is the costliest stage after
     parsing, and an edit that leaves every field it reads alone (new heat, a new body) gives the same
     clusters: those the last build kept in the cache are reused."""
-    from .cluster import DEFAULT, cluster, cluster_input, clusters_from, partition
+    from .cluster import DEFAULT, StreamState, cluster_input, cluster_stream, clusters_from, partition
     from .ingest import workers
 
     params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
     read = f"{params!r} {cluster_input(articles)}" if cache else ""
-    keys = cache.get(read) if cache else None
-    clusters = clusters_from(keys, articles) if keys is not None else None
-    if clusters is not None:
-        return clusters, False
-    clusters = cluster(articles, params=params, jobs=settings.jobs or workers())
+    saved = cache.get() if cache else None
+    if saved is not None and saved[0] == read:
+        clusters = clusters_from(saved[1], articles)
+        if clusters is not None:
+            return clusters, False
+    # Otherwise the stream resumes from where the last run's decisions start to differ (cluster.stream).
+    last = saved[2] if saved is not None and isinstance(saved[2], StreamState) else None
+    clusters, state, _ = cluster_stream(articles, params=params, jobs=settings.jobs or workers(), last=last)
     if cache:
-        cache.put(read, partition(clusters))
+        cache.put(read, partition(clusters), state)
     return clusters, True
 
 

@@ -178,18 +178,20 @@ def site_unchanged(out: Path, manifest: dict[str, Stamp]) -> bool:
 
 
 class ClusterCache:
-    """The last build's clusters, by article key, with the digest of what clustering read to make them."""
+    """The last build's clusters, by article key, with the digest of what clustering read to make them and
+    the state its stream left (cluster.StreamState), to resume from."""
 
     def __init__(self, folder: Path, seeds: Path) -> None:
         self.path = folder / cachefile.name_for("clusters", seeds)
         self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()}"  # the clustering's code and constants
 
-    def get(self, digest: str) -> Any | None:
+    def get(self) -> tuple[str, Any, Any] | None:
+        """(digest, partition, stream state) of the last build, if there is a trustworthy one."""
         saved = cachefile.load(self.path, self.key)
-        return saved[1] if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest else None
+        return saved if isinstance(saved, tuple) and len(saved) == 3 and isinstance(saved[0], str) else None
 
-    def put(self, digest: str, partition: Any) -> None:
-        cachefile.save(self.path, self.key, (digest, partition))
+    def put(self, digest: str, partition: Any, state: Any) -> None:
+        cachefile.save(self.path, self.key, (digest, partition, state))
 
 
 class LastBuild:

@@ -12,6 +12,7 @@ it in their turn, so every item sees both directions.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -177,23 +178,13 @@ def specific(
     return xt.T.tocsr(), codes
 
 
-def topic_bits(topics: list[tuple[str, ...]]) -> np.ndarray:
-    """Each item's topic set as a 64-bit mask (topics beyond 64 share bits: that only loosens the block)."""
-    ids: dict[str, int] = {}
-    for t in sorted({t for ts in topics for t in ts}):
-        ids[t] = len(ids) % 64
-    bits = np.zeros(len(topics), dtype=np.uint64)
-    for i, ts in enumerate(topics):
-        for t in ts:
-            bits[i] |= np.uint64(1) << np.uint64(ids[t])
-    return bits
-
-
 def topic_masks(topics: Sequence[tuple[str, ...]]) -> np.ndarray:
-    """`topic_bits` of each topic tuple, computed once per distinct tuple; OR them (np.bitwise_or.reduceat)
+    """Each topic tuple as a 64-bit mask, computed once per distinct tuple; OR them (np.bitwise_or.reduceat)
     for the topics of several articles together."""
     distinct = set(topics)
-    ids = {t: i % 64 for i, t in enumerate(sorted({t for ts in distinct for t in ts}))}
+    # A topic's bit comes from its name alone, so it is the same in any corpus (the stream's resume
+    # compares runs); topics beyond 64 share bits, which only loosens the block.
+    ids = {t: zlib.crc32(t.encode()) % 64 for ts in distinct for t in ts}
     mask = {ts: sum({1 << ids[t] for t in ts}) for ts in distinct}
     return np.fromiter(map(mask.__getitem__, topics), dtype=np.uint64, count=len(topics))
 

@@ -5,32 +5,34 @@ This is how news aggregators cluster (Miranda et al., "Multilingual Clustering o
 reports arrive in time order and join the live story they match best, or start one. A story stops taking
 reports `window_hours` after its last one, and no story spans more than `max_span_hours`.
 
-Each step is one UTC day. The reports of that day and of the `hold_days` before it ("held": not decided
-yet) are grouped afresh by centroid linkage (cluster.agglomerate), together with the open stories, which
-start as they are and may merge. Then the reports of the oldest held day are decided: they join their
-stories for good. Holding a report a few days is what an editor does with the first report of an event:
-alone, it looks like the older story that shares its place or its "thing" (a one-report-at-a-time stream
-glued the two, B-cubed precision 0.78 on the synthetic 10k corpus); two days later its own follow-ups are
-there, and the reports of one event find each other first (0.95 with two days held).
+Each step is one UTC day s. The reports of days s - hold_days .. s ("held": not decided yet) are grouped
+afresh by centroid linkage (cluster.agglomerate), together with the open stories, which start as they
+are and may merge. Then the reports of day s - hold_days are decided: they join their stories for good.
+Holding a report a few days is what an editor does with the first report of an event: alone, it looks
+like the older story that shares its place or its "thing" (a one-report-at-a-time stream glued the two,
+B-cubed precision 0.78 on the synthetic 10k corpus); two days later its own follow-ups are there, and the
+reports of one event find each other first (0.95 with two days held).
 
-Every decision is logged (`Log`), keyed by report index: the story each report joined when decided, and
-the merges of open stories each step made, at the step's first new report. Whatever decides report i's
-story is inside the window before it and `hold_days` after it, so a run can resume from the last one's
-log (`stream.resume`).
+Every decision is logged (`Log`): the story each report joined when decided, and the merges of open
+stories each step made. Step s reads only the reports of days up to s and the open stories, so a run can
+resume from the last run's log (`run(..., resume=...)`): from the first day whose reports differ, until
+every report that differs is decided and every story that differs is closed; from there on the last
+run's decisions stand.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
 
 from .agglomerate import Items, agglomerate
 from .params import ClusterParams
+
+DAY = 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +50,9 @@ class Reports:
     ps: np.ndarray
     pb: np.ndarray
 
-    def days(self) -> list[tuple[int, int]]:
-        """The reports of each UTC day that has any, as index ranges."""
-        day = self.seconds // 86400
-        cuts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]]) if len(day) else np.zeros(0, dtype=np.int64)
-        bounds = np.r_[cuts, len(day)].tolist()
-        return list(pairwise(bounds))
+    @property
+    def days(self) -> np.ndarray:
+        return self.seconds // DAY
 
 
 Merge = tuple[int, int]  # (survivor, absorbed): story labels, each the index of the story's first report
@@ -62,18 +61,17 @@ Merge = tuple[int, int]  # (survivor, absorbed): story labels, each the index of
 @dataclass(frozen=True, slots=True)
 class Log:
     """Each report's decision: the story it joined (as that story's label, the index of its first report;
-    its own index when it started one); and the merges of open stories, kept at the first report of the
-    step's day."""
+    its own index when it started one); and the merges of open stories, by the day of the step."""
 
     joined: np.ndarray  # int64
-    merges: tuple[tuple[Merge, ...], ...]
+    merges: Mapping[int, tuple[Merge, ...]]
 
     def labels(self) -> np.ndarray:
         """The story of each report once every merge is done, as the index of the story's first report."""
-        return _labels(self.joined, self.merges)
+        return _labels(self.joined, (m for _, m in sorted(self.merges.items())))
 
 
-def _labels(joined: np.ndarray, merges: Sequence[tuple[Merge, ...]]) -> np.ndarray:
+def _labels(joined: np.ndarray, merges: Iterable[tuple[Merge, ...]]) -> np.ndarray:
     parent: dict[int, int] = {}
     for step in merges:
         for keep, gone in step:
@@ -85,6 +83,19 @@ def _labels(joined: np.ndarray, merges: Sequence[tuple[Merge, ...]]) -> np.ndarr
             root = parent[root]
         lut[gone] = root
     return lut[joined] if len(joined) else joined.copy()
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The last run, in this run's indices: `old` its log (a label the last run had and this run has not
+    is a number below -1; a report new in this run joined -1), `last` the time of each of its stories'
+    last report (hours, by label), `changed` whether each report of this run differs from the last run's
+    (new, or with other inputs), and `gone` the labels and days of the last run's reports this run has not."""
+
+    old: Log
+    last: Mapping[int, float]
+    changed: np.ndarray  # bool
+    gone: tuple[tuple[int, int], ...] = ()  # (label in the last run, day)
 
 
 @dataclass(slots=True)
@@ -99,27 +110,91 @@ class _Open:
             del self.last[c], self.members[c]
 
 
-def run(r: Reports, p: ClusterParams) -> Log:
-    """The stream over `r`, from its first report."""
+def steps(days: np.ndarray, hold: int) -> list[int]:
+    """The days a step runs on: every day with reports and the `hold` days after it."""
+    have = np.unique(days)
+    return np.unique((have[:, None] + np.arange(hold + 1)).ravel()).tolist() if len(have) else []
+
+
+def run(r: Reports, p: ClusterParams, resume: Resume | None = None) -> tuple[Log, int]:
+    """The stream over `r`: its log, and how many steps it ran (the others' decisions came from `resume`)."""
     n = r.x.shape[0]
+    days = r.days
     joined = np.full(n, -1, dtype=np.int64)
-    merges: list[tuple[Merge, ...]] = [()] * n
-    days = r.days()
+    merges: dict[int, tuple[Merge, ...]] = {}
     live = _Open({}, {})
-    for k in range(len(days)):
-        _step(r, p, days, k, live, joined, merges)
-    return Log(joined, tuple(merges))
+    plan = steps(days, p.hold_days)
+    ran = 0
+    first = 0
+    if resume is not None:
+        changed_days = {*days[resume.changed].tolist(), *(day for _, day in resume.gone)}
+        if not changed_days:
+            return resume.old, 0
+        start = min(changed_days)
+        first = int(np.searchsorted(plan, start))
+        # Everything decided before the first step that differs stands as the last run decided it.
+        decided = int(np.searchsorted(days, start - p.hold_days))
+        joined[:decided] = resume.old.joined[:decided]
+        merges.update((d, m) for d, m in resume.old.merges.items() if d < start)
+        _reopen(r, p, joined, merges, decided, start, live)
+        ahead = sorted(changed_days)  # the days whose reports differ, from the first
+        dirty: dict[int, float] = {}  # stories that may differ from the last run's → their last report's time
+        gone: dict[int, set[int]] = {}  # day → the last run's stories that had a report of it this run has not
+        for c, day in resume.gone:
+            gone.setdefault(day, set()).add(c)
+    k = first
+    while k < len(plan):
+        s = plan[k]
+        lo, b = np.searchsorted(days, [s - p.hold_days, s + 1]).tolist()
+        upto = int(np.searchsorted(days, s - p.hold_days + 1))
+        h0 = (s - p.hold_days) * 24.0
+        if resume is not None:
+            while ahead and ahead[0] < s - p.hold_days:
+                ahead.pop(0)
+            for c in [c for c, t in dirty.items() if t < h0 - p.window_hours]:
+                del dirty[c]
+            if not dirty and not (ahead and ahead[0] <= s):
+                # Every open story and every report up to the next that differs is the last run's: so are
+                # the steps until then, which read nothing else.
+                until = ahead[0] if ahead else math.inf
+                end = int(np.searchsorted(days, until - p.hold_days)) if ahead else len(days)
+                joined[lo:end] = resume.old.joined[lo:end]
+                merges.update((d, m) for d, m in resume.old.merges.items() if s <= d < until)
+                if not ahead:
+                    return Log(joined, merges), ran
+                live.members.clear()
+                live.last.clear()
+                _reopen(r, p, joined, merges, end, int(until), live)
+                k = int(np.searchsorted(plan, until))
+                continue
+        _step(r, p, s, lo, upto, b, live, joined, merges)
+        ran += 1
+        if resume is not None:
+            old_step = resume.old.merges.get(s, ())
+            now = merges.get(s, ())
+            differ = {c for a, o in zip(joined[lo:upto].tolist(), resume.old.joined[lo:upto].tolist(), strict=True)
+                      if a != o for c in (a, o)}
+            differ |= {c for m in set(now) ^ set(old_step) for c in m}
+            differ |= set(joined[lo:upto][resume.changed[lo:upto]].tolist()) | gone.get(s - p.hold_days, set())
+            differ |= {keep for keep, gone in (*now, *old_step) if gone in dirty}
+            for c in differ - {-1}:
+                dirty[c] = max(dirty.get(c, -math.inf), resume.last.get(c, -math.inf))
+            for c in dirty:
+                if c in live.last:
+                    dirty[c] = max(dirty[c], live.last[c])
+        k += 1
+    return Log(joined, merges), ran
 
 
 def _step(
-    r: Reports, p: ClusterParams, days: Sequence[tuple[int, int]], k: int, live: _Open, joined: np.ndarray,
-    merges: list[tuple[Merge, ...]],
+    r: Reports, p: ClusterParams, s: int, lo: int, upto: int, b: int, live: _Open, joined: np.ndarray,
+    merges: dict[int, tuple[Merge, ...]],
 ) -> None:
-    """Day k: group the held reports (days k - hold_days .. k) afresh with the open stories, which may
-    merge; then decide the oldest held day's reports (every held report, on the last day)."""
-    lo, b = days[max(0, k - p.hold_days)][0], days[k][1]
-    live.close_before(float(r.hours[lo]) - p.window_hours)
-    upto = b if k == len(days) - 1 else days[k - p.hold_days][1] if k >= p.hold_days else lo
+    """Day s: group the held reports lo..b-1 afresh with the open stories, which may merge; then decide the
+    reports lo..upto-1 (the oldest held day)."""
+    live.close_before((s - p.hold_days) * 24.0 - p.window_hours)
+    if b == lo:
+        return
     open_labels = sorted(live.members)
     sub = np.concatenate([*(live.members[c] for c in open_labels), np.arange(lo, b, dtype=np.int64)])
     sub.sort()
@@ -142,9 +217,11 @@ def _step(
     decided = np.flatnonzero(sub < upto)
     first = np.full(len(sub), len(sub), dtype=np.int64)
     np.minimum.at(first, out[decided], decided)
-    step = tuple((int(sub[first[out[i]]]), c) for c, i in zip(open_labels, np.searchsorted(sub, open_labels).tolist(),
-                                                                  strict=True) if sub[first[out[i]]] != c)
-    merges[days[k][0]] = step
+    where = np.searchsorted(sub, open_labels).tolist()
+    step = tuple((int(sub[first[out[i]]]), c) for c, i in zip(open_labels, where, strict=True)
+                 if sub[first[out[i]]] != c)
+    if step:
+        merges[s] = step
     for keep, gone in step:
         live.members[keep] = np.concatenate([live.members[keep], live.members.pop(gone)])
         live.last[keep] = max(live.last[keep], live.last.pop(gone))
@@ -155,3 +232,21 @@ def _step(
             mine = new[joined[lo:upto] == c]
             live.members[c] = np.sort(np.concatenate([live.members.get(c, mine[:0]), mine]))
             live.last[c] = max(live.last.get(c, -math.inf), float(r.hours[live.members[c][-1]]))
+
+
+def _reopen(r: Reports, p: ClusterParams, joined: np.ndarray, merges: Mapping[int, tuple[Merge, ...]],
+            decided: int, start: int, live: _Open) -> None:
+    """The stories open at the start of step `start`, from the decisions of the reports before `decided`."""
+    if decided == 0:
+        return
+    labels = _labels(joined[:decided], (m for _, m in sorted(merges.items())))
+    since = (start - p.hold_days) * 24.0 - p.window_hours
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+    for a, b in zip(cuts.tolist(), [*cuts[1:].tolist(), decided], strict=True):
+        members = order[a:b]  # ascending: a stable sort of ascending indices
+        t = float(r.hours[members[-1]])
+        if t >= since:
+            c = int(labels[members[0]])
+            live.members[c] = members.astype(np.int64)
+            live.last[c] = t

@@ -9,6 +9,7 @@ excerpt only adds a little, because it also carries background that other storie
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from itertools import chain
@@ -261,13 +262,16 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
     return chunk, first
 
 
-def term_rows(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False) -> sp.csr_matrix:
+def term_rows(
+    titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False,
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
     rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
     or, written with a capital (a name: "Holyrood", "Hoylman"), NAME_WEIGHT. `stripped`: the titles are
     already `headlines` (wire prefixes off). Columns are the words in the order of their text, then the
     bigrams in the order of theirs: a document's row is stored the same way whatever else is in the corpus,
-    so sums over it run in the same order and give the same bits (the stream's resume relies on it)."""
+    so sums over it run in the same order and give the same bits (the stream's resume relies on it).
+    Also returned: each column's term as a 64-bit hash of its text, the same in any corpus."""
     n = len(titles)
     ids: dict[str, int] = {}
     t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
@@ -294,23 +298,33 @@ def term_rows(titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool 
     m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
     if BIGRAM_WEIGHT and len(pair_ids):
         m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
-    m.indices = _canonical_columns(ids, pair_ids, width)[m.indices]
+    place, hashes = _canonical_columns(ids, pair_ids, width)
+    m.indices = place[m.indices]
     m.sort_indices()
-    return m
+    return m, hashes
 
 
-def _canonical_columns(ids: dict[str, int], pair_ids: np.ndarray, width: int) -> np.ndarray:
-    """Column → its place among the words sorted by text, then the bigrams sorted by their words' places."""
+def _canonical_columns(ids: dict[str, int], pair_ids: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column → its place among the words sorted by text, then the bigrams sorted by their words' places;
+    and the hash of the term at each place (a bigram's from its words' hashes)."""
     words = sorted(ids)
     rank = np.empty(width, dtype=np.int64)
     rank[np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))] = np.arange(len(words))
     rank[width - 1] = len(words)  # the unused column between the words and the bigrams
     first, second = rank[pair_ids // width], rank[pair_ids % width]
     order = np.lexsort((second, first))
-    out = np.empty(width + len(pair_ids), dtype=np.int32)
-    out[:width] = rank
-    out[width + order] = width + np.arange(len(pair_ids))
-    return out
+    place = np.empty(width + len(pair_ids), dtype=np.int32)
+    place[:width] = rank
+    place[width + order] = width + np.arange(len(pair_ids))
+    word_hash = np.zeros(width, dtype=np.uint64)  # by place
+    word_hash[:len(words)] = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words),
+        dtype=np.uint64, count=len(words))
+    hashes = np.zeros(width + len(pair_ids), dtype=np.uint64)
+    hashes[:width] = word_hash
+    with np.errstate(over="ignore"):  # wrapping multiplication: a mix, not arithmetic
+        hashes[width:] = word_hash[first[order]] * np.uint64(0x9E3779B97F4A7C15) ^ word_hash[second[order]]
+    return place, hashes
 
 
 def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_matrix:

@@ -1,0 +1,103 @@
+"""The stream resumes: clustering again from the last run's state gives exactly what clustering from
+nothing gives, for random edits, additions and deletions in any order, and runs only the days they touch."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from newsstand.cluster import DEFAULT, cluster, cluster_stream
+from newsstand.cluster.stream import steps
+from newsstand.model import Article
+
+ACTORS = ["Acme", "Globex", "Initech", "the city council", "Hooli", "the regulator", "Umbrella", "Stark"]
+THINGS = ["face scanners", "drone patrols", "licence plate readers", "AI cameras", "voice prints", "smart doorbells"]
+PLACES = ["Oslo", "Lima", "Leeds", "Quito", "Perth", "Turin", "Hanoi", "Dakar"]
+VERBS = ["bans", "tests", "expands", "defends", "pauses", "approves"]
+ANGLES = ["", " after trial", " amid backlash", " as critics warn", " under new rules"]
+T0 = datetime(2021, 3, 1, tzinfo=UTC)
+
+
+def corpus(seed: int, events: int = 60, days: int = 40) -> list[Article]:
+    """Synthetic reports of `events` events over `days` days: each event 1-6 reports from different
+    outlets over up to three days, worded in several ways; events share places and things."""
+    rng = random.Random(seed)
+    out = []
+    for ev in range(events):
+        actor, thing, place, verb = rng.choice(ACTORS), rng.choice(THINGS), rng.choice(PLACES), rng.choice(VERBS)
+        start = T0 + timedelta(hours=rng.uniform(0, days * 24))
+        for k in range(rng.randint(1, 6)):
+            title = rng.choice([f"{actor} {verb} {thing} in {place}", f"{place}: {actor} {verb} {thing}",
+                                f"{thing.capitalize()} in {place}: {actor} {verb} them"]) + rng.choice(ANGLES)
+            outlet = f"outlet{rng.randrange(12)}.example"
+            key = f"https://{outlet}/{ev}/{k}"
+            out.append(Article(key=key, url=key, title=title, provider=outlet, topics=("Surveillance",),
+                               published=start + timedelta(hours=rng.uniform(0, 72))))
+    return out
+
+
+def mutate(articles: list[Article], rng: random.Random, edits: int) -> list[Article]:
+    """`edits` random edits (a headline reworded, moved in time), additions and deletions; shuffled."""
+    arts = list(articles)
+    for n in range(edits):
+        what = rng.choice(["title", "time", "add", "delete"])
+        i = rng.randrange(len(arts))
+        if what == "title":
+            arts[i] = replace(arts[i], title=f"{rng.choice(ACTORS)} {rng.choice(VERBS)} {arts[i].title}")
+        elif what == "time":
+            arts[i] = replace(arts[i], published=arts[i].published + timedelta(hours=rng.uniform(-30, 30)))
+        elif what == "add":
+            key = f"https://new{rng.randrange(10**6)}-{n}.example/a"
+            arts.append(replace(arts[i], key=key, url=key, provider=key.split("/")[2],
+                                published=arts[i].published + timedelta(hours=rng.uniform(-5, 40))))
+        elif len(arts) > 2:
+            del arts[i]
+    rng.shuffle(arts)
+    return arts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_resuming_gives_what_clustering_from_nothing_gives(seed: int) -> None:
+    rng = random.Random(seed)
+    arts = corpus(seed)
+    clusters, state, ran = cluster_stream(arts)
+    assert clusters == cluster(list(reversed(arts)))
+    total = len(steps(state_days(state), DEFAULT.hold_days))
+    assert ran == total
+    for _ in range(4):  # each run resumes from the one before
+        arts = mutate(arts, rng, rng.choice([1, 1, 3]))
+        resumed, new_state, ran = cluster_stream(arts, last=state)
+        fresh, fresh_state, _ = cluster_stream(arts)
+        assert resumed == fresh
+        assert new_state == fresh_state  # and so is what the next run resumes from
+        state = new_state
+
+
+def state_days(state) -> object:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    return np.array(state.days, dtype=np.int64)
+
+
+def test_one_edit_runs_only_the_days_around_it() -> None:
+    arts = corpus(7, events=120, days=90)
+    _, state, ran = cluster_stream(arts)
+    total = ran
+    latest = max(range(len(arts)), key=lambda i: arts[i].published)
+    edited = list(arts)
+    edited[latest] = replace(arts[latest], title=arts[latest].title + " near Narvik")
+    resumed, _, ran = cluster_stream(edited, last=state)
+    assert resumed == cluster(edited)
+    assert 0 < ran <= 12 < total  # the newest report's days, not the archive's 90
+    assert cluster_stream(arts, last=state)[2] == 0  # nothing changed: nothing run
+
+
+def test_other_settings_start_from_nothing() -> None:
+    arts = corpus(3)
+    _, state, _ = cluster_stream(arts)
+    params = replace(DEFAULT, threshold=0.4)
+    clusters, _, ran = cluster_stream(arts, params=params, last=state)
+    assert clusters == cluster(arts, params=params) and ran == len(steps(state_days(state), params.hold_days))
