@@ -59,6 +59,15 @@ def _first(article: Article) -> First:
     return (article.published.timestamp(), article.key)
 
 
+def _follow(moved: Mapping[str, tuple[str, First]], slug: str, target: str) -> str:
+    """Where a redirect from `slug` to `target` ends, through the redirects of `moved`."""
+    seen = {slug}
+    while target in moved and target not in seen:
+        seen.add(target)
+        target = moved[target][0]
+    return target
+
+
 def identify(clusters: Sequence[Cluster], last: Register = Register()) -> tuple[tuple[str, ...], Register]:
     """The slug of each cluster, and the register this build leaves (its stories and redirects)."""
     where = {a.key: i for i, c in enumerate(clusters) for e in c for a in e.articles}
@@ -86,20 +95,10 @@ def identify(clusters: Sequence[Cluster], last: Register = Register()) -> tuple[
     taken = {s for s in slugs if s is not None}
     # Redirects made before stay while they lead somewhere (through any later merge of their target).
     for slug, (target, first) in last.moved.items():
-        if slug in taken or slug in moved:
-            continue
-        seen = {slug}
-        while target in moved and target not in seen:
-            seen.add(target)
-            target = moved[target][0]
-        if target in taken:
+        if slug not in taken and slug not in moved and _follow(moved, slug, target) in taken:
             moved[slug] = (target, first)
     for slug, (target, first) in list(moved.items()):
-        seen = {slug}
-        while target in moved and target not in seen:
-            seen.add(target)
-            target = moved[target][0]
-        moved[slug] = (target, first)
+        moved[slug] = (_follow(moved, slug, target), first)
     fresh = sorted((i for i, s in enumerate(slugs) if s is None), key=lambda i: _first(firsts[i]))
     made = assign_slugs(((firsts[i].key, firsts[i].title) for i in fresh), fallback="story", taken=taken | set(moved))
     out = tuple(s if s is not None else made[firsts[i].key] for i, s in enumerate(slugs))
