@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from newsstand.build import BuildResult, build
@@ -164,6 +165,21 @@ def test_a_template_change_rerenders_every_page(tmp_path: Path) -> None:
     assert all("<!-- edited -->" in p.read_text() for p in html)
 
 
+def test_how_the_site_is_built_renders_no_page_again_and_what_it_shows_renders_every_page(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/", jobs=1)
+    first = build(settings)
+    assert first.rendered == first.pages
+    # Build-only settings (workers, strictness, drafts absent) are not in any page's signature.
+    again = build(replace(settings, jobs=2, strict=True))
+    assert again.rendered == 0
+    # A setting every page shows re-renders every page, and each shows it.
+    retitled = build(replace(settings, title="Harbour News"))
+    assert retitled.rendered == retitled.pages
+    html = list((tmp_path / "site").rglob("*.html"))
+    assert html and all("Harbour News" in p.read_text() for p in html)
+
+
 def test_a_hand_edited_output_file_is_rendered_again(tmp_path: Path) -> None:
     seeds = corpus(tmp_path / "seeds")
     settings = settings_for(seeds, tmp_path / "site", search=False)
@@ -214,7 +230,7 @@ def test_a_story_page_depends_on_what_it_shows_of_the_stories_it_links_to() -> N
         by_key = {a.key.rsplit("/", 1)[1]: a for a in arts}
         stories = rank([(Coverage(by_key["a1"]),), (Coverage(by_key["x1"]), Coverage(by_key["x2"]))])
         corpus = Corpus(tuple(sorted(arts, key=lambda a: a.key)), (Provider("a.com", "A", "a"),), ())
-        pages, site = plan(corpus, stories, Settings())
+        pages, site = plan(corpus, stories, Settings().site)
         return {p.path: s for p, s in zip(pages, signatures(pages, site, stories, "inputs"), strict=True)}
 
     before = sigs(x1, x2, a1)

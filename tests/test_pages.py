@@ -38,7 +38,7 @@ def test_plan_gives_each_page_one_path() -> None:
     arts = [article(f"a{i}", hours=i, provider=f"p{i % 3}.com", topics=("t",)) for i in range(45)]
     corpus = Corpus(tuple(arts), tuple(Provider(f"p{i}.com", f"P{i}", f"p{i}") for i in range(3)), (Topic("t", "T"),))
     stories = rank([cluster(a) for a in arts])
-    pages, _site = plan(corpus, stories, Settings(page_size=20))
+    pages, _site = plan(corpus, stories, Settings(page_size=20).site)
     paths = [p.path for p in pages]
     assert len(paths) == len(set(paths))
     assert {"index.html", "page/2/index.html", "page/3/index.html", "topics/t/page/3/index.html",

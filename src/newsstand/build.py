@@ -157,7 +157,7 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
-        pages, site = plan(corpus, stories, settings, register.redirects)
+        pages, site = plan(corpus, stories, settings.site, register.redirects)
         memo.shown = shown(pages, site)
         memo.renderer = Renderer(settings, site, build_assets(read_static(settings.static)))
     finally:
@@ -258,7 +258,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     clusters, clustered = _cluster(settings, corpus.articles)
     stories, register = _stories(settings, clusters)
     t = lap("cluster+rank", t)
-    pages, site = plan(corpus, stories, settings, register.redirects)
+    pages, site = plan(corpus, stories, settings.site, register.redirects)
     t = lap("plan", t)
     report = None
     unchanged: set[str] = set()

@@ -25,31 +25,61 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    # What the site shows: these, and nothing below, reach a page's signature (SiteSettings), so a change
+    # to how the site is built (jobs, paths, cache) renders no page again.
     title: str = "Newsstand"
     description: str = "The day's news, grouped by story."
     language: str = "en"
     base_url: str = ""  # absolute http(s) URL ending in '/', or '' for relative links everywhere
     timezone: str = "UTC"  # IANA name: dates are shown in it
     page_size: int = 20
+    show_images: bool = True
+    search: bool = True  # build the Pagefind search index (serve: off unless --search)
+    # How the site is built.
     seeds: Path = Path("seeds")
     out: Path = Path("site")
     templates: Path = Path("templates")
     static: Path = Path("static")
     cache: Path = Path(".newsstand-cache")  # parsed seeds; safe to delete
     drafts: bool = False
-    show_images: bool = True
     strict: bool = False
     use_cache: bool = True
     jobs: int = 0  # worker processes; 0: one per core
-    search: bool = True  # build the Pagefind search index (serve: off unless --search)
     # A story takes reports until this many hours after its last one; and the centroid similarity at which
-    # two groups of reports are one event (the rest of clustering's knobs: cluster.params).
+    # two groups of reports are one event (the rest of clustering's knobs: cluster.params). They change
+    # which stories there are, and pages follow their stories, not these numbers.
     cluster_window_hours: float = 96.0
     cluster_threshold: float = 0.26
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def site(self) -> SiteSettings:
+        """The settings a page may show."""
+        return SiteSettings(**{name: getattr(self, name) for name in _SHOWN})
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    """The part of `Settings` that pages, feeds and templates see."""
+
+    title: str
+    description: str
+    language: str
+    base_url: str
+    timezone: str
+    page_size: int
+    show_images: bool
+    search: bool
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+_SHOWN = tuple(f.name for f in fields(SiteSettings))
 
 
 _PATH_KEYS = {"seeds", "out", "templates", "static", "cache"}

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape as _xml_escape
 from markupsafe import Markup
 
 from . import __version__
-from .config import Settings
+from .config import SiteSettings
 from .model import Story
 from .pages import OUTPUT_FORMATS, Page, Site, more_coverage, story_topics, story_url
 
@@ -37,7 +37,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def feed_title(page: Page, settings: Settings) -> str:
+def feed_title(page: Page, settings: SiteSettings) -> str:
     return settings.title if page.kind == "home" else f"{page.title} · {settings.title}"
 
 
@@ -112,7 +112,7 @@ def _entry(story: Story, site: Site, absolute: Absolute) -> str:
     return " <entry>\n" + "".join(f"  {p}\n" for p in parts) + " </entry>\n"
 
 
-def atom(page: Page, site: Site, settings: Settings, absolute: Absolute) -> bytes:
+def atom(page: Page, site: Site, settings: SiteSettings, absolute: Absolute) -> bytes:
     """The Atom 1.0 feed (RFC 4287) of a list page, written as text: every value is escaped."""
     stories: Sequence[Story] = page.context["feed"]
     head = [
@@ -135,7 +135,7 @@ def atom(page: Page, site: Site, settings: Settings, absolute: Absolute) -> byte
     return text.encode("utf-8")
 
 
-def json_feed(page: Page, site: Site, settings: Settings, absolute: Absolute) -> bytes:
+def json_feed(page: Page, site: Site, settings: SiteSettings, absolute: Absolute) -> bytes:
     """The JSON Feed 1.1 (https://jsonfeed.org/version/1.1) of a list page."""
     stories: Sequence[Story] = page.context["feed"]
     items = []
@@ -170,4 +170,4 @@ def json_feed(page: Page, site: Site, settings: Settings, absolute: Absolute) ->
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-RENDERERS: dict[str, Callable[[Page, Site, Settings, Absolute], bytes]] = {"atom": atom, "jsonfeed": json_feed}
+RENDERERS: dict[str, Callable[[Page, Site, SiteSettings, Absolute], bytes]] = {"atom": atom, "jsonfeed": json_feed}

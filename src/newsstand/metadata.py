@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .config import Settings
+from .config import SiteSettings
 from .feeds import rfc3339
 from .pages import Page, Site, provider_url, story_url, topic_url
 
 Link = Callable[[str], str]  # a page URL (relative to the site root) → the href to print on this page
 
 
-def social(page: Page, site: Site, settings: Settings, absolute: Link | None) -> list[tuple[str, str, str]]:
+def social(page: Page, site: Site, settings: SiteSettings, absolute: Link | None) -> list[tuple[str, str, str]]:
     """(attribute, name, content) of the OpenGraph and Twitter card <meta> tags.
 
     og:url and og:image must be absolute: og:url is left out without a base URL; images are
@@ -49,7 +49,7 @@ def social(page: Page, site: Site, settings: Settings, absolute: Link | None) ->
     return tags
 
 
-def _crumbs(page: Page, settings: Settings) -> list[tuple[str, str]]:
+def _crumbs(page: Page, settings: SiteSettings) -> list[tuple[str, str]]:
     """(name, URL) from the front page down to this page."""
     trail = [(settings.title, "")]
     taxonomy = page.context.get("taxonomy")
@@ -66,7 +66,7 @@ def _crumbs(page: Page, settings: Settings) -> list[tuple[str, str]]:
     return trail
 
 
-def json_ld(page: Page, site: Site, settings: Settings, link: Link) -> list[dict[str, Any]]:
+def json_ld(page: Page, site: Site, settings: SiteSettings, link: Link) -> list[dict[str, Any]]:
     """The schema.org graph of a page: NewsArticle for a story's lead, ItemList on lists, BreadcrumbList."""
     if page.kind in ("notfound", "data"):
         return []

@@ -19,7 +19,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from .config import Settings
+from .config import SiteSettings
 from .model import Article, Corpus, Provider, Story, Topic
 
 FEED_SIZE = 50  # entries per feed, newest first
@@ -85,7 +85,7 @@ def output_paths(page: Page) -> tuple[str, ...]:
 class Site:
     """What every page may look up: settings and the indexes of providers, topics and stories."""
 
-    settings: Settings
+    settings: SiteSettings  # what pages show: only this reaches a page's signature
     providers: Mapping[str, Provider]  # by domain
     topics: Mapping[str, Topic]  # by slug
     stories: Mapping[str, Story]  # by slug
@@ -196,7 +196,7 @@ def story_page(story: Story, site: Site, feeds: tuple[tuple[str, str], ...]) -> 
                 MappingProxyType({"story": story, "related": related}), updated=story.updated, feeds=feeds)
 
 
-def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings,
+def plan(corpus: Corpus, stories: Sequence[Story], settings: SiteSettings,
          redirects: Mapping[str, str] = MappingProxyType({})) -> tuple[tuple[Page, ...], Site]:
     """Every page of the site, in a stable order; `redirects` (identity.Register.redirects) are the slugs of
     stories merged into others, each with the slug of the story it is now part of."""

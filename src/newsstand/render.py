@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from . import pages as plan_helpers
 from .assets import Assets, build_assets, headers_file, redirects_file
-from .config import Settings
+from .config import Settings, SiteSettings
 from .feeds import RENDERERS
 from .feeds import forget as forget_entries
 from .metadata import json_ld, social
@@ -64,7 +64,7 @@ _CARD_PAGE = Page("", "card", "_macros.html", "", "", {})
 
 class Renderer:
     def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
-        self.settings = settings
+        self.settings = site.settings  # what pages show; the rest of `settings` says where the theme is
         self.site = site
         self.assets = assets or build_assets({})
         self._cards: dict[str, str] = {}  # story slug → card HTML, links from _ROOT
@@ -76,7 +76,7 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        zone = settings.zone
+        zone = self.settings.zone
         # A story's time shows on its page, and its lead's on the page of every story that links to it.
         local = functools.lru_cache(maxsize=1 << 16)(lambda d: d.astimezone(zone))
         self.env.filters.update(
@@ -86,7 +86,7 @@ class Renderer:
         )
         self.env.globals.update(
             site=site,
-            settings=settings,
+            settings=self.settings,
             url=self._url,
             absolute_url=self._absolute,
             asset=self._asset,
@@ -189,7 +189,7 @@ class Renderer:
                 yield page.output_url(fmt), RENDERERS[fmt](page, self.site, self.settings, self._absolute)
 
 
-def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str, Any]]:
+def sitemap_entries(pages: Iterable[Page], settings: SiteSettings) -> list[tuple[str, Any]]:
     """Every HTML page a search engine should know, with its last change."""
     return [(settings.base_url + p.url, p.updated) for p in pages
             if p.kind not in ("data", "notfound", "search", "redirect")]
@@ -285,7 +285,7 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         yield from _search(indexed, settings, previous)
 
 
-def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
+def _search(outputs: list[tuple[str, bytes | None]], settings: SiteSettings,
             previous: Path | None) -> list[tuple[str, bytes | None]]:
     """The Pagefind bundle: the last one again when no page changed, else a new index."""
     html = [(path, data) for path, data in outputs if path.endswith(".html")]
