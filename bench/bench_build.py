@@ -205,7 +205,7 @@ def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) 
     for name in os.listdir(corpus):  # hard links: no copy; an edit replaces the link, never the corpus file
         os.link(corpus / name, seeds / name)
     (root / "newsstand.yaml").write_text(
-        f"base_url: {BASE_URL}\ntemplates: {REPO / 'templates'}\nstatic: {REPO / 'static'}\n", encoding="utf-8")
+        f"base_url: {BASE_URL}\n", encoding="utf-8")  # the default theme, from the package
     exe = REPO / ".venv" / "bin" / "newsstand"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "newsstand"]
     story = seeds / min(n for n in os.listdir(seeds) if not n.startswith("."))
@@ -251,7 +251,7 @@ def versions(work: Path, hugo: Path) -> dict[str, str]:
 def peer_tools(work: Path, corpus: Path, n: int, pelican: Path, hugo: Path) -> list[Tool]:
     proot, hroot = work / f"pelican-{n}", work / f"hugo-{n}"
     t0 = time.perf_counter()
-    first = convert(corpus, proot, hroot, stylesheet=REPO / "static" / "style.css")
+    first = convert(corpus, proot, hroot, stylesheet=REPO / "src" / "newsstand" / "theme" / "static" / "style.css")
     log(f"  converted {n} story files for Pelican and Hugo in {time.perf_counter() - t0:.1f} s")
     return [
         Tool("hugo", hroot, hroot / "public", [str(hugo), "build", "--quiet", "--cacheDir", str(hroot / ".hugo_cache")],
@@ -573,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def git_head() -> str:
     out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "templates"],
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
                            capture_output=True, text=True).stdout.strip()
     return (out.stdout.strip() or "?") + ("+uncommitted" if dirty else "")
 

@@ -14,15 +14,18 @@ import pytest
 
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
+from newsstand.theme import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+THEME = Path(str(DEFAULT))  # the default theme, as the package holds it: templates/ and static/
 
 
 def settings_for(seeds: Path, out: Path, **changes: object) -> Settings:
+    """Settings for a site in `out`'s folder: without a theme of its own, unless `changes` names one."""
     changes.setdefault("cache", out.parent / ".newsstand-cache")
-    changes.setdefault("templates", ROOT / "templates")
-    changes.setdefault("static", ROOT / "static")
+    changes.setdefault("templates", out.parent / "templates")
+    changes.setdefault("static", out.parent / "static")
     return Settings(seeds=seeds, out=out, **changes)  # type: ignore[arg-type]
 
 
@@ -81,6 +84,13 @@ def story_file(title: str = "A story", url: str = "https://example.com/a", when:
     if related:
         text += "related:\n" + related
     return text + "---\n" + body
+
+
+def own_template(folder: Path, name: str = "base.html") -> Path:
+    """A site's own copy of one of the default theme's templates in `folder` (made if need be): the rest come
+    from the default theme."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(THEME / "templates" / name, folder / name))
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .chromium import ARGS, CHROMIUM, require_chromium
-from .conftest import ROOT, SEEDS, free_port, wait_until_listening
+from .conftest import ROOT, SEEDS, THEME, free_port, wait_until_listening
 
 require_chromium("the browser tests")
 
@@ -93,10 +93,11 @@ def test_a_failed_build_shows_its_error_and_the_last_good_site(browser: Browser,
     page = browser.new_page()
     page.goto(base)
     page.wait_for_timeout(1500)
-    template = ROOT / "templates"
+    template = THEME / "templates"
     # Break the build without touching the repo: point at a seed folder that vanished.
     shutil.rmtree(seeds)
     expect(page.locator("#newsstand-build-error")).to_be_visible(timeout=20_000)
     expect(page.locator(".story-card").first).to_be_visible()
     assert template.is_dir()
     page.close()
+

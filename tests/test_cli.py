@@ -47,8 +47,7 @@ def test_strict_fails_and_keeps_the_last_good_site(tmp_path: Path, seed_dir) -> 
 def test_config_file_is_read_and_validated(tmp_path: Path, seed_dir, capsys) -> None:
     seeds = seed_dir(ok__txt=story_file())
     config = tmp_path / "newsstand.yaml"
-    config.write_text(f"title: My Wire\nseeds: {seeds}\nout: {tmp_path / 'out'}\ntemplates: {ROOT / 'templates'}\n"
-                      f"static: {ROOT / 'static'}\n")
+    config.write_text(f"title: My Wire\nseeds: {seeds}\nout: {tmp_path / 'out'}\n")
     assert main(["build", "--config", str(config)]) == 0
     assert "<title>My Wire</title>" in (tmp_path / "out" / "index.html").read_text()
     config.write_text("titel: typo\n")
@@ -89,7 +88,7 @@ def test_timings_name_every_stage_with_its_seconds_and_the_peak_memory_after_it(
 def test_the_clustering_window_and_threshold_are_settings(tmp_path: Path, capsys) -> None:
     """The editor's two clustering knobs, from newsstand.yaml: checked, and they change the stories."""
     config = tmp_path / "newsstand.yaml"
-    base = f"seeds: {ROOT / 'seeds'}\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\nsearch: false\n"
+    base = f"seeds: {ROOT / 'seeds'}\nsearch: false\n"
     counts = {}
     for threshold in (0.26, 0.9):
         out = tmp_path / f"out-{threshold}"

@@ -23,8 +23,6 @@ import pytest
 
 from newsstand.write import OutputLock
 
-from .conftest import ROOT
-
 WORDS = ["market", "election", "storm", "court", "vaccine", "rocket", "budget", "strike", "merger", "league", "climate", "summit", "harbour"]
 
 
@@ -65,9 +63,8 @@ def command(seeds: Path, out: Path) -> list[str]:
 
 
 def config(folder: Path) -> Path:
-    """A working folder whose newsstand.yaml points at the project's theme."""
+    """A working folder of its own, with no config and no theme: the default theme that ships in the package."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "newsstand.yaml").write_text(f"templates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\n")
     return folder
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
 
-from .conftest import SEEDS, settings_for, story_file
+from .conftest import SEEDS, own_template, settings_for, story_file
 
 NAMES = ["Aberdeen", "Bristol", "Cardiff", "Dover", "Exeter", "Falmouth", "Glasgow", "Hull", "Ipswich", "Jarrow",
          "Kendal", "Leith", "Margate", "Newport", "Oban", "Plymouth", "Ramsgate", "Swansea", "Truro", "Whitby"]
@@ -152,11 +152,9 @@ def test_an_outlet_renamed_by_its_files_rerenders_every_page_that_names_it(tmp_p
 
 def test_a_template_change_rerenders_every_page(tmp_path: Path) -> None:
     seeds = corpus(tmp_path / "seeds")
-    templates = tmp_path / "templates"
-    shutil.copytree(SEEDS.parent / "templates", templates)
-    settings = settings_for(seeds, tmp_path / "site", search=False, templates=templates)
+    base = own_template(tmp_path / "templates")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
     build(settings)
-    base = templates / "base.html"
     base.write_text(base.read_text().replace("<footer", "<!-- edited --><footer"))
     result = build(settings)
     html = [p for p in (tmp_path / "site").rglob("*.html")]

@@ -17,7 +17,7 @@ from newsstand.ingest import IngestMemo, ingest
 from newsstand.read import seed_paths
 from newsstand.serve import ServeState, rebuild
 
-from .conftest import ROOT, SEEDS, settings_for, story_file
+from .conftest import SEEDS, own_template, settings_for, story_file
 
 GENERATED = 12
 
@@ -173,7 +173,7 @@ def test_the_memo_skips_the_disk_cache_but_keeps_it_warm(tmp_path: Path) -> None
 
 @pytest.fixture
 def project(tmp_path: Path) -> Settings:
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    own_template(tmp_path / "templates")
     return settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", templates=tmp_path / "templates",
                         search=False)
 

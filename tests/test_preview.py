@@ -152,8 +152,7 @@ def test_what_the_last_build_cannot_tell_is_left_to_the_build(built: tuple[Setti
 
 
 def test_serve_shows_nothing_over_a_failed_build_and_warm_prepares_the_first_edit(tmp_path: Path) -> None:
-    templates = shutil.copytree(Path(__file__).resolve().parent.parent / "templates", tmp_path / "templates")
-    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False, templates=templates)
+    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False)
     build(settings)
     memo = BuildMemo()
     warm(settings, memo)  # what serve does when its first build finds the site up to date

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import theme
 from .cachefile import code_fingerprint
 from .config import Settings
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, files_digest, input_stamp, signatures
+from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, input_stamp, signatures
 from .problems import Problem
 from .read import seed_files
 from .write import WriteReport, write_site
@@ -69,13 +70,6 @@ def peak_mb() -> float:
         return 0.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)  # bytes on macOS, KiB elsewhere
-
-
-def read_static(folder: Path) -> dict[str, bytes]:
-    """The theme's assets, by path relative to `folder`."""
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @dataclass
@@ -159,7 +153,7 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
         pages, site = plan(corpus, stories, settings, register.redirects)
         memo.shown = shown(pages, site)
-        memo.renderer = Renderer(settings, site, build_assets(read_static(settings.static)))
+        memo.renderer = Renderer(settings, site, build_assets(theme.static_files(settings)))
     finally:
         if paused:
             gc.enable()
@@ -224,8 +218,11 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     last = LastBuild(settings.cache, settings.out) if settings.use_cache and write else None
     stamp = None
     if last is not None:
-        stamp = input_stamp(names, repr(settings), code_fingerprint(), files_digest(settings.templates),
-                            files_digest(settings.static))
+        try:
+            stamp = input_stamp(names, repr(settings), code_fingerprint(), theme.digest(settings, "templates"),
+                                theme.digest(settings, "static"))
+        except theme.ThemeError as err:
+            raise BuildError(str(err)) from None
         previous = last.result_if_unchanged(stamp) if stamp else None
         if isinstance(previous, BuildResult) and previous.report is not None:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
@@ -263,12 +260,13 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     report = None
     unchanged: set[str] = set()
     if write:
-        if not settings.templates.is_dir():
-            raise BuildError(f"{settings.templates}: no such folder of templates")
-        static = read_static(settings.static)
+        try:
+            static = theme.static_files(settings)
+            templates = theme.digest(settings, "templates")
+        except theme.ThemeError as err:
+            raise BuildError(str(err)) from None
         cache = PageCache(settings.cache, settings.out) if settings.use_cache else None
-        sigs = signatures(pages, site, stories, files_digest(settings.templates), code_fingerprint(),
-                          files_digest(settings.static))
+        sigs = signatures(pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"))
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
         t = lap("signatures", t)
         # Rendering streams into the writer, so the site is never whole in memory; an error half-way

@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     b = commands.add_parser("build", help="build the site")
     common(b)
     b.add_argument("--out", type=Path, help="output folder (default: site/)")
+    b.add_argument("--theme", type=Path, help="a theme folder (templates/, static/) under the site's own files")
     b.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://example.org/news/")
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
     b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     s = commands.add_parser("serve", help="build, serve with live reload, rebuild on change")
     common(s)
     s.add_argument("--out", type=Path, help="output folder (default: site/)")
+    s.add_argument("--theme", type=Path, help="a theme folder (templates/, static/) under the site's own files")
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -55,6 +57,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         "drafts": getattr(args, "drafts", None),
         "strict": getattr(args, "strict", None),
         "search": getattr(args, "search", None),
+        "theme": getattr(args, "theme", None),
     }
     return load_settings(args.config, overrides)
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 CONFIG_NAME = "newsstand.yaml"
-THEME = Path(__file__).resolve().parents[2]  # templates/ and static/ of the default theme, beside src/
 
 
 class ConfigError(ValueError):
@@ -33,8 +32,9 @@ class Settings:
     page_size: int = 20
     seeds: Path = Path("seeds")
     out: Path = Path("site")
-    templates: Path = Path("templates")
+    templates: Path = Path("templates")  # the site's own templates and assets, over the theme's (see theme.py)
     static: Path = Path("static")
+    theme: Path | None = None  # a theme elsewhere: a folder of templates/ and static/ over the default theme
     cache: Path = Path(".newsstand-cache")  # parsed seeds; safe to delete
     drafts: bool = False
     show_images: bool = True
@@ -52,7 +52,7 @@ class Settings:
         return ZoneInfo(self.timezone)
 
 
-_PATH_KEYS = {"seeds", "out", "templates", "static", "cache"}
+_PATH_KEYS = {"seeds", "out", "templates", "static", "cache", "theme"}
 _RANGES = {"cluster_window_hours": (1.0, 1440.0), "cluster_threshold": (0.01, 0.99)}  # as cluster.params checks
 
 
@@ -129,11 +129,11 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
             raise ConfigError(f"{path}: expected a mapping of settings at the top level")
         mapping = loaded
         root = path.parent
+        if root.resolve() != Path.cwd().resolve():
+            # A config file elsewhere (`--config blog/newsstand.yaml`) describes the site beside it: the
+            # folders it leaves out are that site's too, not the working folder's.
+            defaults = Settings()
+            mapping = {**{k: getattr(defaults, k) for k in sorted(_PATH_KEYS) if getattr(defaults, k) is not None},
+                       **mapping}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    settings = settings_from(given, base=settings_from(mapping, root=root))
-    # A project without a theme of its own (say, a cron job's folder holding only seeds and a config)
-    # gets the default theme that ships beside the package.
-    for key in ("templates", "static"):
-        if key not in mapping and key not in given and not getattr(settings, key).is_dir() and (THEME / key).is_dir():
-            settings = replace(settings, **{key: THEME / key})
-    return settings
+    return settings_from(given, base=settings_from(mapping, root=root))

@@ -12,7 +12,6 @@ on, and a list whose order moved re-renders too (Jekyll's incremental mode misse
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,16 +39,6 @@ def story_digest(story: Story, site: Site) -> str:
     entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
     return content_digest(story.slug, entries, tuple(site.providers[d] for d in story_providers(story)),
                           tuple(site.topics[t] for t in story_topics(story)))
-
-
-def files_digest(folder: Path) -> str:
-    """Names and bytes of every file below `folder` (templates, theme assets)."""
-    digest = hashlib.sha256()
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def site_digest(site: Site, *inputs: str) -> str:

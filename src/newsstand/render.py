@@ -8,8 +8,9 @@ import gc
 import json
 import posixpath
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from importlib.resources.abc import Traversable
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
@@ -27,6 +28,7 @@ from .metadata import json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import BUNDLE, search_files
 from .sitemap import robots_txt, sitemap_files
+from .theme import layers
 from .write import Content
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
@@ -62,6 +64,28 @@ _ROOT = "\x00"
 _CARD_PAGE = Page("", "card", "_macros.html", "", "", {})
 
 
+class TemplateFolder(jinja2.BaseLoader):
+    """Templates from one folder of the theme, on disk or inside the installed package (which may be a zip)."""
+
+    def __init__(self, folder: Traversable) -> None:
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        entry = self.folder
+        for part in jinja2.loaders.split_template_path(template):  # refuses '..' and the like
+            entry = entry / part
+        if not entry.is_file():
+            raise jinja2.TemplateNotFound(template)
+        # Named by its path, so that a template error says which layer's file it is in. A renderer lives
+        # for one build, so a template never needs loading again.
+        return entry.read_text(encoding="utf-8"), str(entry), lambda: True
+
+
+def template_loader(settings: Settings) -> jinja2.BaseLoader:
+    """Each template from the first layer of the theme that has it (see theme.py)."""
+    return jinja2.ChoiceLoader([TemplateFolder(folder) for folder in layers(settings, "templates")])
+
+
 class Renderer:
     def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
         self.settings = settings
@@ -69,7 +93,7 @@ class Renderer:
         self.assets = assets or build_assets({})
         self._cards: dict[str, str] = {}  # story slug → card HTML, links from _ROOT
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(settings.templates)),
+            loader=template_loader(settings),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

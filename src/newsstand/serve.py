@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from .build import BuildError, BuildMemo, build, show_edit, warm
 from .config import ConfigError, Settings
+from .theme import watched
 from .write import WriteError
 
 log = logging.getLogger("newsstand.serve")
@@ -42,7 +43,7 @@ class ServeState:
 def inputs_fingerprint(settings: Settings, config: Path | None) -> tuple[tuple[str, int, int], ...]:
     """Path, size and mtime of every input, to tell a real change from a repeated event."""
     seen: list[tuple[str, int, int]] = []
-    for folder in (settings.seeds, settings.templates, settings.static):
+    for folder in (settings.seeds, *watched(settings)):
         for root, dirs, names in os.walk(folder):
             dirs.sort()
             for name in sorted(names):
@@ -288,7 +289,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         if rebuild(settings, state, config, load, memo):
             reload()
 
-    for folder in (settings.seeds, settings.templates, settings.static):
+    for folder in (settings.seeds, *watched(settings)):
         server.watch(str(folder), on_change)
     if config is not None:
         server.watch(str(config), on_change)
