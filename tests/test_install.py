@@ -96,3 +96,28 @@ def test_the_installed_command_says_its_version(installed: Installed, tmp_path: 
     proc = installed.run("--version", cwd=tmp_path)
     assert proc.stdout.strip() == f"newsstand {newsstand.__version__}"
     assert installed.wheel.name.startswith(f"newsstand-{newsstand.__version__}-")
+
+
+def test_init_makes_a_site_the_installed_command_builds_from_another_folder(installed: Installed, tmp_path: Path) -> None:
+    import feedparser
+
+    made = installed.run("init", "blog", "--title", "Harbour News", "--base-url", "https://news.example.org/", cwd=tmp_path)
+    assert "A new site in blog" in made.stdout
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    built = installed.run("build", "--config", str(tmp_path / "blog" / "newsstand.yaml"), cwd=elsewhere)
+    assert "1 files read, 0 rejected, 0 problems" in built.stdout
+    site = tmp_path / "blog" / "site"
+    front = (site / "index.html").read_text()
+    assert "<title>Harbour News</title>" in front
+    stories = json.loads((site / "stories.json").read_text())["stories"]
+    assert len(stories) == 1 and len(stories[0]["articles"]) == 3  # the example's three reports, one story
+    assert (site / "stories" / stories[0]["slug"] / "index.html").is_file()
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo and feed.feed.title == "Harbour News"
+    assert [e.link for e in feed.entries] == [f"https://news.example.org/stories/{stories[0]['slug']}/"]
+    sitemap = (site / "sitemap.xml").read_text()
+    assert "<loc>https://news.example.org/</loc>" in sitemap
+    assert not list(elsewhere.iterdir())  # the site, its cache and all, is in its own folder
+    again = subprocess.run([installed.newsstand, "init", "blog"], cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 1 and "already holds a site" in again.stderr

@@ -46,7 +46,27 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--base-url", help=argparse.SUPPRESS)
     s.add_argument("--search", action=argparse.BooleanOptionalAction, default=False,
                    help="also build the search index on every rebuild (default: off, for fast rebuilds)")
+    i = commands.add_parser("init", help="make a new site folder: a commented newsstand.yaml, seeds/ with an example, a README")
+    i.add_argument("folder", type=Path, metavar="DIR", help="the new site's folder (made if need be; never overwritten)")
+    i.add_argument("--title", default="My News", help="the site's name (default: My News)")
+    i.add_argument("--base-url", default="", help="the URL it will be served from (default: none yet, fill it in later)")
+    i.add_argument("--timezone", default="UTC", help="IANA time zone its dates are shown in (default: UTC)")
     return parser
+
+
+def init(args: argparse.Namespace) -> int:
+    from .scaffold import InitError, create_site
+
+    try:
+        created = create_site(args.folder, title=args.title, base_url=args.base_url, timezone=args.timezone)
+    except (InitError, ConfigError) as err:
+        print(f"newsstand: {err}", file=sys.stderr)
+        return 1
+    print(f"A new site in {created.folder}: {', '.join(created.written)}")
+    if created.kept:
+        print(f"  left as they were: {', '.join(created.kept)}")
+    print(f"Next: cd {created.folder} && newsstand serve")
+    return 0
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -64,6 +84,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "init":  # makes a site, so reads no site's settings
+        return init(args)
     try:
         settings = settings_for(args)
         if args.command == "check" and args.site is not None:
