@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve check lint bench bench-cluster browser java clean
+.PHONY: build test serve check lint docs screenshot bench bench-cluster browser java clean
 
 build: $(VENV)/.installed
 	$(BIN)/newsstand build
@@ -15,11 +15,18 @@ check: $(VENV)/.installed
 	$(BIN)/newsstand check
 
 test: $(VENV)/.installed-test browser java
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench docs
+
+# The CLI reference comes from the argument parser (tests/test_docs.py fails when it is stale).
+docs: $(VENV)/.installed
+	$(BIN)/python -m newsstand.clidoc docs/cli.md
+
+screenshot: $(VENV)/.installed-test browser
+	$(BIN)/python docs/screenshot.py
 
 bench-cluster: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_cluster.py
