@@ -73,9 +73,9 @@ def _check(key: str, value: Any) -> Any:
             raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {value!r}")
         return value
     if expected == "float":
-        low, high = _RANGES[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ConfigError(f"{key}: expected a number from {low:g} to {high:g}, got {value!r}")
+        least, most = _RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not least <= value <= most:
+            raise ConfigError(f"{key}: expected a number from {least:g} to {most:g}, got {value!r}")
         return float(value)
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")

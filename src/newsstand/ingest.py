@@ -58,8 +58,8 @@ def read_seed_file(path: Path, drafts: bool) -> FileResult:
     try:
         data = read_bytes(path)
     except OSError as err:
-        problem = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
-        return FileResult(name, (0, 0, 0, 0), (), (problem,))
+        unreadable = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
+        return FileResult(name, (0, 0, 0, 0), (), (unreadable,))
     record, problem = seed_from_bytes(name, data)
     if record is None:
         return FileResult(name, stamp, (), (problem,) if problem else ())

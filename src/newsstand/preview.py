@@ -85,7 +85,7 @@ def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
                         for e in story.entries)
         stories[slug] = Story(slug, lead_first(entries), story.score, story.related)
     # Pages planned against the site as it would be, so that a teaser of an edited story shows the edit too.
-    site = replace(last.site, stories=MappingProxyType(ChainMap(stories, last.site.stories)))
+    site = replace(last.site, stories=MappingProxyType(ChainMap(stories, last.site.stories)))  # type: ignore[arg-type]  # only read
     at = sorted({i for slug in stories for i in last.showing.get(slug, ())})
     return tuple(_again(last.pages[i], stories, site) for i in at), tuple(stories)
 

@@ -63,7 +63,7 @@ def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
     score += 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     if any(a.pick for a in articles):
         score += PICK_BONUS
-    return round(score, 4)
+    return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
 def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tuple[Story, ...]:

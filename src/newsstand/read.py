@@ -150,7 +150,8 @@ class _Frame:
 
     def __init__(self, kind: str, path: str | None, anchor: str | None) -> None:
         self.kind, self.path, self.anchor = kind, path, anchor
-        self.size, self.index, self.want_key, self.key = 1, 0, True, None
+        self.size, self.index, self.want_key = 1, 0, True
+        self.key: str | None = None
 
 
 def _tag_name(tag: str) -> str:
@@ -211,7 +212,7 @@ def _survey(text: str) -> dict[str, int]:
             add(1, event)
         elif isinstance(event, yaml.AliasEvent):
             place(event)
-            add(sizes.get(event.anchor, 1), event)
+            add(sizes.get(event.anchor or "", 1), event)
         elif isinstance(event, yaml.CollectionStartEvent):
             path = place(event)
             stack.append(_Frame("seq" if isinstance(event, yaml.SequenceStartEvent) else "map", path, event.anchor))

@@ -155,7 +155,7 @@ class Renderer:
         card = self._cards.get(story.slug)
         if card is None:
             macros = ctx.environment.get_template("_macros.html").make_module(vars={**ctx.get_all(), "page": _CARD_PAGE})
-            card = self._cards[story.slug] = str(macros.story_card(story))
+            card = self._cards[story.slug] = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
         return Markup(card.replace(_ROOT, self.root(ctx["page"])))
 
     @jinja2.pass_context
@@ -314,10 +314,10 @@ def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
     """The Pagefind bundle: the last one again when no page changed, else a new index."""
     html = [(path, data) for path, data in outputs if path.endswith(".html")]
     old_bundle = previous / BUNDLE if previous is not None else None
-    if old_bundle is not None and old_bundle.is_dir() and all(data is None for _, data in html):
+    if previous is not None and old_bundle is not None and old_bundle.is_dir() and all(data is None for _, data in html):
         return [(p.relative_to(previous).as_posix(), None) for p in sorted(old_bundle.rglob("*")) if p.is_file()]
-    if any(data is None for _, data in html):
-        if previous is None:
-            raise ValueError("unchanged pages need the previous site to be indexed")
-        html = [(path, data if data is not None else (previous / path).read_bytes()) for path, data in html]
-    return list(search_files(html, settings.language))
+    if any(data is None for _, data in html) and previous is None:
+        raise ValueError("unchanged pages need the previous site to be indexed")
+    whole = [(path, data if data is not None else (previous / path).read_bytes())  # type: ignore[operator]  # not None: above
+             for path, data in html]
+    return list(search_files(whole, settings.language))

@@ -213,6 +213,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         walked and statted every watched file every 0.8 s (10,000 seeds: a tenth of a core while idle)
         and saw an edit up to 0.8 s late."""
 
+        _changes: list[tuple[str, float | None]]  # livereload's, untyped
+
         def examine(self) -> tuple[str | None, float | None]:
             # livereload queues a reload of every open page just after it starts ("__livereload__"). A
             # preview that has just started has nothing new to show, and that reload, landing while the

@@ -280,11 +280,11 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
     if out.exists():
         if not _exchange(stage, out):
             # No atomic swap here: two renames, with a moment in which the site is missing.
-            old = out.parent / f".{out.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
+            aside = out.parent / f".{out.name}.old"
+            shutil.rmtree(aside, ignore_errors=True)
+            out.rename(aside)
             stage.rename(out)
-            stage = old
+            stage = aside
         stage.rename(spare)  # now the old site: the start of the next build's stage
     else:
         stage.rename(out)
