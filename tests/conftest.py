@@ -69,8 +69,14 @@ def seed_dir(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def story_file(title: str = "A story", url: str = "https://example.com/a", when: str = "2020-01-24T12:00:00Z",
-               extra: str = "", related: str = "", body: str = "") -> str:
+def story_file(
+    title: str = "A story",
+    url: str = "https://example.com/a",
+    when: str = "2020-01-24T12:00:00Z",
+    extra: str = "",
+    related: str = "",
+    body: str = "",
+) -> str:
     """A minimal valid seed file."""
     text = (
         "---\n"
@@ -99,7 +105,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until_listening(proc: subprocess.Popen[str], port: int, output: Callable[[], str], seconds: float = 60) -> None:
+def wait_until_listening(
+    proc: subprocess.Popen[str], port: int, output: Callable[[], str], seconds: float = 60
+) -> None:
     """Wait for a server we started to accept connections; fail with its output if it died first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -15,9 +15,25 @@ import coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "newsstand"
-STAGES = ["read.py", "normalize.py", "markup.py", "urls.py", "ingest.py", "cluster/", "identity.py", "rank.py",
-          "pages.py", "render.py", "feeds.py", "sitemap.py", "metadata.py", "assets.py", "search.py", "theme.py",
-          "write.py"]
+STAGES = [
+    "read.py",
+    "normalize.py",
+    "markup.py",
+    "urls.py",
+    "ingest.py",
+    "cluster/",
+    "identity.py",
+    "rank.py",
+    "pages.py",
+    "render.py",
+    "feeds.py",
+    "sitemap.py",
+    "metadata.py",
+    "assets.py",
+    "search.py",
+    "theme.py",
+    "write.py",
+]
 FLOOR = 80.0  # percent of statements, per stage module
 
 
@@ -34,7 +50,9 @@ def main() -> int:
             name = path.relative_to(PACKAGE).as_posix()
             shown.append(f"{name} {percent:.0f}%")
             if percent < FLOOR:
-                failed.append(f"{name}: {percent:.1f}% of its statements run by the tests, under the floor of {FLOOR:.0f}%")
+                failed.append(
+                    f"{name}: {percent:.1f}% of its statements run by the tests, under the floor of {FLOOR:.0f}%"
+                )
     print("stage coverage: " + ", ".join(shown))
     for line in failed:
         print(line, file=sys.stderr)

@@ -35,9 +35,22 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     shutil.copytree(SEEDS, seeds)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstand", "serve", "--seeds", str(seeds), "--out", str(tmp_path / "site"),
-         "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "newsstand",
+            "serve",
+            "--seeds",
+            str(seeds),
+            "--out",
+            str(tmp_path / "site"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
@@ -111,8 +124,13 @@ def served_with_own_theme(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     (root / "static").mkdir()
     (root / "static" / "style.css").write_text((THEME / "static" / "style.css").read_text())
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "newsstand", "serve", "--port", str(port)], cwd=root,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsstand", "serve", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
         yield f"http://127.0.0.1:{port}/", root
@@ -125,7 +143,8 @@ def served_with_own_theme(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_editing_the_sites_own_stylesheet_or_template_reloads_the_open_page(
-        browser: Browser, served_with_own_theme: tuple[str, Path]) -> None:
+    browser: Browser, served_with_own_theme: tuple[str, Path]
+) -> None:
     base, root = served_with_own_theme
     page = browser.new_page()
     page.goto(base)

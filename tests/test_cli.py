@@ -10,7 +10,9 @@ from .conftest import ROOT, story_file
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsstand", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newsstand", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_build_prints_a_summary_and_problems(tmp_path: Path, seed_dir) -> None:
@@ -64,7 +66,9 @@ def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path, capsys) -> None:
 
 
 def test_drafts_flag(tmp_path: Path, seed_dir) -> None:
-    seeds = seed_dir(d__txt=story_file(title="Secret draft", extra="draft: true\n"), ok__txt=story_file(url="https://example.com/b"))
+    seeds = seed_dir(
+        d__txt=story_file(title="Secret draft", extra="draft: true\n"), ok__txt=story_file(url="https://example.com/b")
+    )
     out = tmp_path / "site"
     main(["build", "--seeds", str(seeds), "--out", str(out)])
     assert "Secret draft" not in (out / "stories.json").read_text()

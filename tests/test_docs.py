@@ -29,7 +29,14 @@ def test_the_cli_reference_names_every_command_and_flag(tmp_path: Path) -> None:
     text = out.read_text()
     for command in ("build", "check", "serve", "init"):
         assert f"## newsstand {command}\n" in text
-    for flag in ("--seeds DIR", "--theme DIR", "--base-url URL", "--strict", "--search`, `--no-search", "--timezone ZONE"):
+    for flag in (
+        "--seeds DIR",
+        "--theme DIR",
+        "--base-url URL",
+        "--strict",
+        "--search`, `--no-search",
+        "--timezone ZONE",
+    ):
         assert flag in text, flag
     assert "--base-url URL" not in text.split("## newsstand serve")[1].split("## newsstand init")[0]  # hidden there
 
@@ -43,7 +50,9 @@ def _default(value: object) -> str:
 
 
 def test_every_setting_is_in_the_configuration_reference_with_its_default() -> None:
-    rows = {m[1]: m[2] for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", (DOCS / "configuration.md").read_text(), re.M)}
+    rows = {
+        m[1]: m[2] for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", (DOCS / "configuration.md").read_text(), re.M)
+    }
     names = [f.name for f in fields(Settings)]
     assert sorted(rows) == sorted(names)
     for f in fields(Settings):
@@ -64,7 +73,13 @@ def test_every_field_the_seeds_are_read_for_is_in_the_seed_format_reference() ->
         assert f"`{name}`" in text or f"{name}," in text or f"{{{name}" in text or f" {name}}}" in text, name
     for ignored in ("category", "type", "secured"):
         assert f"`{ignored}`" in text
-    for limit in (normalize.MAX_TITLE, normalize.MAX_EXCERPT, normalize.MAX_TOPICS, normalize.MAX_IMAGES, normalize.MAX_RELATED):
+    for limit in (
+        normalize.MAX_TITLE,
+        normalize.MAX_EXCERPT,
+        normalize.MAX_TOPICS,
+        normalize.MAX_IMAGES,
+        normalize.MAX_RELATED,
+    ):
         assert f"{limit:,}" in text or f" {limit} " in text, limit
 
 

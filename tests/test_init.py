@@ -19,7 +19,11 @@ def test_a_new_site_builds_with_no_problem(tmp_path: Path, capsys: pytest.Captur
     assert main(["init", str(tmp_path / "blog"), "--timezone", "Europe/Lisbon"]) == 0
     blog = tmp_path / "blog"
     assert sorted(p.relative_to(blog).as_posix() for p in blog.rglob("*") if p.is_file()) == [
-        ".gitignore", "README.md", "newsstand.yaml", "seeds/example-story.md"]
+        ".gitignore",
+        "README.md",
+        "newsstand.yaml",
+        "seeds/example-story.md",
+    ]
     config = (blog / "newsstand.yaml").read_text()
     assert "base_url" in config and config.count("\n#") > 5  # commented, the base URL left to fill in
     settings = load_settings(blog / "newsstand.yaml")
@@ -73,7 +77,10 @@ def test_init_in_a_folder_of_other_things_keeps_them(tmp_path: Path, capsys: pyt
 
 
 def test_init_checks_what_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for flag, value, said in (("--base-url", "ftp://x.example/", "base_url"), ("--timezone", "Mars/Olympus", "timezone")):
+    for flag, value, said in (
+        ("--base-url", "ftp://x.example/", "base_url"),
+        ("--timezone", "Mars/Olympus", "timezone"),
+    ):
         assert main(["init", str(tmp_path / "blog"), flag, value]) == 1
         assert said in capsys.readouterr().err
     assert not (tmp_path / "blog").exists()
@@ -99,4 +106,6 @@ def test_the_repositorys_example_site_has_a_base_url_so_it_gets_feeds_and_a_site
     assert main(["build", "--config", str(ROOT / "newsstand.yaml"), "--out", str(out), "--no-search"]) == 0
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert not feed.bozo and feed.entries and all(e.link.startswith(settings.base_url) for e in feed.entries)
-    assert (out / "sitemap.xml").is_file() and f"Sitemap: {settings.base_url}sitemap.xml" in (out / "robots.txt").read_text()
+    assert (out / "sitemap.xml").is_file() and f"Sitemap: {settings.base_url}sitemap.xml" in (
+        out / "robots.txt"
+    ).read_text()

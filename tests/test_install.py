@@ -53,15 +53,27 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     shutil.copytree(ROOT / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     wheels = work / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(wheels)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [*pip, "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(wheels)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = wheels.glob("newsstand-*.whl")
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    subprocess.run([*pip, "--python", str(venv / "bin" / "python"), "install", "--no-deps", "--no-index", str(wheel)],
-                   check=True, capture_output=True, timeout=300)
-    purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    subprocess.run(
+        [*pip, "--python", str(venv / "bin" / "python"), "install", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    purelib = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     (Path(purelib) / "newsstand-test-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return Installed(venv, wheel)
 
@@ -77,11 +89,18 @@ def test_the_wheel_holds_the_default_theme(installed: Installed) -> None:
 def test_the_installed_command_builds_the_seeds_from_any_folder(installed: Installed, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"  # no seeds, no config, no theme: only what is asked for
     elsewhere.mkdir()
-    where = subprocess.run([str(installed.venv / "bin" / "python"), "-c", "import newsstand; print(newsstand.__file__)"],
-                           cwd=elsewhere, check=True, capture_output=True, text=True).stdout.strip()
+    where = subprocess.run(
+        [str(installed.venv / "bin" / "python"), "-c", "import newsstand; print(newsstand.__file__)"],
+        cwd=elsewhere,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert Path(where).is_relative_to(installed.venv), where  # the wheel's copy, not this checkout
     out = tmp_path / "out"
-    proc = installed.run("build", "--seeds", str(SEEDS), "--out", str(out), "--base-url", "https://example.org/", cwd=elsewhere)
+    proc = installed.run(
+        "build", "--seeds", str(SEEDS), "--out", str(out), "--base-url", "https://example.org/", cwd=elsewhere
+    )
     assert "5 files read, 0 rejected, 0 problems" in proc.stdout
     stories = json.loads((out / "stories.json").read_text())["stories"]
     assert stories and all((out / "stories" / s["slug"] / "index.html").is_file() for s in stories)
@@ -98,10 +117,14 @@ def test_the_installed_command_says_its_version(installed: Installed, tmp_path: 
     assert installed.wheel.name.startswith(f"newsstand-{newsstand.__version__}-")
 
 
-def test_init_makes_a_site_the_installed_command_builds_from_another_folder(installed: Installed, tmp_path: Path) -> None:
+def test_init_makes_a_site_the_installed_command_builds_from_another_folder(
+    installed: Installed, tmp_path: Path
+) -> None:
     import feedparser
 
-    made = installed.run("init", "blog", "--title", "Harbour News", "--base-url", "https://news.example.org/", cwd=tmp_path)
+    made = installed.run(
+        "init", "blog", "--title", "Harbour News", "--base-url", "https://news.example.org/", cwd=tmp_path
+    )
     assert "A new site in blog" in made.stdout
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -160,8 +160,21 @@ def start_server(work: Path, *extra: str) -> Served:
     port = free_port()
     log = work / "serve.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstand", "serve", "--config", str(work / "newsstand.yaml"), "--port", str(port), *extra],
-        cwd=work, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "newsstand",
+            "serve",
+            "--config",
+            str(work / "newsstand.yaml"),
+            "--port",
+            str(port),
+            *extra,
+        ],
+        cwd=work,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     wait_until_listening(proc, port, log.read_text)
     return Served(work, port, proc, log)
@@ -190,8 +203,14 @@ def test_binds_this_machine_only_by_default(served: Served) -> None:
 
 
 def test_traversal_over_http_is_refused(served: Served) -> None:
-    for path in ("/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-                 "/..%5c..%5cetc%5cpasswd", "/%252e%252e/etc/passwd", "/stories/..%2f..%2f..%2fnewsstand.yaml"):
+    for path in (
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/..%5c..%5cetc%5cpasswd",
+        "/%252e%252e/etc/passwd",
+        "/stories/..%2f..%2f..%2fnewsstand.yaml",
+    ):
         status, body = served.get(path)
         assert status in (400, 403, 404), path
         assert "root:" not in body and "templates:" not in body

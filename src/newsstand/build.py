@@ -94,8 +94,14 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
         from .normalize import MergeMemo
 
         memo.ingest, memo.merge = IngestMemo(), MergeMemo()
-    return ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts,
-                  jobs=settings.jobs, memo=memo.ingest if memo else None)
+    return ingest(
+        paths,
+        settings.seeds,
+        settings.cache if settings.use_cache else None,
+        drafts=settings.drafts,
+        jobs=settings.jobs,
+        memo=memo.ingest if memo else None,
+    )
 
 
 def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool]:
@@ -146,8 +152,9 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
     paused = gc.isenabled()
     gc.disable()  # as in build: millions of objects that live on, walked again and again for nothing
     try:
-        corpus = merge(_ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions,
-                       memo=memo.merge)
+        corpus = merge(
+            _ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge
+        )
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
@@ -219,15 +226,25 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     stamp = None
     if last is not None:
         try:
-            stamp = input_stamp(names, repr(settings), code_fingerprint(), theme.digest(settings, "templates"),
-                                theme.digest(settings, "static"))
+            stamp = input_stamp(
+                names,
+                repr(settings),
+                code_fingerprint(),
+                theme.digest(settings, "templates"),
+                theme.digest(settings, "static"),
+            )
         except theme.ThemeError as err:
             raise BuildError(str(err)) from None
         previous = last.result_if_unchanged(stamp) if stamp else None
         if isinstance(previous, BuildResult) and previous.report is not None:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
-            return replace(previous, report=WriteReport(0, previous.report.total, 0), rendered=0,
-                           seconds=time.perf_counter() - started, timings={"unchanged": time.perf_counter() - t})
+            return replace(
+                previous,
+                report=WriteReport(0, previous.report.total, 0),
+                rendered=0,
+                seconds=time.perf_counter() - started,
+                timings={"unchanged": time.perf_counter() - t},
+            )
     # The pipeline's heavy imports (numpy and scipy, Jinja, Markdown) come after the check above, so a build
     # with nothing to do does not pay half a second for them.
     import jinja2
@@ -273,8 +290,12 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
             renderer = Renderer(settings, site, build_assets(static))
-            report = write_site(settings.out, render_all(pages, renderer, unchanged=unchanged,
-                                                         jobs=settings.jobs or workers(), previous=settings.out))
+            report = write_site(
+                settings.out,
+                render_all(
+                    pages, renderer, unchanged=unchanged, jobs=settings.jobs or workers(), previous=settings.out
+                ),
+            )
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
@@ -288,8 +309,17 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(
-        files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
-        pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings, peaks=peaks,
+        files_read=len(paths),
+        files_rejected=rejected,
+        articles=len(corpus.articles),
+        stories=len(stories),
+        pages=len(pages),
+        rendered=len(pages) - len(unchanged) if write else 0,
+        report=report,
+        problems=problems,
+        seconds=time.perf_counter() - started,
+        timings=timings,
+        peaks=peaks,
         clustered=clustered,
     )
     if last is not None and stamp is not None:

@@ -15,42 +15,80 @@ from .write import WriteError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsstand", description="Build a static news-aggregator site from story files.")
+    parser = argparse.ArgumentParser(
+        prog="newsstand", description="Build a static news-aggregator site from story files."
+    )
     parser.add_argument("--version", action="version", version=f"newsstand {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--seeds", type=Path, metavar="DIR", help="folder of story files (default: seeds/)")
-        p.add_argument("--config", type=Path, metavar="FILE", help="config file (default: newsstand.yaml, when present)")
+        p.add_argument(
+            "--config", type=Path, metavar="FILE", help="config file (default: newsstand.yaml, when present)"
+        )
         p.add_argument("--drafts", action="store_true", default=None, help="include story files marked draft: true")
 
     b = commands.add_parser("build", help="build the site")
     common(b)
     b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/)")
-    b.add_argument("--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files")
-    b.add_argument("--base-url", metavar="URL", help="absolute URL the site is served from, e.g. https://example.org/news/")
+    b.add_argument(
+        "--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files"
+    )
+    b.add_argument(
+        "--base-url", metavar="URL", help="absolute URL the site is served from, e.g. https://example.org/news/"
+    )
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
-    b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
-                   help="build the in-browser search index (default: on)")
-    b.add_argument("--timings", action="store_true", help="print the seconds each stage took, and the peak memory after it")
+    b.add_argument(
+        "--search",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="build the in-browser search index (default: on)",
+    )
+    b.add_argument(
+        "--timings", action="store_true", help="print the seconds each stage took, and the peak memory after it"
+    )
     c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
     common(c)
-    c.add_argument("--site", type=Path, metavar="DIR", help="check a built site instead: broken links, missing assets, duplicate ids")
+    c.add_argument(
+        "--site",
+        type=Path,
+        metavar="DIR",
+        help="check a built site instead: broken links, missing assets, duplicate ids",
+    )
     c.add_argument("--base-url", metavar="URL", help="the base URL the site was built with (default: the config's)")
     s = commands.add_parser("serve", help="build, serve with live reload, rebuild on change")
     common(s)
     s.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/)")
-    s.add_argument("--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files")
-    s.add_argument("--host", default="127.0.0.1", metavar="ADDRESS", help="address to bind (default: 127.0.0.1, this machine only)")
+    s.add_argument(
+        "--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files"
+    )
+    s.add_argument(
+        "--host", default="127.0.0.1", metavar="ADDRESS", help="address to bind (default: 127.0.0.1, this machine only)"
+    )
     s.add_argument("--port", type=int, default=8000, help="port to serve on (default: 8000)")
     s.add_argument("--base-url", help=argparse.SUPPRESS)
-    s.add_argument("--search", action=argparse.BooleanOptionalAction, default=False,
-                   help="also build the search index on every rebuild (default: off, for fast rebuilds)")
-    i = commands.add_parser("init", help="make a new site folder: a commented newsstand.yaml, seeds/ with an example, a README")
-    i.add_argument("folder", type=Path, metavar="DIR", help="the new site's folder (made if need be; never overwritten)")
+    s.add_argument(
+        "--search",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also build the search index on every rebuild (default: off, for fast rebuilds)",
+    )
+    i = commands.add_parser(
+        "init", help="make a new site folder: a commented newsstand.yaml, seeds/ with an example, a README"
+    )
+    i.add_argument(
+        "folder", type=Path, metavar="DIR", help="the new site's folder (made if need be; never overwritten)"
+    )
     i.add_argument("--title", default="My News", help="the site's name (default: My News)")
-    i.add_argument("--base-url", default="", metavar="URL", help="the URL it will be served from (default: none yet, fill it in later)")
-    i.add_argument("--timezone", default="UTC", metavar="ZONE", help="IANA time zone its dates are shown in (default: UTC)")
+    i.add_argument(
+        "--base-url",
+        default="",
+        metavar="URL",
+        help="the URL it will be served from (default: none yet, fill it in later)",
+    )
+    i.add_argument(
+        "--timezone", default="UTC", metavar="ZONE", help="IANA time zone its dates are shown in (default: UTC)"
+    )
     return parser
 
 
@@ -99,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(settings, host=args.host, port=args.port, config=args.config,
-                         load=lambda: settings_for(args))
+            return serve(settings, host=args.host, port=args.port, config=args.config, load=lambda: settings_for(args))
         result = build(settings, write=args.command == "build")
     except (ConfigError, BuildError, WriteError) as err:
         for problem in getattr(err, "problems", ()):

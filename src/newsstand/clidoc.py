@@ -56,13 +56,34 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
 def reference(parser: argparse.ArgumentParser | None = None) -> str:
     """docs/cli.md as the parser describes the commands."""
     parser = parser or _parser()
-    lines = [HEADER, f"## {parser.prog}", "", parser.description or "", "", "```", _usage(parser), "```", "",
-             *_options(parser), ""]
+    lines = [
+        HEADER,
+        f"## {parser.prog}",
+        "",
+        parser.description or "",
+        "",
+        "```",
+        _usage(parser),
+        "```",
+        "",
+        *_options(parser),
+        "",
+    ]
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {choice.dest: choice.help for choice in commands._choices_actions}
     for name, sub in commands.choices.items():
-        lines += [f"## {sub.prog}", "", _sentence(helps.get(name) or ""), "", "```", _usage(sub), "```", "",
-                  *_options(sub), ""]
+        lines += [
+            f"## {sub.prog}",
+            "",
+            _sentence(helps.get(name) or ""),
+            "",
+            "```",
+            _usage(sub),
+            "```",
+            "",
+            *_options(sub),
+            "",
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -82,14 +82,18 @@ def _check(key: str, value: Any) -> Any:
     if key == "base_url" and value:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"base_url: expected an absolute http(s) URL such as https://example.org/news/, got {value!r}")
+            raise ConfigError(
+                f"base_url: expected an absolute http(s) URL such as https://example.org/news/, got {value!r}"
+            )
         if not value.endswith("/"):
             value += "/"
     if key == "timezone":
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"timezone: expected an IANA time zone such as UTC or Europe/London, got {value!r}") from None
+            raise ConfigError(
+                f"timezone: expected an IANA time zone such as UTC or Europe/London, got {value!r}"
+            ) from None
     return value
 
 
@@ -133,7 +137,9 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
             # A config file elsewhere (`--config blog/newsstand.yaml`) describes the site beside it: the
             # folders it leaves out are that site's too, not the working folder's.
             defaults = Settings()
-            mapping = {**{k: getattr(defaults, k) for k in sorted(_PATH_KEYS) if getattr(defaults, k) is not None},
-                       **mapping}
+            mapping = {
+                **{k: getattr(defaults, k) for k in sorted(_PATH_KEYS) if getattr(defaults, k) is not None},
+                **mapping,
+            }
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     return settings_from(given, base=settings_from(mapping, root=root))

@@ -83,9 +83,7 @@ def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tup
     stories = []
     for i in order:
         entries, slug = ordered[i], story_slugs[i]
-        linked = dict.fromkeys(
-            story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of
-        )
+        linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
         linked.pop(slug, None)
         # Related stories in front-page order, so the most important connection comes first.
         related = tuple(sorted(linked, key=position.__getitem__))

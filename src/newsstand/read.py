@@ -142,7 +142,9 @@ def _flow_depth(text: str) -> int:
 
 
 # Explicit tags a story file may use; anything else (!!python/object, !!binary, !custom) is refused unread.
-_SAFE_TAGS = frozenset({"!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")})
+_SAFE_TAGS = frozenset(
+    {"!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+)
 
 
 class _Frame:
@@ -199,7 +201,9 @@ def _survey(text: str) -> dict[str, int]:
         if stack:
             stack[-1].size += size
             if stack[-1].size > MAX_NODES:
-                raise _Reject(f"front matter too large: more than {MAX_NODES:,} values (counting aliases)", *where(event))
+                raise _Reject(
+                    f"front matter too large: more than {MAX_NODES:,} values (counting aliases)", *where(event)
+                )
 
     for event in yaml.parse(text, Loader=SafeLoader):
         tag = getattr(event, "tag", None)

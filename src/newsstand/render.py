@@ -53,8 +53,11 @@ def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
 def json_text(data: Any) -> str:
     """JSON safe to serve and to embed in a <script>: '<' never appears raw, so no '</script>' or '<!--'."""
     # Compact separators keep json on its C encoder (indent forces the pure-Python one).
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace(
-        "&", "\\u0026"
+    return (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
     )
 
 
@@ -154,7 +157,9 @@ class Renderer:
         each page replaces with its own way to the site root."""
         card = self._cards.get(story.slug)
         if card is None:
-            macros = ctx.environment.get_template("_macros.html").make_module(vars={**ctx.get_all(), "page": _CARD_PAGE})
+            macros = ctx.environment.get_template("_macros.html").make_module(
+                vars={**ctx.get_all(), "page": _CARD_PAGE}
+            )
             card = self._cards[story.slug] = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
         return Markup(card.replace(_ROOT, self.root(ctx["page"])))
 
@@ -176,8 +181,10 @@ class Renderer:
         """(media type, href, title) of the feeds this page advertises with <link rel="alternate">."""
         page: Page = ctx["page"]
         title = page.context["term"].name if page.kind == "term" else self.settings.title
-        return [(OUTPUT_FORMATS[fmt][1], self._absolute(url), f"{title} ({'Atom' if fmt == 'atom' else 'JSON Feed'})")
-                for fmt, url in page.feeds]
+        return [
+            (OUTPUT_FORMATS[fmt][1], self._absolute(url), f"{title} ({'Atom' if fmt == 'atom' else 'JSON Feed'})")
+            for fmt, url in page.feeds
+        ]
 
     @jinja2.pass_context
     def _social(self, ctx: jinja2.runtime.Context) -> list[tuple[str, str, str]]:
@@ -195,7 +202,7 @@ class Renderer:
         stories = page.context["stories"]
         yield b'{"stories":['
         for a in range(0, len(stories), DATA_STORIES):
-            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a:a + DATA_STORIES])
+            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a : a + DATA_STORIES])
             yield (("," if a else "") + piece).encode("utf-8")
         yield b"]}\n"
 
@@ -215,8 +222,11 @@ class Renderer:
 
 def sitemap_entries(pages: Iterable[Page], settings: Settings) -> list[tuple[str, Any]]:
     """Every HTML page a search engine should know, with its last change."""
-    return [(settings.base_url + p.url, p.updated) for p in pages
-            if p.kind not in ("data", "notfound", "search", "redirect")]
+    return [
+        (settings.base_url + p.url, p.updated)
+        for p in pages
+        if p.kind not in ("data", "notfound", "search", "redirect")
+    ]
 
 
 _FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render workers inherit
@@ -257,7 +267,8 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
             # A few chunks ahead of the writer, not all of them (as pool.map would): when the writer falls
             # behind, finished pages wait in the workers' queue, not by the hundred megabytes in this process.
             ahead: deque[Future[list[tuple[str, bytes]]]] = deque(
-                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs))
+                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs)
+            )
             for k, chunk in enumerate(chunks):
                 if k % jobs == 0:
                     yield from _render_chunk(*chunk)
@@ -273,8 +284,13 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
         _FORKED = None
 
 
-def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[str] = frozenset(),
-               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, Content]]:
+def render_all(
+    pages: Iterable[Page],
+    renderer: Renderer,
+    unchanged: Collection[str] = frozenset(),
+    jobs: int = 1,
+    previous: Path | None = None,
+) -> Iterator[tuple[str, Content]]:
     """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
@@ -295,8 +311,11 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         else:
             files = [next(rendered) for _ in output_paths(page)]
         if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
-            indexed += [(path, data) for path, data in files
-                        if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)]
+            indexed += [
+                (path, data)
+                for path, data in files
+                if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)
+            ]
         yield from files
     yield from streamed
     if settings.base_url:
@@ -309,15 +328,23 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         yield from _search(indexed, settings, previous)
 
 
-def _search(outputs: list[tuple[str, bytes | None]], settings: Settings,
-            previous: Path | None) -> list[tuple[str, bytes | None]]:
+def _search(
+    outputs: list[tuple[str, bytes | None]], settings: Settings, previous: Path | None
+) -> list[tuple[str, bytes | None]]:
     """The Pagefind bundle: the last one again when no page changed, else a new index."""
     html = [(path, data) for path, data in outputs if path.endswith(".html")]
     old_bundle = previous / BUNDLE if previous is not None else None
-    if previous is not None and old_bundle is not None and old_bundle.is_dir() and all(data is None for _, data in html):
+    if (
+        previous is not None
+        and old_bundle is not None
+        and old_bundle.is_dir()
+        and all(data is None for _, data in html)
+    ):
         return [(p.relative_to(previous).as_posix(), None) for p in sorted(old_bundle.rglob("*")) if p.is_file()]
     if any(data is None for _, data in html) and previous is None:
         raise ValueError("unchanged pages need the previous site to be indexed")
-    whole = [(path, data if data is not None else (previous / path).read_bytes())  # type: ignore[operator]  # not None: above
-             for path, data in html]
+    whole = [
+        (path, data if data is not None else (previous / path).read_bytes())  # type: ignore[operator]  # not None: above
+        for path, data in html
+    ]
     return list(search_files(whole, settings.language))

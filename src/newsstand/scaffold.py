@@ -21,8 +21,12 @@ from .config import CONFIG_NAME, settings_from
 
 STARTER = files(__package__) / "starter"
 # Where each starter file goes in the new site; package data leaves out dotfiles, hence "gitignore".
-LAYOUT = {CONFIG_NAME: CONFIG_NAME, "README.md": "README.md", ".gitignore": "gitignore",
-          "seeds/example-story.md": "seeds/example-story.md"}
+LAYOUT = {
+    CONFIG_NAME: CONFIG_NAME,
+    "README.md": "README.md",
+    ".gitignore": "gitignore",
+    "seeds/example-story.md": "seeds/example-story.md",
+}
 SITE_MARKERS = (CONFIG_NAME, "seeds")  # either one: the folder is a site already
 
 
@@ -58,13 +62,16 @@ def create_site(folder: Path, title: str = "My News", base_url: str = "", timezo
         raise InitError(f"{folder}: not a folder")
     found = [name for name in SITE_MARKERS if (folder / name).exists()]
     if found:
-        raise InitError(f"{folder}: already holds a site ({', '.join(found)}); init never overwrites one, "
-                        "choose a new folder")
+        raise InitError(
+            f"{folder}: already holds a site ({', '.join(found)}); init never overwrites one, choose a new folder"
+        )
     kept = tuple(name for name in content if (folder / name).exists())
     try:
         folder.absolute().parent.mkdir(parents=True, exist_ok=True)
         # Staged on the target's file system (in the folder, or beside the folder it will become).
-        stage = Path(tempfile.mkdtemp(prefix=".newsstand-init-", dir=folder if folder.exists() else folder.absolute().parent))
+        stage = Path(
+            tempfile.mkdtemp(prefix=".newsstand-init-", dir=folder if folder.exists() else folder.absolute().parent)
+        )
     except OSError as err:
         raise InitError(f"{folder}: cannot write the new site: {err.strerror or err}") from None
     try:

@@ -22,7 +22,9 @@ def _digest(key: Hashable, length: int) -> str:
 
 
 def assign_slugs(
-    items: Iterable[tuple[K, str]], fallback: str = "item", taken: Collection[str] = frozenset(),
+    items: Iterable[tuple[K, str]],
+    fallback: str = "item",
+    taken: Collection[str] = frozenset(),
 ) -> dict[K, str]:
     """Map each key to a slug made from its text, unique among `items` and unlike any slug in `taken`.
 
