@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve check lint docs screenshot bench bench-cluster browser java clean
+.PHONY: build test serve check lint format docs screenshot bench bench-cluster browser java clean
 
 build: $(VENV)/.installed
 	$(BIN)/newsstand build
@@ -17,13 +17,18 @@ check: $(VENV)/.installed
 # The gates, then the suite with coverage: the whole package held to 90%, each stage module to its own floor.
 test: $(VENV)/.installed-test browser java
 	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 	$(BIN)/mypy
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90
 	$(BIN)/python tests/coverage_gate.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
 	$(BIN)/mypy
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format src tests bench docs
 
 # The CLI reference comes from the argument parser (tests/test_docs.py fails when it is stale).
 docs: $(VENV)/.installed
