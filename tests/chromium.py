@@ -10,8 +10,15 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags chromium keeps dialling Google's hosts, which this network refuses.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-quic", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 def require_chromium(what: str) -> None:

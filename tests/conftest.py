@@ -14,15 +14,18 @@ import pytest
 
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
+from newsstand.theme import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+THEME = Path(str(DEFAULT))  # the default theme, as the package holds it: templates/ and static/
 
 
 def settings_for(seeds: Path, out: Path, **changes: object) -> Settings:
+    """Settings for a site in `out`'s folder: without a theme of its own, unless `changes` names one."""
     changes.setdefault("cache", out.parent / ".newsstand-cache")
-    changes.setdefault("templates", ROOT / "templates")
-    changes.setdefault("static", ROOT / "static")
+    changes.setdefault("templates", out.parent / "templates")
+    changes.setdefault("static", out.parent / "static")
     return Settings(seeds=seeds, out=out, **changes)  # type: ignore[arg-type]
 
 
@@ -66,8 +69,14 @@ def seed_dir(tmp_path: Path) -> Callable[..., Path]:
     return make
 
 
-def story_file(title: str = "A story", url: str = "https://example.com/a", when: str = "2020-01-24T12:00:00Z",
-               extra: str = "", related: str = "", body: str = "") -> str:
+def story_file(
+    title: str = "A story",
+    url: str = "https://example.com/a",
+    when: str = "2020-01-24T12:00:00Z",
+    extra: str = "",
+    related: str = "",
+    body: str = "",
+) -> str:
     """A minimal valid seed file."""
     text = (
         "---\n"
@@ -83,13 +92,22 @@ def story_file(title: str = "A story", url: str = "https://example.com/a", when:
     return text + "---\n" + body
 
 
+def own_template(folder: Path, name: str = "base.html") -> Path:
+    """A site's own copy of one of the default theme's templates in `folder` (made if need be): the rest come
+    from the default theme."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(THEME / "templates" / name, folder / name))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def wait_until_listening(proc: subprocess.Popen[str], port: int, output: Callable[[], str], seconds: float = 60) -> None:
+def wait_until_listening(
+    proc: subprocess.Popen[str], port: int, output: Callable[[], str], seconds: float = 60
+) -> None:
     """Wait for a server we started to accept connections; fail with its output if it died first."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

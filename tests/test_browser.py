@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from .chromium import ARGS, CHROMIUM, require_chromium
-from .conftest import ROOT, SEEDS, free_port, wait_until_listening
+from .conftest import ROOT, SEEDS, THEME, free_port, own_template, wait_until_listening
 
 require_chromium("the browser tests")
 
@@ -35,9 +35,22 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     shutil.copytree(SEEDS, seeds)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstand", "serve", "--seeds", str(seeds), "--out", str(tmp_path / "site"),
-         "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "newsstand",
+            "serve",
+            "--seeds",
+            str(seeds),
+            "--out",
+            str(tmp_path / "site"),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
@@ -93,10 +106,54 @@ def test_a_failed_build_shows_its_error_and_the_last_good_site(browser: Browser,
     page = browser.new_page()
     page.goto(base)
     page.wait_for_timeout(1500)
-    template = ROOT / "templates"
+    template = THEME / "templates"
     # Break the build without touching the repo: point at a seed folder that vanished.
     shutil.rmtree(seeds)
     expect(page.locator("#newsstand-build-error")).to_be_visible(timeout=20_000)
     expect(page.locator(".story-card").first).to_be_visible()
     assert template.is_dir()
+    page.close()
+
+
+@pytest.fixture
+def served_with_own_theme(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`serve` in a site folder with a base.html and a style.css of its own over the default theme."""
+    root = tmp_path / "blog"
+    shutil.copytree(SEEDS, root / "seeds")
+    own_template(root / "templates")
+    (root / "static").mkdir()
+    (root / "static" / "style.css").write_text((THEME / "static" / "style.css").read_text())
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsstand", "serve", "--port", str(port)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
+        yield f"http://127.0.0.1:{port}/", root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_editing_the_sites_own_stylesheet_or_template_reloads_the_open_page(
+    browser: Browser, served_with_own_theme: tuple[str, Path]
+) -> None:
+    base, root = served_with_own_theme
+    page = browser.new_page()
+    page.goto(base)
+    expect(page.locator("h1")).to_have_text("Top stories")
+    page.wait_for_timeout(1500)  # let livereload's socket connect
+    css = root / "static" / "style.css"
+    css.write_text(css.read_text() + "\nh1.page-title { color: rgb(0, 128, 0); }\n")
+    expect(page.locator("h1")).to_have_css("color", "rgb(0, 128, 0)", timeout=20_000)
+    template = root / "templates" / "base.html"
+    template.write_text(template.read_text().replace("<footer", '<p id="own-note">Edited theme</p><footer', 1))
+    expect(page.locator("#own-note")).to_have_text("Edited theme", timeout=20_000)
     page.close()

@@ -27,9 +27,12 @@ def test_reports_broken_links_missing_assets_duplicate_ids(tmp_path: Path, based
     shutil.copytree(based_site[0], site)
     topic = site / "topics" / "ai" / "index.html"
     html = topic.read_text()
-    html = html.replace("</main>", '<a href="../../stories/gone/">gone</a><a href="../../index.html#nowhere">x</a>'
-                        '<img src="../../static/missing.png" alt=""><p id="main">dup</p>'
-                        f'<a href="{BASE_URL}topics/absent/">abs</a><a href="https://other.example/">ext</a></main>')
+    html = html.replace(
+        "</main>",
+        '<a href="../../stories/gone/">gone</a><a href="../../index.html#nowhere">x</a>'
+        '<img src="../../static/missing.png" alt=""><p id="main">dup</p>'
+        f'<a href="{BASE_URL}topics/absent/">abs</a><a href="https://other.example/">ext</a></main>',
+    )
     topic.write_text(html)
     css = next((site / "static").glob("style.*.css"))
     css.unlink()

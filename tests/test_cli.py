@@ -10,7 +10,9 @@ from .conftest import ROOT, story_file
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsstand", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newsstand", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_build_prints_a_summary_and_problems(tmp_path: Path, seed_dir) -> None:
@@ -47,8 +49,7 @@ def test_strict_fails_and_keeps_the_last_good_site(tmp_path: Path, seed_dir) -> 
 def test_config_file_is_read_and_validated(tmp_path: Path, seed_dir, capsys) -> None:
     seeds = seed_dir(ok__txt=story_file())
     config = tmp_path / "newsstand.yaml"
-    config.write_text(f"title: My Wire\nseeds: {seeds}\nout: {tmp_path / 'out'}\ntemplates: {ROOT / 'templates'}\n"
-                      f"static: {ROOT / 'static'}\n")
+    config.write_text(f"title: My Wire\nseeds: {seeds}\nout: {tmp_path / 'out'}\n")
     assert main(["build", "--config", str(config)]) == 0
     assert "<title>My Wire</title>" in (tmp_path / "out" / "index.html").read_text()
     config.write_text("titel: typo\n")
@@ -65,7 +66,9 @@ def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path, capsys) -> None:
 
 
 def test_drafts_flag(tmp_path: Path, seed_dir) -> None:
-    seeds = seed_dir(d__txt=story_file(title="Secret draft", extra="draft: true\n"), ok__txt=story_file(url="https://example.com/b"))
+    seeds = seed_dir(
+        d__txt=story_file(title="Secret draft", extra="draft: true\n"), ok__txt=story_file(url="https://example.com/b")
+    )
     out = tmp_path / "site"
     main(["build", "--seeds", str(seeds), "--out", str(out)])
     assert "Secret draft" not in (out / "stories.json").read_text()
@@ -89,7 +92,7 @@ def test_timings_name_every_stage_with_its_seconds_and_the_peak_memory_after_it(
 def test_the_clustering_window_and_threshold_are_settings(tmp_path: Path, capsys) -> None:
     """The editor's two clustering knobs, from newsstand.yaml: checked, and they change the stories."""
     config = tmp_path / "newsstand.yaml"
-    base = f"seeds: {ROOT / 'seeds'}\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\nsearch: false\n"
+    base = f"seeds: {ROOT / 'seeds'}\nsearch: false\n"
     counts = {}
     for threshold in (0.26, 0.9):
         out = tmp_path / f"out-{threshold}"

@@ -23,8 +23,12 @@ FLOOR_PRECISION = 0.83
 
 def art(key: str, title: str, when: str, provider: str, **kw: object) -> Article:
     return Article(
-        key=key, url=f"https://{key}", title=title, published=datetime.fromisoformat(when).replace(tzinfo=UTC),
-        provider=provider, **kw,  # type: ignore[arg-type]
+        key=key,
+        url=f"https://{key}",
+        title=title,
+        published=datetime.fromisoformat(when).replace(tzinfo=UTC),
+        provider=provider,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -73,9 +77,17 @@ def test_same_result_in_any_input_order(seeds: tuple) -> None:
         assert cluster(shuffled) == seeds
 
 
-JANUARY = ("nytimes.com/2020/01/24/business", "engadget.com/2020/01/24", "techcrunch.com/2020/01/24",
-           "time.com/5770976", "independent.co.uk", "biometricupdate.com/202001", "extremetech.com",
-           "usnews.com", "knowtechie.com")
+JANUARY = (
+    "nytimes.com/2020/01/24/business",
+    "engadget.com/2020/01/24",
+    "techcrunch.com/2020/01/24",
+    "time.com/5770976",
+    "independent.co.uk",
+    "biometricupdate.com/202001",
+    "extremetech.com",
+    "usnews.com",
+    "knowtechie.com",
+)
 
 
 def test_january_announcement_is_one_story(seeds: tuple) -> None:
@@ -90,11 +102,30 @@ def test_february_deployment_is_another_story(seeds: tuple) -> None:
     assert key_of(JANUARY[0]) not in story  # 24 January and 11 February are different events
 
 
-@pytest.mark.parametrize("fragment", [
-    "clearview-ai-new-jersey", "theverge.com/2020/2/11", "444432", "444431", "21115119", "findface", "newsday.com",
-    "jet-fuel", "facebook-privacy-lawsuit", "campusreform", "geek.com", "bangkokpost", "politico.com", "dfrobot",
-    "globalspec", "Doha-Bank", "marketwatch", "tribuneindia", "slashgear",
-])
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "clearview-ai-new-jersey",
+        "theverge.com/2020/2/11",
+        "444432",
+        "444431",
+        "21115119",
+        "findface",
+        "newsday.com",
+        "jet-fuel",
+        "facebook-privacy-lawsuit",
+        "campusreform",
+        "geek.com",
+        "bangkokpost",
+        "politico.com",
+        "dfrobot",
+        "globalspec",
+        "Doha-Bank",
+        "marketwatch",
+        "tribuneindia",
+        "slashgear",
+    ],
+)
 def test_other_news_on_the_subject_stays_out(seeds: tuple, fragment: str) -> None:
     january = story_of(seeds, JANUARY[0])
     february = story_of(seeds, "computing.co.uk")
@@ -102,8 +133,10 @@ def test_other_news_on_the_subject_stays_out(seeds: tuple, fragment: str) -> Non
 
 
 def test_facebook_settlement_is_a_story_of_its_own(seeds: tuple) -> None:
-    assert story_of(seeds, "facebook-privacy-lawsuit") == {key_of("facebook-privacy-lawsuit"),
-                                                          key_of("facebook-to-pay-550")}
+    assert story_of(seeds, "facebook-privacy-lawsuit") == {
+        key_of("facebook-privacy-lawsuit"),
+        key_of("facebook-to-pay-550"),
+    }
 
 
 def test_two_reuters_copies_are_one_entry(seeds: tuple) -> None:
@@ -113,12 +146,26 @@ def test_two_reuters_copies_are_one_entry(seeds: tuple) -> None:
 
 
 def test_wire_copies_collapse_listing_every_outlet() -> None:
-    original = art("reuters.com/a", "Facebook to pay $550 million to settle facial recognition suit",
-                   "2020-01-29T20:00", "reuters.com", quality=80)
-    update = art("cnbc.com/a", "UPDATE 1-Facebook to pay $550 million to settle facial recognition suit",
-                 "2020-01-29T21:00", "cnbc.com", quality=90)
-    refile = art("yahoo.com/a", "REFILE-Facebook to pay $550 million to settle facial recognition suit",
-                 "2020-01-29T22:00", "yahoo.com")
+    original = art(
+        "reuters.com/a",
+        "Facebook to pay $550 million to settle facial recognition suit",
+        "2020-01-29T20:00",
+        "reuters.com",
+        quality=80,
+    )
+    update = art(
+        "cnbc.com/a",
+        "UPDATE 1-Facebook to pay $550 million to settle facial recognition suit",
+        "2020-01-29T21:00",
+        "cnbc.com",
+        quality=90,
+    )
+    refile = art(
+        "yahoo.com/a",
+        "REFILE-Facebook to pay $550 million to settle facial recognition suit",
+        "2020-01-29T22:00",
+        "yahoo.com",
+    )
     ((entry,),) = cluster([refile, update, original])
     assert entry.article == original  # the original report, not the copy with the prefix
     assert set(entry.providers) == {"reuters.com", "cnbc.com", "yahoo.com"}

@@ -28,8 +28,11 @@ class _Links(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
-            if value and ((name == "href" and tag in ("a", "link")) or (name == "src" and tag in ("script", "img"))
-                          or (name == "action" and tag == "form")):
+            if value and (
+                (name == "href" and tag in ("a", "link"))
+                or (name == "src" and tag in ("script", "img"))
+                or (name == "action" and tag == "form")
+            ):
                 self.urls.append(value)
 
 
@@ -87,7 +90,8 @@ def links_in(url: str, ctype: str, body: bytes) -> list[str]:
     if url.endswith(".xml"):
         tree = ET.fromstring(body)
         return [e.text or "" for e in tree.iter() if e.tag.endswith("}loc")] + [
-            e.get("href", "") for e in tree.iter() if e.tag.endswith("}link")]
+            e.get("href", "") for e in tree.iter() if e.tag.endswith("}link")
+        ]
     return []
 
 

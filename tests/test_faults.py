@@ -23,9 +23,21 @@ import pytest
 
 from newsstand.write import OutputLock
 
-from .conftest import ROOT
-
-WORDS = ["market", "election", "storm", "court", "vaccine", "rocket", "budget", "strike", "merger", "league", "climate", "summit", "harbour"]
+WORDS = [
+    "market",
+    "election",
+    "storm",
+    "court",
+    "vaccine",
+    "rocket",
+    "budget",
+    "strike",
+    "merger",
+    "league",
+    "climate",
+    "summit",
+    "harbour",
+]
 
 
 def make_seeds(folder: Path, count: int, variant: int = 0, body_words: int = 40) -> Path:
@@ -41,7 +53,9 @@ def make_seeds(folder: Path, count: int, variant: int = 0, body_words: int = 40)
             f"publishedDateTime: 2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z\n"
             f"webUrl: https://n{i % 13}.example.com/s/{i}\n"
             f"provider:\n  name: Outlet {i % 13}\n  domain: n{i % 13}.example.com\n"
-            f"topics:\n  - {WORDS[i % len(WORDS)]}\n---\n" + " ".join(rng.choice(WORDS) for _ in range(body_words)) + "\n"
+            f"topics:\n  - {WORDS[i % len(WORDS)]}\n---\n"
+            + " ".join(rng.choice(WORDS) for _ in range(body_words))
+            + "\n"
         )
     return folder
 
@@ -65,9 +79,8 @@ def command(seeds: Path, out: Path) -> list[str]:
 
 
 def config(folder: Path) -> Path:
-    """A working folder whose newsstand.yaml points at the project's theme."""
+    """A working folder of its own, with no config and no theme: the default theme that ships in the package."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "newsstand.yaml").write_text(f"templates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\n")
     return folder
 
 
@@ -86,7 +99,9 @@ def test_a_build_killed_at_any_moment_leaves_a_complete_site(tmp_path: Path) -> 
     current = 0
     rng = random.Random(6)
     # Half the kills at random moments of the whole build, half the moment the staging folder appears.
-    plans = [("random", rng.uniform(0.05, 1.1) * duration) for _ in range(3)] + [("staging", rng.uniform(0, 0.03)) for _ in range(3)]
+    plans = [("random", rng.uniform(0.05, 1.1) * duration) for _ in range(3)] + [
+        ("staging", rng.uniform(0, 0.03)) for _ in range(3)
+    ]
     killed_mid_write = 0
     snapshot = tmp_path / "snapshot"
     for how, delay in plans:
@@ -132,8 +147,12 @@ def test_a_build_killed_at_any_moment_leaves_a_complete_site(tmp_path: Path) -> 
 def tmpfs(folder: Path, size: str) -> Iterator[bool]:
     """A real, small file system at `folder` (CI runs as root); False where mounting is not allowed."""
     folder.mkdir(parents=True, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(folder)],
-                             capture_output=True).returncode == 0
+    mounted = (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         yield mounted
     finally:
@@ -218,8 +237,10 @@ def test_builds_started_together_never_corrupt_the_output(tmp_path: Path) -> Non
     assert run(work, seeds, tmp_path / "ref").returncode == 0
     expected = manifest(tmp_path / "ref")
     out = work / "site"
-    procs = [subprocess.Popen(command(seeds, out), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(command(seeds, out), cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
     results = [(p.wait(timeout=300), p.communicate()[1]) for p in procs]
     assert any(code == 0 for code, _ in results)
     for code, err in results:

@@ -39,8 +39,11 @@ def test_every_list_has_an_atom_feed(based_site) -> None:
 @pytest.mark.parametrize("kind", ["home", "topic", "provider"])
 def test_feeds_parse_cleanly_with_ids_dates_links(based_site, kind: str) -> None:
     site, _ = based_site
-    paths = {"home": [site / "feed.xml"], "topic": sorted((site / "topics").glob("*/feed.xml")),
-             "provider": sorted((site / "providers").glob("*/feed.xml"))}[kind]
+    paths = {
+        "home": [site / "feed.xml"],
+        "topic": sorted((site / "topics").glob("*/feed.xml")),
+        "provider": sorted((site / "providers").glob("*/feed.xml")),
+    }[kind]
     for path in paths:
         parsed = feedparser.parse(path.read_bytes())
         assert not parsed.bozo, f"{path}: {parsed.get('bozo_exception')}"
@@ -97,14 +100,20 @@ def test_autodiscovery_links_match_the_page(based_site) -> None:
     site, _ = based_site
 
     def alternates(page: Path) -> list[tuple[str | None, str | None]]:
-        return [(a.get("type"), a.get("href")) for t, a in scan(page).tags if t == "link" and a.get("rel") == "alternate"]
+        return [
+            (a.get("type"), a.get("href")) for t, a in scan(page).tags if t == "link" and a.get("rel") == "alternate"
+        ]
 
-    assert alternates(site / "index.html") == [("application/atom+xml", BASE_URL + "feed.xml"),
-                                                ("application/feed+json", BASE_URL + "feed.json")]
-    assert alternates(site / "topics" / "ai" / "index.html") == [("application/atom+xml",
-                                                                  BASE_URL + "topics/ai/feed.xml")]
+    assert alternates(site / "index.html") == [
+        ("application/atom+xml", BASE_URL + "feed.xml"),
+        ("application/feed+json", BASE_URL + "feed.json"),
+    ]
+    assert alternates(site / "topics" / "ai" / "index.html") == [
+        ("application/atom+xml", BASE_URL + "topics/ai/feed.xml")
+    ]
     assert alternates(site / "providers" / "engadget" / "index.html") == [
-        ("application/atom+xml", BASE_URL + "providers/engadget/feed.xml")]
+        ("application/atom+xml", BASE_URL + "providers/engadget/feed.xml")
+    ]
     if (site / "page" / "2" / "index.html").exists():
         assert alternates(site / "page" / "2" / "index.html")[0][1] == BASE_URL + "feed.xml"
 

@@ -27,10 +27,49 @@ SLOW = settings(max_examples=EXAMPLES // 50 or 4, deadline=None, suppress_health
 
 REAL = [p.read_bytes() for p in sorted(SEEDS.iterdir())]
 YAML_BITS = [
-    b"---", b"\n", b"\r\n", b"\t", b" ", b": ", b"- ", b"[", b"]", b"{", b"}", b"&a ", b"*a", b"<<: *a", b"!!python/object ",
-    b"!!binary ", b"!custom ", b"'", b'"', b"#", b"|", b">", b"? ", b"%YAML 1.1\n", b"...", b"\x00", b"\xff", b"\xef\xbb\xbf",
-    b"javascript:alert(1)", b"<script>alert(1)</script>", b"title: ", b"webUrl: ", b"publishedDateTime: ", b"related:\n  - ",
-    b"topics: ", b"provider: ", b"2020-02-30T25:61:00Z", b"1e999", b".nan", b"~", b"null", b"0x1F", b"\\u0000",
+    b"---",
+    b"\n",
+    b"\r\n",
+    b"\t",
+    b" ",
+    b": ",
+    b"- ",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b"&a ",
+    b"*a",
+    b"<<: *a",
+    b"!!python/object ",
+    b"!!binary ",
+    b"!custom ",
+    b"'",
+    b'"',
+    b"#",
+    b"|",
+    b">",
+    b"? ",
+    b"%YAML 1.1\n",
+    b"...",
+    b"\x00",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"javascript:alert(1)",
+    b"<script>alert(1)</script>",
+    b"title: ",
+    b"webUrl: ",
+    b"publishedDateTime: ",
+    b"related:\n  - ",
+    b"topics: ",
+    b"provider: ",
+    b"2020-02-30T25:61:00Z",
+    b"1e999",
+    b".nan",
+    b"~",
+    b"null",
+    b"0x1F",
+    b"\\u0000",
 ]
 
 
@@ -46,16 +85,20 @@ def valid_seed(i: int, title: str, body: str) -> bytes:
 
 
 # Text YAML can carry in a double-quoted scalar (it has no surrogate pairs, and no raw non-printables).
-titles = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")), min_size=1, max_size=80).filter(
-    lambda t: t.strip() and any(c.isprintable() and not c.isspace() for c in t)
-)
+titles = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn", "Zl", "Zp")), min_size=1, max_size=80
+).filter(lambda t: t.strip() and any(c.isprintable() and not c.isspace() for c in t))
 bodies = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n\t"), max_size=300)
 
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
     """A real seed (or a fragment of YAML bits) with bytes inserted, deleted and replaced."""
-    data = bytearray(draw(st.sampled_from(REAL)) if draw(st.booleans()) else b"".join(draw(st.lists(st.sampled_from(YAML_BITS), max_size=40))))
+    data = bytearray(
+        draw(st.sampled_from(REAL))
+        if draw(st.booleans())
+        else b"".join(draw(st.lists(st.sampled_from(YAML_BITS), max_size=40)))
+    )
     for _ in range(draw(st.integers(0, 12))):
         at = draw(st.integers(0, len(data)))
         how = draw(st.sampled_from(["insert", "delete", "replace", "bit", "cut"]))
@@ -72,7 +115,9 @@ def mutated(draw: st.DrawFn) -> bytes:
     return bytes(data)
 
 
-junk = st.one_of(mutated(), st.binary(max_size=2000), st.text(max_size=500).map(lambda t: ("---\n" + t + "\n---\n").encode()))
+junk = st.one_of(
+    mutated(), st.binary(max_size=2000), st.text(max_size=500).map(lambda t: ("---\n" + t + "\n---\n").encode())
+)
 
 
 def write_folder(folder: Path, good: list[tuple[str, str]], bad: list[bytes]) -> dict[str, str]:

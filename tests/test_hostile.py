@@ -64,10 +64,28 @@ CASES: list[tuple[str, str | bytes, str, str, str]] = [
     ("bad_indentation", seed("bad_indentation", "topics:\n  - a\n bad: indent\n"), "invalid YAML", "10:2", "rejected"),
     ("tab_indentation", seed("tab_indentation", "topics:\n\t- a\n"), "invalid YAML", "9:1", "rejected"),
     ("second_document", seed("second_document", "--- x\n"), "invalid YAML", "8:1", "rejected"),
-    ("duplicate_anchorless_alias", seed("duplicate_anchorless_alias", "x: *nothing\n"), "invalid YAML", "8:4", "rejected"),
+    (
+        "duplicate_anchorless_alias",
+        seed("duplicate_anchorless_alias", "x: *nothing\n"),
+        "invalid YAML",
+        "8:4",
+        "rejected",
+    ),
     # fences and empty files
-    ("no_fence", f"title: no fences\nwebUrl: {url('no_fence')}\n", "expected '---' on the first line", "1:1", "rejected"),
-    ("unterminated_fence", f"---\ntitle: open\nwebUrl: {url('unterminated_fence')}\n", "never closed", "1:1", "rejected"),
+    (
+        "no_fence",
+        f"title: no fences\nwebUrl: {url('no_fence')}\n",
+        "expected '---' on the first line",
+        "1:1",
+        "rejected",
+    ),
+    (
+        "unterminated_fence",
+        f"---\ntitle: open\nwebUrl: {url('unterminated_fence')}\n",
+        "never closed",
+        "1:1",
+        "rejected",
+    ),
     ("empty", "", "empty file", "", "rejected"),
     ("blank", "  \n\n \t\n", "empty file", "", "rejected"),
     ("empty_front_matter", "---\n---\nbody only\n", "not empty", "2:1", "rejected"),
@@ -76,68 +94,294 @@ CASES: list[tuple[str, str | bytes, str, str, str]] = [
     ("front_is_scalar", "---\njust a sentence\n---\n", "mapping of fields, not str", "2:1", "rejected"),
     ("front_is_number", "---\n42\n---\n", "mapping of fields, not int", "2:1", "rejected"),
     # required fields
-    ("missing_title", f"---\n{WHEN}webUrl: {url('missing_title')}\n---\n", "title: missing or empty; file left out", "", "rejected"),
-    ("empty_title", f"---\ntitle: '   '\n{WHEN}webUrl: {url('empty_title')}\n---\n", "title: missing or empty", "2", "rejected"),
-    ("title_is_a_list", f"---\ntitle: [a, b]\n{WHEN}webUrl: {url('title_is_a_list')}\n---\n", "title: expected text, got list", "2", "rejected"),
+    (
+        "missing_title",
+        f"---\n{WHEN}webUrl: {url('missing_title')}\n---\n",
+        "title: missing or empty; file left out",
+        "",
+        "rejected",
+    ),
+    (
+        "empty_title",
+        f"---\ntitle: '   '\n{WHEN}webUrl: {url('empty_title')}\n---\n",
+        "title: missing or empty",
+        "2",
+        "rejected",
+    ),
+    (
+        "title_is_a_list",
+        f"---\ntitle: [a, b]\n{WHEN}webUrl: {url('title_is_a_list')}\n---\n",
+        "title: expected text, got list",
+        "2",
+        "rejected",
+    ),
     ("missing_url", f"---\ntitle: No link\n{WHEN}---\n", "no URL (webUrl or sourceUrl); file left out", "", "rejected"),
-    ("missing_date", f"---\ntitle: Undated\nwebUrl: {url('missing_date')}\n---\n", "publishedDateTime: missing", "", "rejected"),
-    ("not_a_date", f"---\ntitle: When\npublishedDateTime: yesterday\nwebUrl: {url('not_a_date')}\n---\n", "not a date: 'yesterday'", "3", "rejected"),
-    ("date_out_of_range", f"---\ntitle: When\npublishedDateTime: 1066-10-14\nwebUrl: {url('date_out_of_range')}\n---\n", "date out of range", "3", "rejected"),
-    ("date_is_a_list", f"---\ntitle: When\npublishedDateTime: [2020]\nwebUrl: {url('date_is_a_list')}\n---\n", "not a date", "3", "rejected"),
+    (
+        "missing_date",
+        f"---\ntitle: Undated\nwebUrl: {url('missing_date')}\n---\n",
+        "publishedDateTime: missing",
+        "",
+        "rejected",
+    ),
+    (
+        "not_a_date",
+        f"---\ntitle: When\npublishedDateTime: yesterday\nwebUrl: {url('not_a_date')}\n---\n",
+        "not a date: 'yesterday'",
+        "3",
+        "rejected",
+    ),
+    (
+        "date_out_of_range",
+        f"---\ntitle: When\npublishedDateTime: 1066-10-14\nwebUrl: {url('date_out_of_range')}\n---\n",
+        "date out of range",
+        "3",
+        "rejected",
+    ),
+    (
+        "date_is_a_list",
+        f"---\ntitle: When\npublishedDateTime: [2020]\nwebUrl: {url('date_is_a_list')}\n---\n",
+        "not a date",
+        "3",
+        "rejected",
+    ),
     # unsafe URLs
-    ("javascript_url", f"---\ntitle: Click\n{WHEN}webUrl: 'javascript:alert(1)'\n---\n", "webUrl: not an http(s) URL", "4", "rejected"),
-    ("data_url", f"---\ntitle: Click\n{WHEN}webUrl: 'data:text/html,<script>alert(1)</script>'\n---\n", "not an http(s) URL", "4", "rejected"),
-    ("vbscript_url", f"---\ntitle: Click\n{WHEN}sourceUrl: 'vbscript:msgbox(1)'\n---\n", "sourceUrl: not an http(s) URL", "4", "rejected"),
-    ("protocol_relative_url", f"---\ntitle: Click\n{WHEN}webUrl: '//evil.example/x'\n---\n", "not an http(s) URL", "4", "rejected"),
-    ("backslash_url", f"---\ntitle: Click\n{WHEN}webUrl: 'https:\\\\evil.example\\x'\n---\n", "not an http(s) URL", "4", "rejected"),
-    ("bad_amp_alternate", seed("bad_amp_alternate", "ampWebUrl: 'javascript:alert(1)'\n"), "ampWebUrl: not an http(s) URL", "8", "kept"),
-    ("javascript_image", seed("javascript_image", "images:\n  - url: 'javascript:alert(1)'\n    width: 10\n    height: 10\n"),
-     "images[0].url: not an http(s) URL", "9", "kept"),
-    ("data_logo", seed("data_logo", lead=False, extra=f"title: Logo\n{WHEN}webUrl: {url('data_logo')}\n"
-                       "provider:\n  name: Logo\n  domain: example.com\n  images:\n    - url: 'data:image/svg+xml,<svg onload=alert(1)>'\n"),
-     "provider.images[0].url: not an http(s) URL", "9", "kept"),
-    ("body_link", seed("body_link", body="Hello\n\n[a](javascript:alert(1)) [ok](https://ok.example.com)\n"),
-     "body: link to 'javascript:alert(1)' dropped", "9", "kept"),
-    ("body_image", seed("body_image", body="![b](data:image/png;base64,AAAA)\n"), "body: image to 'data:image/png;base64,AAAA' dropped", "9", "kept"),
+    (
+        "javascript_url",
+        f"---\ntitle: Click\n{WHEN}webUrl: 'javascript:alert(1)'\n---\n",
+        "webUrl: not an http(s) URL",
+        "4",
+        "rejected",
+    ),
+    (
+        "data_url",
+        f"---\ntitle: Click\n{WHEN}webUrl: 'data:text/html,<script>alert(1)</script>'\n---\n",
+        "not an http(s) URL",
+        "4",
+        "rejected",
+    ),
+    (
+        "vbscript_url",
+        f"---\ntitle: Click\n{WHEN}sourceUrl: 'vbscript:msgbox(1)'\n---\n",
+        "sourceUrl: not an http(s) URL",
+        "4",
+        "rejected",
+    ),
+    (
+        "protocol_relative_url",
+        f"---\ntitle: Click\n{WHEN}webUrl: '//evil.example/x'\n---\n",
+        "not an http(s) URL",
+        "4",
+        "rejected",
+    ),
+    (
+        "backslash_url",
+        f"---\ntitle: Click\n{WHEN}webUrl: 'https:\\\\evil.example\\x'\n---\n",
+        "not an http(s) URL",
+        "4",
+        "rejected",
+    ),
+    (
+        "bad_amp_alternate",
+        seed("bad_amp_alternate", "ampWebUrl: 'javascript:alert(1)'\n"),
+        "ampWebUrl: not an http(s) URL",
+        "8",
+        "kept",
+    ),
+    (
+        "javascript_image",
+        seed("javascript_image", "images:\n  - url: 'javascript:alert(1)'\n    width: 10\n    height: 10\n"),
+        "images[0].url: not an http(s) URL",
+        "9",
+        "kept",
+    ),
+    (
+        "data_logo",
+        seed(
+            "data_logo",
+            lead=False,
+            extra=f"title: Logo\n{WHEN}webUrl: {url('data_logo')}\n"
+            "provider:\n  name: Logo\n  domain: example.com\n  images:\n    - url: 'data:image/svg+xml,<svg onload=alert(1)>'\n",
+        ),
+        "provider.images[0].url: not an http(s) URL",
+        "9",
+        "kept",
+    ),
+    (
+        "body_link",
+        seed("body_link", body="Hello\n\n[a](javascript:alert(1)) [ok](https://ok.example.com)\n"),
+        "body: link to 'javascript:alert(1)' dropped",
+        "9",
+        "kept",
+    ),
+    (
+        "body_image",
+        seed("body_image", body="![b](data:image/png;base64,AAAA)\n"),
+        "body: image to 'data:image/png;base64,AAAA' dropped",
+        "9",
+        "kept",
+    ),
     # tags: refused, never constructed
-    ("python_object", seed("python_object", "x: !!python/object/apply:os.system ['touch /tmp/newsstand-pwned']\n"),
-     "YAML tag '!!python/object/apply:os.system' is not allowed", "8:4", "rejected"),
+    (
+        "python_object",
+        seed("python_object", "x: !!python/object/apply:os.system ['touch /tmp/newsstand-pwned']\n"),
+        "YAML tag '!!python/object/apply:os.system' is not allowed",
+        "8:4",
+        "rejected",
+    ),
     ("python_name", seed("python_name", "x: !!python/name:os.system\n"), "is not allowed", "8:4", "rejected"),
-    ("binary_tag", seed("binary_tag", "x: !!binary aGVsbG8=\n"), "YAML tag '!!binary' is not allowed", "8:4", "rejected"),
+    (
+        "binary_tag",
+        seed("binary_tag", "x: !!binary aGVsbG8=\n"),
+        "YAML tag '!!binary' is not allowed",
+        "8:4",
+        "rejected",
+    ),
     ("custom_tag", seed("custom_tag", "x: !custom {a: 1}\n"), "YAML tag '!custom' is not allowed", "8:4", "rejected"),
     # size and shape bombs
     ("alias_bomb", seed("alias_bomb", bomb()), "too large: more than 50,000 values", "12:", "rejected"),
     ("merge_key_bomb", seed("merge_key_bomb", merge_bomb()), "too large", "22:", "rejected"),
-    ("deep_flow", seed("deep_flow", "x: " + "[" * 100_000 + "]" * 100_000 + "\n"), f"nested more than {MAX_DEPTH} levels", "", "rejected"),
-    ("deep_block_list", seed("deep_block_list", "x:\n  " + "- " * 100_000 + "leaf\n"), "nested more than", "9:", "rejected"),
+    (
+        "deep_flow",
+        seed("deep_flow", "x: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+        f"nested more than {MAX_DEPTH} levels",
+        "",
+        "rejected",
+    ),
+    (
+        "deep_block_list",
+        seed("deep_block_list", "x:\n  " + "- " * 100_000 + "leaf\n"),
+        "nested more than",
+        "9:",
+        "rejected",
+    ),
     ("deep_block_map", seed("deep_block_map", block_nest(40)), "nested more than", "28:", "rejected"),
-    ("oversized_file", seed("oversized_file", "filler: '" + "a" * MAX_FILE_BYTES + "'\n"), "limit of 2,097,152 bytes", "", "rejected"),
-    ("huge_excerpt", seed("huge_excerpt", "excerpt: '" + "word " * 300_000 + "'\n"), f"cut to the limit of {MAX_EXCERPT:,}", "8", "kept"),
-    ("huge_title", seed("huge_title", title="'" + "Long " * 5_000 + "'"), f"title: 24,999 characters, cut to the limit of {MAX_TITLE}", "2", "kept"),
-    ("huge_body", seed("huge_body", body="Words and more words. " * 20_000), f"cut to the limit of {MAX_BODY_CHARS:,}", "9", "kept"),
+    (
+        "oversized_file",
+        seed("oversized_file", "filler: '" + "a" * MAX_FILE_BYTES + "'\n"),
+        "limit of 2,097,152 bytes",
+        "",
+        "rejected",
+    ),
+    (
+        "huge_excerpt",
+        seed("huge_excerpt", "excerpt: '" + "word " * 300_000 + "'\n"),
+        f"cut to the limit of {MAX_EXCERPT:,}",
+        "8",
+        "kept",
+    ),
+    (
+        "huge_title",
+        seed("huge_title", title="'" + "Long " * 5_000 + "'"),
+        f"title: 24,999 characters, cut to the limit of {MAX_TITLE}",
+        "2",
+        "kept",
+    ),
+    (
+        "huge_body",
+        seed("huge_body", body="Words and more words. " * 20_000),
+        f"cut to the limit of {MAX_BODY_CHARS:,}",
+        "9",
+        "kept",
+    ),
     # bytes
-    ("not_utf8", b"---\ntitle: caf\xe9\n" + WHEN.encode() + f"webUrl: {url('not_utf8')}\n---\n".encode(), "not UTF-8 text (byte 0xe9)", "2:11", "rejected"),
+    (
+        "not_utf8",
+        b"---\ntitle: caf\xe9\n" + WHEN.encode() + f"webUrl: {url('not_utf8')}\n---\n".encode(),
+        "not UTF-8 text (byte 0xe9)",
+        "2:11",
+        "rejected",
+    ),
     ("utf16", "---\ntitle: x\n---\n".encode("utf-16"), "not UTF-8", "1:1", "rejected"),
     ("nul_bytes", seed("nul_bytes", "x: a\x00b\n"), "NUL", "", "rejected"),
     # wrong types and bad items: reported, the rest of the story kept
-    ("related_without_url", seed("related_without_url", f"related:\n  - title: Orphan\n    {WHEN}"),
-     "related[0]: no URL (webUrl or sourceUrl); item left out", "9", "kept"),
-    ("related_not_a_mapping", seed("related_not_a_mapping", "related:\n  - just text\n"), "related[0]: expected a mapping of fields, got str", "9", "kept"),
-    ("related_not_a_list", seed("related_not_a_list", "related: nope\n"), "related: expected a list of articles", "8", "kept"),
-    ("quality_not_a_number", seed("quality_not_a_number", "quality: lots\n"), "quality: expected a number, got 'lots'", "8", "kept"),
-    ("published_not_a_bool", seed("published_not_a_bool", "published: maybe\n"), "published: expected true or false", "8", "kept"),
+    (
+        "related_without_url",
+        seed("related_without_url", f"related:\n  - title: Orphan\n    {WHEN}"),
+        "related[0]: no URL (webUrl or sourceUrl); item left out",
+        "9",
+        "kept",
+    ),
+    (
+        "related_not_a_mapping",
+        seed("related_not_a_mapping", "related:\n  - just text\n"),
+        "related[0]: expected a mapping of fields, got str",
+        "9",
+        "kept",
+    ),
+    (
+        "related_not_a_list",
+        seed("related_not_a_list", "related: nope\n"),
+        "related: expected a list of articles",
+        "8",
+        "kept",
+    ),
+    (
+        "quality_not_a_number",
+        seed("quality_not_a_number", "quality: lots\n"),
+        "quality: expected a number, got 'lots'",
+        "8",
+        "kept",
+    ),
+    (
+        "published_not_a_bool",
+        seed("published_not_a_bool", "published: maybe\n"),
+        "published: expected true or false",
+        "8",
+        "kept",
+    ),
     ("draft_not_a_bool", seed("draft_not_a_bool", "draft: sometimes\n"), "draft: expected true or false", "8", "kept"),
-    ("topic_is_a_mapping", seed("topic_is_a_mapping", "topics:\n  - {a: 1}\n"), "topics[0]: expected text, got dict", "9", "kept"),
-    ("provider_is_a_list", seed("provider_is_a_list", lead=False, extra=f"title: P\n{WHEN}webUrl: {url('provider_is_a_list')}\nprovider: [a]\n"),
-     "provider: expected a mapping with name and domain", "5", "kept"),
-    ("bad_provider_domain", seed("bad_provider_domain", lead=False, extra=f"title: P\n{WHEN}webUrl: {url('bad_provider_domain')}\n"
-                                 "provider:\n  name: P\n  domain: '../../etc'\n"), "provider.domain: not a domain name", "7", "kept"),
+    (
+        "topic_is_a_mapping",
+        seed("topic_is_a_mapping", "topics:\n  - {a: 1}\n"),
+        "topics[0]: expected text, got dict",
+        "9",
+        "kept",
+    ),
+    (
+        "provider_is_a_list",
+        seed(
+            "provider_is_a_list",
+            lead=False,
+            extra=f"title: P\n{WHEN}webUrl: {url('provider_is_a_list')}\nprovider: [a]\n",
+        ),
+        "provider: expected a mapping with name and domain",
+        "5",
+        "kept",
+    ),
+    (
+        "bad_provider_domain",
+        seed(
+            "bad_provider_domain",
+            lead=False,
+            extra=f"title: P\n{WHEN}webUrl: {url('bad_provider_domain')}\n"
+            "provider:\n  name: P\n  domain: '../../etc'\n",
+        ),
+        "provider.domain: not a domain name",
+        "7",
+        "kept",
+    ),
     # valid, if odd: accepted without a problem
     ("bom_crlf", ("\ufeff" + seed("bom_crlf")).replace("\n", "\r\n").encode(), "", "", "clean"),
-    ("naive_date", seed("naive_date", lead=False, extra=f"title: Naive\npublishedDateTime: 2020-01-24 12:00:00\nwebUrl: {url('naive_date')}\n"), "", "", "clean"),
+    (
+        "naive_date",
+        seed(
+            "naive_date",
+            lead=False,
+            extra=f"title: Naive\npublishedDateTime: 2020-01-24 12:00:00\nwebUrl: {url('naive_date')}\n",
+        ),
+        "",
+        "",
+        "clean",
+    ),
     ("topics_as_one_string", seed("topics_as_one_string", "topics: Just One\n"), "", "", "clean"),
     ("number_as_title", seed("number_as_title", title="1984"), "", "", "clean"),
-    ("unknown_fields", seed("unknown_fields", "colour: blue\nsecured: hunter2\nnested: {a: [1, 2]}\n"), "", "", "clean"),
+    (
+        "unknown_fields",
+        seed("unknown_fields", "colour: blue\nsecured: hunter2\nnested: {a: [1, 2]}\n"),
+        "",
+        "",
+        "clean",
+    ),
     ("small_aliases", seed("small_aliases", "tags: &t [a, b]\nmore: *t\n"), "", "", "clean"),
 ]
 
@@ -214,7 +458,9 @@ def test_parsing_hostile_yaml_cannot_crash_the_interpreter(tmp_path: Path) -> No
         "block": "---\nx:\n  " + "- " * 500_000 + "a\n---\n",
         "flow_after_text": "---\nx: " + "[" * 10 + "a\ny: " + "{a: " * 200_000 + "\n---\n",
         "indent": "---\n" + block_nest(1000) + "---\n",
-        "anchors": "---\n" + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "a0: &a0 [x]\n" for i in range(5000)) + "---\n",
+        "anchors": "---\n"
+        + "".join(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" if i else "a0: &a0 [x]\n" for i in range(5000))
+        + "---\n",
         "keys": "---\n" + "".join(f"k{i}: {i}\n" for i in range(60_000)) + "---\n",
     }
     for name, text in cases.items():
@@ -225,7 +471,9 @@ def test_parsing_hostile_yaml_cannot_crash_the_interpreter(tmp_path: Path) -> No
         "    record, problem = read_seed(p)\n    out[p.stem] = str(problem) if problem else 'ok'\n"
         "print(json.dumps(out))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     found = json.loads(proc.stdout)
     assert set(found) == set(cases)
@@ -371,7 +619,13 @@ def test_hostile_text_is_shown_as_text(xss_site) -> None:
 def test_unsafe_body_urls_are_reported(xss_site) -> None:
     _, result = xss_site
     messages = [p.message for p in result.problems if p.path.endswith("x0.txt")]
-    for fragment in ("javascript:alert('a')", "javascript:alert(", "vbscript:msgbox", "data:image/svg+xml", "//evil.example/x"):
+    for fragment in (
+        "javascript:alert('a')",
+        "javascript:alert(",
+        "vbscript:msgbox",
+        "data:image/svg+xml",
+        "//evil.example/x",
+    ):
         assert any(fragment in m and "dropped" in m for m in messages), (fragment, messages)
     assert all(not p.rejected for p in result.problems)
 

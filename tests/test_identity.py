@@ -56,14 +56,19 @@ def test_a_new_story_never_takes_a_slug_that_redirects() -> None:
 
 
 def test_a_redirect_follows_later_merges_and_revives_when_its_story_stands_alone_again() -> None:
-    a, b, c = (article("a", 0, title="Floods hit Lima"), article("b", 4, title="Lima under water"),
-               article("c", -10, title="Rain warning for Peru"))
+    a, b, c = (
+        article("a", 0, title="Floods hit Lima"),
+        article("b", 4, title="Lima under water"),
+        article("c", -10, title="Rain warning for Peru"),
+    )
     _, r1 = identify([cluster(a), cluster(b), cluster(c)])
     _, r2 = identify([cluster(a, b), cluster(c)], r1)  # b → a
     slugs, r3 = identify([cluster(c, a, b)], r2)  # a → c (the older first report), so b → c too
     assert slugs == ("rain-warning-for-peru",)
-    assert {k: v[0] for k, v in r3.moved.items()} == {"floods-hit-lima": "rain-warning-for-peru",
-                                                     "lima-under-water": "rain-warning-for-peru"}
+    assert {k: v[0] for k, v in r3.moved.items()} == {
+        "floods-hit-lima": "rain-warning-for-peru",
+        "lima-under-water": "rain-warning-for-peru",
+    }
     slugs, r4 = identify([cluster(c), cluster(a), cluster(b)], r3)
     assert slugs == ("rain-warning-for-peru", "floods-hit-lima", "lima-under-water")
     assert not r4.moved
@@ -104,8 +109,10 @@ def test_a_merge_in_the_build_redirects_the_merged_story_and_a_headline_edit_kee
     assert _story_dirs(out) == {"acme-unveils-the-zephyr-drone-in-oslo", "lima-council-votes-on-the-city-budget"}
 
     # The second report turns out to be about the first one's event: one story, under the first's URL.
-    (seeds / "two.md").write_text(story_file("Acme's Zephyr drone unveiled in Oslo", "https://b.example/2",
-                                             "2020-03-01T12:00:00Z"), encoding="utf-8")
+    (seeds / "two.md").write_text(
+        story_file("Acme's Zephyr drone unveiled in Oslo", "https://b.example/2", "2020-03-01T12:00:00Z"),
+        encoding="utf-8",
+    )
     result = build(settings)
     assert result.stories == 1
     moved = out / "stories" / "lima-council-votes-on-the-city-budget" / "index.html"
@@ -119,14 +126,21 @@ def test_a_merge_in_the_build_redirects_the_merged_story_and_a_headline_edit_kee
     assert followed == (out / "stories" / "acme-unveils-the-zephyr-drone-in-oslo" / "index.html").resolve()
     assert "Zephyr drone unveiled" in followed.read_text(encoding="utf-8")
     rules = [line.split() for line in (out / "_redirects").read_text().splitlines() if not line.startswith("#")]
-    assert rules == [["/news/stories/lima-council-votes-on-the-city-budget/",
-                      "/news/stories/acme-unveils-the-zephyr-drone-in-oslo/", "301"]]
+    assert rules == [
+        [
+            "/news/stories/lima-council-votes-on-the-city-budget/",
+            "/news/stories/acme-unveils-the-zephyr-drone-in-oslo/",
+            "301",
+        ]
+    ]
     sitemap = (out / "sitemap.xml").read_text()
     assert "lima-council" not in sitemap and "acme-unveils" in sitemap
 
     # An edited headline moves no URL, and the redirect stays.
-    (seeds / "one.md").write_text(story_file("Acme shows off its Zephyr drone in Oslo", "https://a.example/1",
-                                             "2020-03-01T10:00:00Z"), encoding="utf-8")
+    (seeds / "one.md").write_text(
+        story_file("Acme shows off its Zephyr drone in Oslo", "https://a.example/1", "2020-03-01T10:00:00Z"),
+        encoding="utf-8",
+    )
     build(settings)
     assert _story_dirs(out) == {"acme-unveils-the-zephyr-drone-in-oslo", "lima-council-votes-on-the-city-budget"}
     assert "Acme shows off" in (out / "stories" / "acme-unveils-the-zephyr-drone-in-oslo" / "index.html").read_text()

@@ -4,34 +4,72 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
 
-from .conftest import SEEDS, settings_for, story_file
+from .conftest import SEEDS, own_template, settings_for, story_file
 
-NAMES = ["Aberdeen", "Bristol", "Cardiff", "Dover", "Exeter", "Falmouth", "Glasgow", "Hull", "Ipswich", "Jarrow",
-         "Kendal", "Leith", "Margate", "Newport", "Oban", "Plymouth", "Ramsgate", "Swansea", "Truro", "Whitby"]
-DEEDS = ["harbour dredging", "ferry timetable", "lighthouse repair", "fishing quota", "marina expansion",
-         "pier restoration", "tide gauge", "lifeboat station", "dock strike", "cruise terminal"]
+NAMES = [
+    "Aberdeen",
+    "Bristol",
+    "Cardiff",
+    "Dover",
+    "Exeter",
+    "Falmouth",
+    "Glasgow",
+    "Hull",
+    "Ipswich",
+    "Jarrow",
+    "Kendal",
+    "Leith",
+    "Margate",
+    "Newport",
+    "Oban",
+    "Plymouth",
+    "Ramsgate",
+    "Swansea",
+    "Truro",
+    "Whitby",
+]
+DEEDS = [
+    "harbour dredging",
+    "ferry timetable",
+    "lighthouse repair",
+    "fishing quota",
+    "marina expansion",
+    "pier restoration",
+    "tide gauge",
+    "lifeboat station",
+    "dock strike",
+    "cruise terminal",
+]
 
 
 def corpus(folder: Path) -> Path:
     """The real seeds and 20 unrelated stories, each its own event."""
     shutil.copytree(SEEDS, folder)
     for i, name in enumerate(NAMES):
-        (folder / f"gen_{i:03d}.txt").write_text(story_file(
-            title=f"{name} {DEEDS[i % 10]} {name.lower()}", url=f"https://port{i % 4}.example/{i}",
-            when=f"2020-01-{1 + i:02d}T{i % 24:02d}:00:00Z"), encoding="utf-8")
+        (folder / f"gen_{i:03d}.txt").write_text(
+            story_file(
+                title=f"{name} {DEEDS[i % 10]} {name.lower()}",
+                url=f"https://port{i % 4}.example/{i}",
+                when=f"2020-01-{1 + i:02d}T{i % 24:02d}:00:00Z",
+            ),
+            encoding="utf-8",
+        )
     return folder
 
 
 def snapshot(site: Path) -> dict[str, tuple[bytes, int, int]]:
-    return {p.relative_to(site).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
-            for p in sorted(site.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(site).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_nothing_changed_rewrites_nothing(tmp_path: Path) -> None:
@@ -57,8 +95,9 @@ def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(
     # The incremental result is byte for byte what a build from nothing gives.
     full = tmp_path / "full"
     build(settings_for(seeds, full, search=False, base_url="https://example.org/", use_cache=False))
-    assert {k: v[0] for k, v in after.items()} == {p.relative_to(full).as_posix(): p.read_bytes()
-                                                    for p in sorted(full.rglob("*")) if p.is_file()}
+    assert {k: v[0] for k, v in after.items()} == {
+        p.relative_to(full).as_posix(): p.read_bytes() for p in sorted(full.rglob("*")) if p.is_file()
+    }
 
     changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
     rewritten = {k for k in after if k not in before or after[k][1:] != before[k][1:]}
@@ -70,8 +109,13 @@ def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(
     # What must change: the story's page, the lists and feeds it is on, the data. Not the sitemap: the
     # story keeps its URL when its headline is edited, and its last coverage is as old as it was.
     assert "sitemap.xml" not in changed and slug in before["stories.json"][0].decode()
-    for must in (f"stories/{slug}/index.html", "stories.json", "feed.xml", "topics/testing/index.html",
-                 "topics/testing/feed.xml"):
+    for must in (
+        f"stories/{slug}/index.html",
+        "stories.json",
+        "feed.xml",
+        "topics/testing/index.html",
+        "topics/testing/feed.xml",
+    ):
         assert must in changed, must
     # What must not: story pages of other stories, the lists it is not on.
     untouched_stories = [k for k in after if k.startswith("stories/") and slug not in k]
@@ -83,16 +127,18 @@ def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(
     assert 0 < result.rendered <= len(changed), (result.rendered, len(changed))
 
 
-def _rebuild_matches_a_full_build(tmp_path: Path, seeds: Path, settings: Settings,
-                                  before: dict[str, tuple[bytes, int, int]]) -> tuple[BuildResult, set[str]]:
+def _rebuild_matches_a_full_build(
+    tmp_path: Path, seeds: Path, settings: Settings, before: dict[str, tuple[bytes, int, int]]
+) -> tuple[BuildResult, set[str]]:
     """Build again; check the result is what a build from nothing gives; return (result, changed files)."""
     result = build(settings)
     after = snapshot(tmp_path / "site")
     full = tmp_path / "full"
     shutil.rmtree(full, ignore_errors=True)
     build(settings_for(seeds, full, search=False, base_url="https://example.org/", use_cache=False))
-    assert {k: v[0] for k, v in after.items()} == {p.relative_to(full).as_posix(): p.read_bytes()
-                                                    for p in sorted(full.rglob("*")) if p.is_file()}
+    assert {k: v[0] for k, v in after.items()} == {
+        p.relative_to(full).as_posix(): p.read_bytes() for p in sorted(full.rglob("*")) if p.is_file()
+    }
     changed = {k for k in after if k not in before or after[k][0] != before[k][0]}
     rewritten = {k for k in after if k not in before or after[k][1:] != before[k][1:]}
     assert changed == rewritten
@@ -108,7 +154,9 @@ def test_a_story_from_a_new_outlet_on_a_new_topic_rerenders_only_the_pages_that_
     (seeds / "new.txt").write_text(
         "---\ntitle: Harbour Gazette opens a tide museum in Wick\npublishedDateTime: 2020-02-03T09:00:00Z\n"
         "webUrl: https://harbourgazette.example/museum\nprovider:\n  name: Harbour Gazette\n"
-        "  domain: harbourgazette.example\ntopics:\n  - Harbours\n---\n", encoding="utf-8")
+        "  domain: harbourgazette.example\ntopics:\n  - Harbours\n---\n",
+        encoding="utf-8",
+    )
     result, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, before)
     assert "providers/harbour-gazette/index.html" in changed and "topics/harbours/index.html" in changed
     assert "topics/index.html" in changed and "providers/index.html" in changed
@@ -153,11 +201,9 @@ def test_an_outlet_renamed_by_its_files_rerenders_every_page_that_names_it(tmp_p
 
 def test_a_template_change_rerenders_every_page(tmp_path: Path) -> None:
     seeds = corpus(tmp_path / "seeds")
-    templates = tmp_path / "templates"
-    shutil.copytree(SEEDS.parent / "templates", templates)
-    settings = settings_for(seeds, tmp_path / "site", search=False, templates=templates)
+    base = own_template(tmp_path / "templates")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
     build(settings)
-    base = templates / "base.html"
     base.write_text(base.read_text().replace("<footer", "<!-- edited --><footer"))
     result = build(settings)
     html = [p for p in (tmp_path / "site").rglob("*.html")]
@@ -200,11 +246,13 @@ def test_a_build_with_nothing_to_do_still_sees_any_change_to_the_site(tmp_path: 
     build(settings)
     good = snapshot(site)
     story = next(p for p in sorted(site.glob("stories/*/index.html")))
-    for damage in (lambda: (story.parent / "stray.html").write_text("stray"),
-                   lambda: (site / "topics" / "new-folder").mkdir(),
-                   lambda: story.unlink(),
-                   lambda: story.write_bytes(story.read_bytes().replace(b"<main", b"<main data-x")),
-                   lambda: (story.parent / "index.html").rename(story.parent / "moved.html")):
+    for damage in (
+        lambda: (story.parent / "stray.html").write_text("stray"),
+        lambda: (site / "topics" / "new-folder").mkdir(),
+        lambda: story.unlink(),
+        lambda: story.write_bytes(story.read_bytes().replace(b"<main", b"<main data-x")),
+        lambda: (story.parent / "index.html").rename(story.parent / "moved.html"),
+    ):
         damage()
         assert build(settings).timings.get("unchanged") is None  # the long way
         assert {k: v[0] for k, v in snapshot(site).items()} == {k: v[0] for k, v in good.items()}

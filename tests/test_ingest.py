@@ -20,8 +20,13 @@ def many_seeds(folder: Path, n: int) -> Path:
     shutil.copytree(SEEDS, folder)
     for i in range(n):
         (folder / f"gen_{i:04d}.txt").write_text(
-            story_file(title=f"Council {i % 37} votes on budget item {i}", url=f"https://example{i % 9}.com/a/{i}",
-                       when=f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z"), encoding="utf-8")
+            story_file(
+                title=f"Council {i % 37} votes on budget item {i}",
+                url=f"https://example{i % 9}.com/a/{i}",
+                when=f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+            ),
+            encoding="utf-8",
+        )
     return folder
 
 

@@ -17,7 +17,7 @@ from newsstand.ingest import IngestMemo, ingest
 from newsstand.read import seed_paths
 from newsstand.serve import ServeState, rebuild
 
-from .conftest import ROOT, SEEDS, settings_for, story_file
+from .conftest import SEEDS, own_template, settings_for, story_file
 
 GENERATED = 12
 
@@ -26,13 +26,21 @@ def lead_url(i: int) -> str:
     return f"https://example{i % 3}.com/a/{i}"
 
 
-def story(i: int, title: str | None = None, topics: tuple[str, ...] = ("Testing",), url: str | None = None,
-          extra: str = "") -> str:
+def story(
+    i: int, title: str | None = None, topics: tuple[str, ...] = ("Testing",), url: str | None = None, extra: str = ""
+) -> str:
     """A generated seed whose related items are the leads of two other generated seeds: articles of several mentions."""
-    related = "".join(f"  - title: 'Related to {j}'\n    webUrl: '{lead_url(j)}'\n    publishedDateTime: 2020-01-02T00:00:00Z\n"
-                      for j in ((i + 1) % GENERATED, (i + 5) % GENERATED))
-    text = story_file(title=title or f"Council {i} votes on budget item {i}", url=url or lead_url(i),
-                      when=f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z", extra=extra, related=related)
+    related = "".join(
+        f"  - title: 'Related to {j}'\n    webUrl: '{lead_url(j)}'\n    publishedDateTime: 2020-01-02T00:00:00Z\n"
+        for j in ((i + 1) % GENERATED, (i + 5) % GENERATED)
+    )
+    text = story_file(
+        title=title or f"Council {i} votes on budget item {i}",
+        url=url or lead_url(i),
+        when=f"2020-01-{1 + i % 28:02d}T{i % 24:02d}:00:00Z",
+        extra=extra,
+        related=related,
+    )
     return text.replace("topics:\n  - Testing\n", "topics:\n" + "".join(f"  - {t!r}\n" for t in topics))
 
 
@@ -88,8 +96,9 @@ def respell_topics(seeds: Path, rng: random.Random) -> set[Path]:
 def collide_topic_slug(seeds: Path, rng: random.Random) -> set[Path]:
     """'(AI)' sorts before the real seeds' 'AI' and takes its slug: every AI article's topics change."""
     target = seeds / f"ai_{rng.randrange(10**6)}.txt"
-    target.write_text(story(rng.randrange(GENERATED), url=f"https://example.org/ai/{target.stem}", topics=("(AI)",)),
-                      encoding="utf-8")
+    target.write_text(
+        story(rng.randrange(GENERATED), url=f"https://example.org/ai/{target.stem}", topics=("(AI)",)), encoding="utf-8"
+    )
     return {target}
 
 
@@ -111,8 +120,9 @@ EDITS: tuple[Edit, ...] = (retitle, delete, add_duplicate, respell_topics, colli
 
 def test_every_rebuild_with_the_memo_is_byte_identical_to_a_fresh_build(tmp_path: Path) -> None:
     seeds = make_seeds(tmp_path / "seeds")
-    (seeds / "draft.txt").write_text(story(3, title="A draft", url="https://example.org/draft", extra="draft: true\n"),
-                                     encoding="utf-8")
+    (seeds / "draft.txt").write_text(
+        story(3, title="A draft", url="https://example.org/draft", extra="draft: true\n"), encoding="utf-8"
+    )
     settings = settings_for(seeds, tmp_path / "memo" / "site", search=False)
     memo = BuildMemo()
     build(settings, memo=memo)
@@ -173,9 +183,10 @@ def test_the_memo_skips_the_disk_cache_but_keeps_it_warm(tmp_path: Path) -> None
 
 @pytest.fixture
 def project(tmp_path: Path) -> Settings:
-    shutil.copytree(ROOT / "templates", tmp_path / "templates")
-    return settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", templates=tmp_path / "templates",
-                        search=False)
+    own_template(tmp_path / "templates")
+    return settings_for(
+        make_seeds(tmp_path / "seeds"), tmp_path / "site", templates=tmp_path / "templates", search=False
+    )
 
 
 def test_serve_keeps_the_memo_through_a_template_error(project: Settings) -> None:
@@ -228,4 +239,6 @@ def test_warming_the_memo_after_a_build_with_nothing_to_do_makes_the_next_build_
     build(settings_for(seeds, fresh, search=False, use_cache=False))
     assert site_files(tmp_path / "site") == site_files(fresh)
     # Only the edited file's articles were merged again; the others are the warmed objects.
-    assert sum(memo.merge.articles[k] is a for k, a in articles.items() if k in memo.merge.articles) >= len(articles) - 8
+    assert (
+        sum(memo.merge.articles[k] is a for k, a in articles.items() if k in memo.merge.articles) >= len(articles) - 8
+    )

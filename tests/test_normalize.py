@@ -52,19 +52,30 @@ def test_picks_and_secured() -> None:
 
 
 def test_one_article_under_two_names_of_one_provider_takes_the_most_used_name() -> None:
-    a = record("---\ntitle: A\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/a\n"
-               "provider: {name: X News, domain: www.x.com}\n---\n", "a.txt")
-    b = record("---\ntitle: B\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/b\n"
-               "provider: {name: X News, domain: x.com}\n---\n", "b.txt")
-    c = record("---\ntitle: C\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/c\n"
-               "provider: {name: xnews, domain: x.com}\n---\n", "c.txt")
+    a = record(
+        "---\ntitle: A\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/a\n"
+        "provider: {name: X News, domain: www.x.com}\n---\n",
+        "a.txt",
+    )
+    b = record(
+        "---\ntitle: B\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/b\n"
+        "provider: {name: X News, domain: x.com}\n---\n",
+        "b.txt",
+    )
+    c = record(
+        "---\ntitle: C\npublishedDateTime: 2020-01-01T00:00:00Z\nwebUrl: https://x.com/c\n"
+        "provider: {name: xnews, domain: x.com}\n---\n",
+        "c.txt",
+    )
     corpus, _ = normalize([a, b, c])
     assert [(p.domain, p.name) for p in corpus.providers] == [("x.com", "X News")]
 
 
 def test_naive_dates_are_utc_and_bad_fields_are_reported() -> None:
-    text = ("---\ntitle: T\npublishedDateTime: '2020-02-01T10:00:00'\nwebUrl: https://x.com/a\nquality: lots\n"
-            "topics: Single Topic\nrelated:\n  - title: no url\n    publishedDateTime: 2020-02-01T10:00:00Z\n---\n")
+    text = (
+        "---\ntitle: T\npublishedDateTime: '2020-02-01T10:00:00'\nwebUrl: https://x.com/a\nquality: lots\n"
+        "topics: Single Topic\nrelated:\n  - title: no url\n    publishedDateTime: 2020-02-01T10:00:00Z\n---\n"
+    )
     corpus, problems = normalize([record(text)])
     (article,) = corpus.articles
     assert article.published == datetime(2020, 2, 1, 10, tzinfo=UTC)
@@ -77,10 +88,12 @@ def test_naive_dates_are_utc_and_bad_fields_are_reported() -> None:
 
 
 def test_a_lead_without_title_url_or_date_leaves_its_file_out() -> None:
-    for text in ("---\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n",
-                 "---\ntitle: T\npublishedDateTime: 2020-01-01\n---\n",
-                 "---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: yesterday\n---\n",
-                 "---\ntitle: T\nwebUrl: javascript:alert(1)\npublishedDateTime: 2020-01-01\n---\n"):
+    for text in (
+        "---\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n",
+        "---\ntitle: T\npublishedDateTime: 2020-01-01\n---\n",
+        "---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: yesterday\n---\n",
+        "---\ntitle: T\nwebUrl: javascript:alert(1)\npublishedDateTime: 2020-01-01\n---\n",
+    ):
         corpus, problems = normalize([record(text)])
         assert corpus.articles == () and problems[0].rejected and problems[0].path == "s.txt"
 
@@ -92,9 +105,11 @@ def test_drafts_are_left_out_unless_asked_for() -> None:
 
 
 def test_markdown_body_is_sanitized() -> None:
-    text = ("---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n"
-            "Hello **world** <script>alert(1)</script> [x](javascript:alert(1)) [ok](https://ok.com)\n"
-            "<img src=x onerror=alert(1)>\n")
+    text = (
+        "---\ntitle: T\nwebUrl: https://x.com/a\npublishedDateTime: 2020-01-01\n---\n"
+        "Hello **world** <script>alert(1)</script> [x](javascript:alert(1)) [ok](https://ok.com)\n"
+        "<img src=x onerror=alert(1)>\n"
+    )
     (article,) = normalize([record(text)])[0].articles
     html = article.body_html
     assert "<strong>world</strong>" in html
@@ -116,7 +131,7 @@ def test_an_articles_digest_changes_exactly_when_the_article_does() -> None:
     r = records[at]
     related = [{**r.front["related"][0], "excerpt": "An excerpt only this file gives."}, *r.front["related"][1:]]
     edited = RawRecord(path=r.path, front={**r.front, "related": related}, body=r.body, body_line=r.body_line)
-    after, _ = normalize([*records[:at], edited, *records[at + 1:]])
+    after, _ = normalize([*records[:at], edited, *records[at + 1 :]])
     old = {a.key: a for a in before.articles}
     new = {a.key: a for a in after.articles}
     assert old.keys() == new.keys() and all(a.digest for a in new.values())

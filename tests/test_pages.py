@@ -41,8 +41,15 @@ def test_plan_gives_each_page_one_path() -> None:
     pages, _site = plan(corpus, stories, Settings(page_size=20).site)
     paths = [p.path for p in pages]
     assert len(paths) == len(set(paths))
-    assert {"index.html", "page/2/index.html", "page/3/index.html", "topics/t/page/3/index.html",
-            "providers/p0/index.html", "stories.json", "404.html"} <= set(paths)
+    assert {
+        "index.html",
+        "page/2/index.html",
+        "page/3/index.html",
+        "topics/t/page/3/index.html",
+        "providers/p0/index.html",
+        "stories.json",
+        "404.html",
+    } <= set(paths)
     kinds = {p.kind for p in pages}
     assert kinds == {"home", "story", "taxonomy", "term", "data", "notfound", "search"}
 

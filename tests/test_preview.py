@@ -71,8 +71,9 @@ def fresh_site(settings: Settings, tmp_path: Path) -> dict[str, bytes]:
     return site_files(out)
 
 
-def test_an_edit_shows_on_its_story_page_only_and_as_the_build_then_makes_it(built: tuple[Settings, BuildMemo],
-                                                                              tmp_path: Path) -> None:
+def test_an_edit_shows_on_its_story_page_only_and_as_the_build_then_makes_it(
+    built: tuple[Settings, BuildMemo], tmp_path: Path
+) -> None:
     settings, memo = built
     before, nodes = site_files(settings.out), inodes(settings.out)
     target = settings.seeds / "gen_05.txt"
@@ -106,7 +107,9 @@ def test_a_retitled_article_shows_its_new_title(built: tuple[Settings, BuildMemo
     assert site_files(settings.out) == fresh_site(settings, tmp_path)
 
 
-def test_a_retitled_lead_shows_on_its_page_and_on_the_front_page(built: tuple[Settings, BuildMemo], tmp_path: Path) -> None:
+def test_a_retitled_lead_shows_on_its_page_and_on_the_front_page(
+    built: tuple[Settings, BuildMemo], tmp_path: Path
+) -> None:
     settings, memo = built
     assert memo.shown is not None
     # A story on the front page led by a generated file's own article: its card shows that headline.
@@ -129,13 +132,19 @@ def test_a_retitled_lead_shows_on_its_page_and_on_the_front_page(built: tuple[Se
     assert site_files(settings.out) == fresh_site(settings, tmp_path)
 
 
-@pytest.mark.parametrize("edit", ["broken", "new file", "new article", "deleted", "not a seed", "outside", "same bytes"])
-def test_what_the_last_build_cannot_tell_is_left_to_the_build(built: tuple[Settings, BuildMemo], tmp_path: Path,
-                                                              edit: str) -> None:
+@pytest.mark.parametrize(
+    "edit", ["broken", "new file", "new article", "deleted", "not a seed", "outside", "same bytes"]
+)
+def test_what_the_last_build_cannot_tell_is_left_to_the_build(
+    built: tuple[Settings, BuildMemo], tmp_path: Path, edit: str
+) -> None:
     settings, memo = built
     seeds = settings.seeds
-    target = {"new file": seeds / "gen_new.txt", "not a seed": seeds / "notes.json",
-              "outside": tmp_path / "gen_05.txt"}.get(edit, seeds / "gen_05.txt")
+    target = {
+        "new file": seeds / "gen_new.txt",
+        "not a seed": seeds / "notes.json",
+        "outside": tmp_path / "gen_05.txt",
+    }.get(edit, seeds / "gen_05.txt")
     if edit == "broken":
         target.write_text("---\ntitle: 'unclosed\n---\n", encoding="utf-8")
     elif edit == "deleted":
@@ -152,8 +161,7 @@ def test_what_the_last_build_cannot_tell_is_left_to_the_build(built: tuple[Setti
 
 
 def test_serve_shows_nothing_over_a_failed_build_and_warm_prepares_the_first_edit(tmp_path: Path) -> None:
-    templates = shutil.copytree(Path(__file__).resolve().parent.parent / "templates", tmp_path / "templates")
-    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False, templates=templates)
+    settings = settings_for(make_seeds(tmp_path / "seeds"), tmp_path / "site", search=False)
     build(settings)
     memo = BuildMemo()
     warm(settings, memo)  # what serve does when its first build finds the site up to date
@@ -167,8 +175,9 @@ def test_serve_shows_nothing_over_a_failed_build_and_warm_prepares_the_first_edi
     assert not any(b"Second note." in data for data in site_files(settings.out).values())
 
 
-def test_no_preview_while_another_build_holds_the_site(built: tuple[Settings, BuildMemo],
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_preview_while_another_build_holds_the_site(
+    built: tuple[Settings, BuildMemo], capsys: pytest.CaptureFixture[str]
+) -> None:
     settings, memo = built
     before = site_files(settings.out)
     target = settings.seeds / "gen_05.txt"

@@ -98,12 +98,55 @@ def test_seed_paths_are_sorted_and_skip_hidden(tmp_path: Path) -> None:
 
 # The fast parser (yaml-rs) may be used only where it gives exactly PyYAML's safe-load result.
 
-ODD_SCALARS = ["yes", "No", "on", "OFF", "y", "n", "012", "0o12", "0x1F", "1_000", "1e3", "1.5e3", ".inf", "-.Inf",
-               ".nan", "190:20:30", "2020-01-01 10:00", "2020-1-1", "2020-01-01t10:00:00z", "=", "~", "null", "",
-               "+12", "-0", "0.", "3.14", "true", "False", "2020-01-24T12:05:00+01:00", "2020-02-11", "Yes we can",
-               "a: b", "x # comment", "https://a.com/?a=1&b=2", "/relative/logo.png", "[yes, no]", "{a: on}",
-               '"quoted: yes"', "'single ''quoted'''", "&anchor value", "*alias", "!!str 12", "|\n  block",
-               ">\n  folded", "- nested", "? complex"]
+ODD_SCALARS = [
+    "yes",
+    "No",
+    "on",
+    "OFF",
+    "y",
+    "n",
+    "012",
+    "0o12",
+    "0x1F",
+    "1_000",
+    "1e3",
+    "1.5e3",
+    ".inf",
+    "-.Inf",
+    ".nan",
+    "190:20:30",
+    "2020-01-01 10:00",
+    "2020-1-1",
+    "2020-01-01t10:00:00z",
+    "=",
+    "~",
+    "null",
+    "",
+    "+12",
+    "-0",
+    "0.",
+    "3.14",
+    "true",
+    "False",
+    "2020-01-24T12:05:00+01:00",
+    "2020-02-11",
+    "Yes we can",
+    "a: b",
+    "x # comment",
+    "https://a.com/?a=1&b=2",
+    "/relative/logo.png",
+    "[yes, no]",
+    "{a: on}",
+    '"quoted: yes"',
+    "'single ''quoted'''",
+    "&anchor value",
+    "*alias",
+    "!!str 12",
+    "|\n  block",
+    ">\n  folded",
+    "- nested",
+    "? complex",
+]
 
 
 def test_fast_parser_agrees_with_pyyaml_on_every_seed_and_odd_scalar() -> None:
@@ -154,17 +197,22 @@ def test_a_file_built_to_make_the_subset_check_backtrack_is_read_at_once(tmp_pat
 
     text = "---\n" + "".join(f"key{i}: value {i}   \n" for i in range(40)) + "title: x\x02: y\n---\n"
     (tmp_path / "bomb.md").write_text(text)
-    code = ("import sys; from pathlib import Path; from newsstand.read import read_seed; "
-            "print(type(read_seed(Path(sys.argv[1]))).__name__)")
+    code = (
+        "import sys; from pathlib import Path; from newsstand.read import read_seed; "
+        "print(type(read_seed(Path(sys.argv[1]))).__name__)"
+    )
     try:
-        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "bomb.md")], capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "bomb.md")], capture_output=True, text=True, timeout=120
+        )
     except subprocess.TimeoutExpired:
         pytest.fail("reading one 45-line file took over two minutes: the subset check backtracks again")
     assert done.returncode == 0, done.stderr
 
 
-@given(st.lists(st.sampled_from([*list(" -:\n\tab#&*!%|>@`\"'?<[]{}"), " " * 16, "- ", ": "]), max_size=40).map("".join))
+@given(
+    st.lists(st.sampled_from([*list(" -:\n\tab#&*!%|>@`\"'?<[]{}"), " " * 16, "- ", ": "]), max_size=40).map("".join)
+)
 @settings(max_examples=3000, deadline=None)
 def test_the_reference_syntax_is_only_looked_for_where_its_characters_are(text: str) -> None:
     # The prefilter may let a text through only if the full pattern would not have matched it either.

@@ -16,7 +16,7 @@ import pytest
 
 from newsstand.serve import ServeState, site_app
 
-from .conftest import ROOT, SEEDS, free_port, story_file, wait_until_listening
+from .conftest import SEEDS, free_port, own_template, story_file, wait_until_listening
 
 # ---------------------------------------------------------------------------------------------
 # The WSGI app, called directly
@@ -160,8 +160,21 @@ def start_server(work: Path, *extra: str) -> Served:
     port = free_port()
     log = work / "serve.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstand", "serve", "--config", str(work / "newsstand.yaml"), "--port", str(port), *extra],
-        cwd=work, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "newsstand",
+            "serve",
+            "--config",
+            str(work / "newsstand.yaml"),
+            "--port",
+            str(port),
+            *extra,
+        ],
+        cwd=work,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     wait_until_listening(proc, port, log.read_text)
     return Served(work, port, proc, log)
@@ -170,11 +183,9 @@ def start_server(work: Path, *extra: str) -> Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     work = tmp_path / "work"
-    shutil.copytree(ROOT / "templates", work / "templates")
+    own_template(work / "templates")  # the site's own base.html, the rest of the default theme under it
     shutil.copytree(SEEDS, work / "seeds")
-    (work / "newsstand.yaml").write_text(
-        f"seeds: {work / 'seeds'}\nout: {work / 'site'}\ntemplates: {work / 'templates'}\nstatic: {ROOT / 'static'}\n"
-    )
+    (work / "newsstand.yaml").write_text(f"seeds: {work / 'seeds'}\nout: {work / 'site'}\n")
     server = start_server(work)
     try:
         yield server
@@ -192,8 +203,14 @@ def test_binds_this_machine_only_by_default(served: Served) -> None:
 
 
 def test_traversal_over_http_is_refused(served: Served) -> None:
-    for path in ("/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
-                 "/..%5c..%5cetc%5cpasswd", "/%252e%252e/etc/passwd", "/stories/..%2f..%2f..%2fnewsstand.yaml"):
+    for path in (
+        "/../../../../etc/passwd",
+        "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "/..%5c..%5cetc%5cpasswd",
+        "/%252e%252e/etc/passwd",
+        "/stories/..%2f..%2f..%2fnewsstand.yaml",
+    ):
         status, body = served.get(path)
         assert status in (400, 403, 404), path
         assert "root:" not in body and "templates:" not in body
@@ -227,9 +244,7 @@ def test_a_bad_seed_is_shown_until_it_is_fixed(served: Served) -> None:
 def test_another_host_only_when_asked_and_with_a_warning(tmp_path: Path) -> None:
     work = tmp_path / "work"
     shutil.copytree(SEEDS, work / "seeds")
-    (work / "newsstand.yaml").write_text(
-        f"seeds: {work / 'seeds'}\nout: {work / 'site'}\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\n"
-    )
+    (work / "newsstand.yaml").write_text(f"seeds: {work / 'seeds'}\nout: {work / 'site'}\n")
     server = start_server(work, "--host", "0.0.0.0")
     try:
         assert listening_addresses(server.port) == {"0.0.0.0"}
@@ -243,7 +258,7 @@ def test_an_edit_in_a_seed_folder_named_relative_to_the_working_folder_is_seen(t
     # The watcher hears of changes by absolute path; the folders it was given may be relative ("seeds").
     work = tmp_path / "work"
     shutil.copytree(SEEDS, work / "seeds")
-    (work / "newsstand.yaml").write_text(f"seeds: seeds\nout: site\ntemplates: {ROOT / 'templates'}\nstatic: {ROOT / 'static'}\n")
+    (work / "newsstand.yaml").write_text("seeds: seeds\nout: site\n")
     server = start_server(work)
     try:
         assert "Now in the news" not in server.get("/stories.json")[1]

@@ -31,10 +31,20 @@ def test_summary_counts(seeds_site) -> None:
 def test_expected_pages_exist(seeds_site) -> None:
     site, _ = seeds_site
     data = json.loads((site / "stories.json").read_text())
-    for rel in ("index.html", "404.html", "topics/index.html", "topics/ai/index.html",
-                "topics/computer-vision/index.html", "providers/index.html",
-                "providers/new-york-times/index.html", "providers/engadget/index.html", "search/index.html",
-                "robots.txt", "_headers", "pagefind/pagefind-ui.js"):
+    for rel in (
+        "index.html",
+        "404.html",
+        "topics/index.html",
+        "topics/ai/index.html",
+        "topics/computer-vision/index.html",
+        "providers/index.html",
+        "providers/new-york-times/index.html",
+        "providers/engadget/index.html",
+        "search/index.html",
+        "robots.txt",
+        "_headers",
+        "pagefind/pagefind-ui.js",
+    ):
         assert (site / rel).is_file(), rel
     assert len(list((site / "static").glob("style.*.css"))) == 1
     for story in data["stories"]:
@@ -71,7 +81,9 @@ def test_the_computing_article_appears_once(seeds_site) -> None:
     assert len(urls) == len(set(urls)) == 57
     computing = [u for u in urls if "computing.co.uk" in u]
     assert computing == ["https://www.computing.co.uk/news/4010475/met-police-live-facial-recognition"]
-    pages_linking = [p for p in (site / "stories").rglob("index.html") if "computing.co.uk/news/4010475" in p.read_text()]
+    pages_linking = [
+        p for p in (site / "stories").rglob("index.html") if "computing.co.uk/news/4010475" in p.read_text()
+    ]
     assert len(pages_linking) == 1
 
 
@@ -215,9 +227,26 @@ def test_same_bytes_across_processes_with_different_hash_seeds(tmp_path: Path) -
     for seed in ("1", "2"):
         out = tmp_path / f"site{seed}"
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        subprocess.run([sys.executable, "-m", "newsstand", "build", "--seeds", str(SEEDS), "--out", str(out),
-                        "--base-url", "https://example.org/", "--no-search"],
-                       cwd=tmp_path, env=env, check=True, capture_output=True, timeout=300)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newsstand",
+                "build",
+                "--seeds",
+                str(SEEDS),
+                "--out",
+                str(out),
+                "--base-url",
+                "https://example.org/",
+                "--no-search",
+            ],
+            cwd=tmp_path,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
         outputs.append({p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
     assert outputs[0] == outputs[1]
 

@@ -40,8 +40,10 @@ def test_past_the_limit_the_sitemap_becomes_an_index() -> None:
     assert set(files) == {"sitemap.xml", "sitemap-1.xml", "sitemap-2.xml"}
     index = ET.fromstring(files["sitemap.xml"])
     assert index.tag == f"{{{SITEMAP_NS}}}sitemapindex"
-    assert [e.text for e in index.iterfind("s:sitemap/s:loc", NS)] == [BASE_URL + "sitemap-1.xml",
-                                                                       BASE_URL + "sitemap-2.xml"]
+    assert [e.text for e in index.iterfind("s:sitemap/s:loc", NS)] == [
+        BASE_URL + "sitemap-1.xml",
+        BASE_URL + "sitemap-2.xml",
+    ]
     assert len(ET.fromstring(files["sitemap-1.xml"]).findall("s:url", NS)) == MAX_URLS
     assert len(ET.fromstring(files["sitemap-2.xml"]).findall("s:url", NS)) == 1
     assert len(files["sitemap-1.xml"]) < 50 * 1024 * 1024  # the protocol's size limit too
@@ -49,6 +51,6 @@ def test_past_the_limit_the_sitemap_becomes_an_index() -> None:
 
 
 def test_sitemap_escapes_urls() -> None:
-    (_, data), = sitemap_files([("https://example.org/?a=1&b=<2>", None)], "https://example.org/")
+    ((_, data),) = sitemap_files([("https://example.org/?a=1&b=<2>", None)], "https://example.org/")
     assert b"a=1&amp;b=&lt;2&gt;" in data and b"lastmod" not in data
     assert robots_txt("") == b"User-agent: *\nAllow: /\n"

@@ -30,12 +30,25 @@ def corpus(seed: int, events: int = 60, days: int = 40) -> list[Article]:
         actor, thing, place, verb = rng.choice(ACTORS), rng.choice(THINGS), rng.choice(PLACES), rng.choice(VERBS)
         start = T0 + timedelta(hours=rng.uniform(0, days * 24))
         for k in range(rng.randint(1, 6)):
-            title = rng.choice([f"{actor} {verb} {thing} in {place}", f"{place}: {actor} {verb} {thing}",
-                                f"{thing.capitalize()} in {place}: {actor} {verb} them"]) + rng.choice(ANGLES)
+            title = rng.choice(
+                [
+                    f"{actor} {verb} {thing} in {place}",
+                    f"{place}: {actor} {verb} {thing}",
+                    f"{thing.capitalize()} in {place}: {actor} {verb} them",
+                ]
+            ) + rng.choice(ANGLES)
             outlet = f"outlet{rng.randrange(12)}.example"
             key = f"https://{outlet}/{ev}/{k}"
-            out.append(Article(key=key, url=key, title=title, provider=outlet, topics=("Surveillance",),
-                               published=start + timedelta(hours=rng.uniform(0, 72))))
+            out.append(
+                Article(
+                    key=key,
+                    url=key,
+                    title=title,
+                    provider=outlet,
+                    topics=("Surveillance",),
+                    published=start + timedelta(hours=rng.uniform(0, 72)),
+                )
+            )
     return out
 
 
@@ -51,8 +64,15 @@ def mutate(articles: list[Article], rng: random.Random, edits: int) -> list[Arti
             arts[i] = replace(arts[i], published=arts[i].published + timedelta(hours=rng.uniform(-30, 30)))
         elif what == "add":
             key = f"https://new{rng.randrange(10**6)}-{n}.example/a"
-            arts.append(replace(arts[i], key=key, url=key, provider=key.split("/")[2],
-                                published=arts[i].published + timedelta(hours=rng.uniform(-5, 40))))
+            arts.append(
+                replace(
+                    arts[i],
+                    key=key,
+                    url=key,
+                    provider=key.split("/")[2],
+                    published=arts[i].published + timedelta(hours=rng.uniform(-5, 40)),
+                )
+            )
         elif len(arts) > 2:
             del arts[i]
     rng.shuffle(arts)

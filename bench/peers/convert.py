@@ -59,9 +59,13 @@ def _date(value: object) -> dt.datetime:
 
 
 def _item(d: dict) -> Item:
-    return Item(title=str(d.get("title") or "Untitled"), url=str(d.get("webUrl") or d.get("sourceUrl") or ""),
-                provider=str((d.get("provider") or {}).get("name") or "Unknown").replace(",", " ").replace(";", " "),
-                date=_date(d.get("publishedDateTime")), excerpt=str(d.get("excerpt") or ""))
+    return Item(
+        title=str(d.get("title") or "Untitled"),
+        url=str(d.get("webUrl") or d.get("sourceUrl") or ""),
+        provider=str((d.get("provider") or {}).get("name") or "Unknown").replace(",", " ").replace(";", " "),
+        date=_date(d.get("publishedDateTime")),
+        excerpt=str(d.get("excerpt") or ""),
+    )
 
 
 def read_story(path: Path, slug_taken: set[str]) -> Story | None:
@@ -112,6 +116,7 @@ def _md_text(s: str) -> str:
 
 # --- Pelican -------------------------------------------------------------------------------------------
 
+
 def pelican_text(s: Story) -> str:
     more, seen = [], {s.lead.provider}
     for r in s.related:
@@ -145,6 +150,7 @@ def pelican_path(root: Path, s: Story) -> Path:
 
 # --- Hugo ----------------------------------------------------------------------------------------------
 
+
 def hugo_text(s: Story) -> str:
     more, seen = [], {s.lead.provider}
     for r in s.related:  # the front page's "More:" line, one link per other outlet, worked out once here
@@ -160,8 +166,7 @@ def hugo_text(s: Story) -> str:
         "lead": {"url": s.lead.url, "provider": s.lead.provider},
         "more": more,
         "articles": 1 + len(s.related),
-        "related": [{"t": r.title, "u": r.url, "p": r.provider, "d": _iso(r.date), "e": r.excerpt}
-                    for r in s.related],
+        "related": [{"t": r.title, "u": r.url, "p": r.provider, "d": _iso(r.date), "e": r.excerpt} for r in s.related],
     }
     if s.image:
         fm["image"] = {"url": s.image[0], "w": s.image[1], "h": s.image[2]}
@@ -173,6 +178,7 @@ def hugo_path(root: Path, s: Story) -> Path:
 
 
 # --- both ----------------------------------------------------------------------------------------------
+
 
 def _copy_scaffold(src: Path, dst: Path) -> None:
     for p in src.rglob("*"):
@@ -218,8 +224,11 @@ TITLE_LINE = {
 def retitle(tool: str, path: Path, title: str) -> None:
     """Change the lead title of one story file in place (atomically: hard-linked copies are left alone)."""
     text = path.read_text(encoding="utf-8")
-    line = {"newsstand": f"title: {json.dumps(title)}", "pelican": f"Title: {title}",
-            "hugo": f' "title": {json.dumps(title)},'}[tool]
+    line = {
+        "newsstand": f"title: {json.dumps(title)}",
+        "pelican": f"Title: {title}",
+        "hugo": f' "title": {json.dumps(title)},',
+    }[tool]
     new, n = TITLE_LINE[tool].subn(line.replace("\\", "\\\\"), text, count=1)
     if n != 1:
         raise ValueError(f"{path}: no title line to change")

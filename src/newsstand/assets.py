@@ -28,9 +28,11 @@ class AssetError(LookupError):
 
 def minify(name: str, data: bytes) -> bytes:
     if name.endswith(".css"):
-        return rcssmin.cssmin(data.decode("utf-8")).encode("utf-8") + b"\n"
+        css: str = rcssmin.cssmin(data.decode("utf-8"))
+        return css.encode("utf-8") + b"\n"
     if name.endswith(".js"):
-        return rjsmin.jsmin(data.decode("utf-8")).encode("utf-8") + b"\n"
+        js: str = rjsmin.jsmin(data.decode("utf-8"))
+        return js.encode("utf-8") + b"\n"
     return data
 
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import theme
 from .cachefile import code_fingerprint
 from .config import Settings
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, files_digest, input_stamp, signatures
+from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, input_stamp, signatures
 from .problems import Problem
 from .read import seed_files
 from .write import WriteReport, write_site
@@ -71,13 +72,6 @@ def peak_mb() -> float:
     return peak / (1 << 20 if sys.platform == "darwin" else 1 << 10)  # bytes on macOS, KiB elsewhere
 
 
-def read_static(folder: Path) -> dict[str, bytes]:
-    """The theme's assets, by path relative to `folder`."""
-    if not folder.is_dir():
-        return {}
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @dataclass
 class BuildMemo:
     """What a long-running caller (serve) keeps in memory from one build to the next, so a build after a
@@ -100,8 +94,14 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
         from .normalize import MergeMemo
 
         memo.ingest, memo.merge = IngestMemo(), MergeMemo()
-    return ingest(paths, settings.seeds, settings.cache if settings.use_cache else None, drafts=settings.drafts,
-                  jobs=settings.jobs, memo=memo.ingest if memo else None)
+    return ingest(
+        paths,
+        settings.seeds,
+        settings.cache if settings.use_cache else None,
+        drafts=settings.drafts,
+        jobs=settings.jobs,
+        memo=memo.ingest if memo else None,
+    )
 
 
 def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool]:
@@ -152,14 +152,15 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
     paused = gc.isenabled()
     gc.disable()  # as in build: millions of objects that live on, walked again and again for nothing
     try:
-        corpus = merge(_ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions,
-                       memo=memo.merge)
+        corpus = merge(
+            _ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge
+        )
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
         pages, site = plan(corpus, stories, settings.site, register.redirects)
         memo.shown = shown(pages, site)
-        memo.renderer = Renderer(settings, site, build_assets(read_static(settings.static)))
+        memo.renderer = Renderer(settings, site, build_assets(theme.static_files(settings)))
     finally:
         if paused:
             gc.enable()
@@ -224,13 +225,26 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     last = LastBuild(settings.cache, settings.out) if settings.use_cache and write else None
     stamp = None
     if last is not None:
-        stamp = input_stamp(names, repr(settings), code_fingerprint(), files_digest(settings.templates),
-                            files_digest(settings.static))
+        try:
+            stamp = input_stamp(
+                names,
+                repr(settings),
+                code_fingerprint(),
+                theme.digest(settings, "templates"),
+                theme.digest(settings, "static"),
+            )
+        except theme.ThemeError as err:
+            raise BuildError(str(err)) from None
         previous = last.result_if_unchanged(stamp) if stamp else None
         if isinstance(previous, BuildResult) and previous.report is not None:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
-            return replace(previous, report=WriteReport(0, previous.report.total, 0), rendered=0,
-                           seconds=time.perf_counter() - started, timings={"unchanged": time.perf_counter() - t})
+            return replace(
+                previous,
+                report=WriteReport(0, previous.report.total, 0),
+                rendered=0,
+                seconds=time.perf_counter() - started,
+                timings={"unchanged": time.perf_counter() - t},
+            )
     # The pipeline's heavy imports (numpy and scipy, Jinja, Markdown) come after the check above, so a build
     # with nothing to do does not pay half a second for them.
     import jinja2
@@ -263,20 +277,25 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     report = None
     unchanged: set[str] = set()
     if write:
-        if not settings.templates.is_dir():
-            raise BuildError(f"{settings.templates}: no such folder of templates")
-        static = read_static(settings.static)
+        try:
+            static = theme.static_files(settings)
+            templates = theme.digest(settings, "templates")
+        except theme.ThemeError as err:
+            raise BuildError(str(err)) from None
         cache = PageCache(settings.cache, settings.out) if settings.use_cache else None
-        sigs = signatures(pages, site, stories, files_digest(settings.templates), code_fingerprint(),
-                          files_digest(settings.static))
+        sigs = signatures(pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"))
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
         t = lap("signatures", t)
         # Rendering streams into the writer, so the site is never whole in memory; an error half-way
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
             renderer = Renderer(settings, site, build_assets(static))
-            report = write_site(settings.out, render_all(pages, renderer, unchanged=unchanged,
-                                                         jobs=settings.jobs or workers(), previous=settings.out))
+            report = write_site(
+                settings.out,
+                render_all(
+                    pages, renderer, unchanged=unchanged, jobs=settings.jobs or workers(), previous=settings.out
+                ),
+            )
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
         except jinja2.TemplateError as err:
@@ -290,8 +309,17 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(
-        files_read=len(paths), files_rejected=rejected, articles=len(corpus.articles), stories=len(stories),
-        pages=len(pages), rendered=len(pages) - len(unchanged) if write else 0, report=report, problems=problems, seconds=time.perf_counter() - started, timings=timings, peaks=peaks,
+        files_read=len(paths),
+        files_rejected=rejected,
+        articles=len(corpus.articles),
+        stories=len(stories),
+        pages=len(pages),
+        rendered=len(pages) - len(unchanged) if write else 0,
+        report=report,
+        problems=problems,
+        seconds=time.perf_counter() - started,
+        timings=timings,
+        peaks=peaks,
         clustered=clustered,
     )
     if last is not None and stamp is not None:

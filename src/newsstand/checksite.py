@@ -18,8 +18,15 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 LINK_TAGS = {"a": "href", "area": "href", "form": "action"}
-ASSET_TAGS = {"link": "href", "script": "src", "img": "src", "source": "src", "iframe": "src", "video": "src",
-              "audio": "src"}
+ASSET_TAGS = {
+    "link": "href",
+    "script": "src",
+    "img": "src",
+    "source": "src",
+    "iframe": "src",
+    "video": "src",
+    "audio": "src",
+}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -54,14 +61,14 @@ def _site_path(url: str, page: str, base_url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
         if base_url and url.startswith(base_url):
-            return unquote(urlsplit(url[len(base_url):]).path)
+            return unquote(urlsplit(url[len(base_url) :]).path)
         return None
     path = unquote(parts.path)
     if path.startswith("/"):
         prefix = urlsplit(base_url).path if base_url else "/"
         if not path.startswith(prefix):
             return "\0outside"
-        return path[len(prefix):]
+        return path[len(prefix) :]
     if not path:
         return page
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
@@ -137,6 +144,6 @@ def _check_xml(root: Path, base_url: str) -> list[Finding]:
         urls = [el.text or "" for el in tree.iter() if el.tag.endswith("}loc")]
         urls += [el.get("href", "") for el in tree.iter() if el.tag.endswith("}link")]
         for url in urls:
-            if url.startswith(base_url) and _file_for(root, unquote(urlsplit(url[len(base_url):]).path)) is None:
+            if url.startswith(base_url) and _file_for(root, unquote(urlsplit(url[len(base_url) :]).path)) is None:
                 findings.append(Finding(name, "broken-link", url))
     return findings

@@ -15,36 +15,96 @@ from .write import WriteError
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsstand", description="Build a static news-aggregator site from story files.")
+    parser = argparse.ArgumentParser(
+        prog="newsstand", description="Build a static news-aggregator site from story files."
+    )
     parser.add_argument("--version", action="version", version=f"newsstand {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--seeds", type=Path, help="folder of story files (default: seeds/)")
-        p.add_argument("--config", type=Path, help="config file (default: newsstand.yaml, when present)")
+        p.add_argument("--seeds", type=Path, metavar="DIR", help="folder of story files (default: seeds/)")
+        p.add_argument(
+            "--config", type=Path, metavar="FILE", help="config file (default: newsstand.yaml, when present)"
+        )
         p.add_argument("--drafts", action="store_true", default=None, help="include story files marked draft: true")
 
     b = commands.add_parser("build", help="build the site")
     common(b)
-    b.add_argument("--out", type=Path, help="output folder (default: site/)")
-    b.add_argument("--base-url", help="absolute URL the site is served from, e.g. https://example.org/news/")
+    b.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/)")
+    b.add_argument(
+        "--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files"
+    )
+    b.add_argument(
+        "--base-url", metavar="URL", help="absolute URL the site is served from, e.g. https://example.org/news/"
+    )
     b.add_argument("--strict", action="store_true", default=None, help="fail on any problem, writing nothing")
-    b.add_argument("--search", action=argparse.BooleanOptionalAction, default=None,
-                   help="build the in-browser search index (default: on)")
-    b.add_argument("--timings", action="store_true", help="print the seconds each stage took, and the peak memory after it")
+    b.add_argument(
+        "--search",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="build the in-browser search index (default: on)",
+    )
+    b.add_argument(
+        "--timings", action="store_true", help="print the seconds each stage took, and the peak memory after it"
+    )
     c = commands.add_parser("check", help="validate the story files only; exit 1 when any problem is found")
     common(c)
-    c.add_argument("--site", type=Path, help="check a built site instead: broken links, missing assets, duplicate ids")
-    c.add_argument("--base-url", help="the base URL the site was built with (default: the config's)")
+    c.add_argument(
+        "--site",
+        type=Path,
+        metavar="DIR",
+        help="check a built site instead: broken links, missing assets, duplicate ids",
+    )
+    c.add_argument("--base-url", metavar="URL", help="the base URL the site was built with (default: the config's)")
     s = commands.add_parser("serve", help="build, serve with live reload, rebuild on change")
     common(s)
-    s.add_argument("--out", type=Path, help="output folder (default: site/)")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: site/)")
+    s.add_argument(
+        "--theme", type=Path, metavar="DIR", help="a theme folder (templates/, static/) under the site's own files"
+    )
+    s.add_argument(
+        "--host", default="127.0.0.1", metavar="ADDRESS", help="address to bind (default: 127.0.0.1, this machine only)"
+    )
+    s.add_argument("--port", type=int, default=8000, help="port to serve on (default: 8000)")
     s.add_argument("--base-url", help=argparse.SUPPRESS)
-    s.add_argument("--search", action=argparse.BooleanOptionalAction, default=False,
-                   help="also build the search index on every rebuild (default: off, for fast rebuilds)")
+    s.add_argument(
+        "--search",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="also build the search index on every rebuild (default: off, for fast rebuilds)",
+    )
+    i = commands.add_parser(
+        "init", help="make a new site folder: a commented newsstand.yaml, seeds/ with an example, a README"
+    )
+    i.add_argument(
+        "folder", type=Path, metavar="DIR", help="the new site's folder (made if need be; never overwritten)"
+    )
+    i.add_argument("--title", default="My News", help="the site's name (default: My News)")
+    i.add_argument(
+        "--base-url",
+        default="",
+        metavar="URL",
+        help="the URL it will be served from (default: none yet, fill it in later)",
+    )
+    i.add_argument(
+        "--timezone", default="UTC", metavar="ZONE", help="IANA time zone its dates are shown in (default: UTC)"
+    )
     return parser
+
+
+def init(args: argparse.Namespace) -> int:
+    from .scaffold import InitError, create_site
+
+    try:
+        created = create_site(args.folder, title=args.title, base_url=args.base_url, timezone=args.timezone)
+    except (InitError, ConfigError) as err:
+        print(f"newsstand: {err}", file=sys.stderr)
+        return 1
+    print(f"A new site in {created.folder}: {', '.join(created.written)}")
+    if created.kept:
+        print(f"  left as they were: {', '.join(created.kept)}")
+    print(f"Next: cd {created.folder} && newsstand serve")
+    return 0
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -55,12 +115,15 @@ def settings_for(args: argparse.Namespace) -> Settings:
         "drafts": getattr(args, "drafts", None),
         "strict": getattr(args, "strict", None),
         "search": getattr(args, "search", None),
+        "theme": getattr(args, "theme", None),
     }
     return load_settings(args.config, overrides)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "init":  # makes a site, so reads no site's settings
+        return init(args)
     try:
         settings = settings_for(args)
         if args.command == "check" and args.site is not None:
@@ -74,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .serve import serve
 
-            return serve(settings, host=args.host, port=args.port, config=args.config,
-                         load=lambda: settings_for(args))
+            return serve(settings, host=args.host, port=args.port, config=args.config, load=lambda: settings_for(args))
         result = build(settings, write=args.command == "build")
     except (ConfigError, BuildError, WriteError) as err:
         for problem in getattr(err, "problems", ()):

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 CONFIG_NAME = "newsstand.yaml"
-THEME = Path(__file__).resolve().parents[2]  # templates/ and static/ of the default theme, beside src/
 
 
 class ConfigError(ValueError):
@@ -38,8 +37,9 @@ class Settings:
     # How the site is built.
     seeds: Path = Path("seeds")
     out: Path = Path("site")
-    templates: Path = Path("templates")
+    templates: Path = Path("templates")  # the site's own templates and assets, over the theme's (see theme.py)
     static: Path = Path("static")
+    theme: Path | None = None  # a theme elsewhere: a folder of templates/ and static/ over the default theme
     cache: Path = Path(".newsstand-cache")  # parsed seeds; safe to delete
     drafts: bool = False
     strict: bool = False
@@ -82,7 +82,7 @@ class SiteSettings:
 _SHOWN = tuple(f.name for f in fields(SiteSettings))
 
 
-_PATH_KEYS = {"seeds", "out", "templates", "static", "cache"}
+_PATH_KEYS = {"seeds", "out", "templates", "static", "cache", "theme"}
 _RANGES = {"cluster_window_hours": (1.0, 1440.0), "cluster_threshold": (0.01, 0.99)}  # as cluster.params checks
 
 
@@ -103,23 +103,27 @@ def _check(key: str, value: Any) -> Any:
             raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {value!r}")
         return value
     if expected == "float":
-        low, high = _RANGES[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ConfigError(f"{key}: expected a number from {low:g} to {high:g}, got {value!r}")
+        least, most = _RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not least <= value <= most:
+            raise ConfigError(f"{key}: expected a number from {least:g} to {most:g}, got {value!r}")
         return float(value)
     if not isinstance(value, str):
         raise ConfigError(f"{key}: expected text, got {value!r}")
     if key == "base_url" and value:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"base_url: expected an absolute http(s) URL such as https://example.org/news/, got {value!r}")
+            raise ConfigError(
+                f"base_url: expected an absolute http(s) URL such as https://example.org/news/, got {value!r}"
+            )
         if not value.endswith("/"):
             value += "/"
     if key == "timezone":
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"timezone: expected an IANA time zone such as UTC or Europe/London, got {value!r}") from None
+            raise ConfigError(
+                f"timezone: expected an IANA time zone such as UTC or Europe/London, got {value!r}"
+            ) from None
     return value
 
 
@@ -159,11 +163,13 @@ def load_settings(path: Path | None, overrides: dict[str, Any] | None = None) ->
             raise ConfigError(f"{path}: expected a mapping of settings at the top level")
         mapping = loaded
         root = path.parent
+        if root.resolve() != Path.cwd().resolve():
+            # A config file elsewhere (`--config blog/newsstand.yaml`) describes the site beside it: the
+            # folders it leaves out are that site's too, not the working folder's.
+            defaults = Settings()
+            mapping = {
+                **{k: getattr(defaults, k) for k in sorted(_PATH_KEYS) if getattr(defaults, k) is not None},
+                **mapping,
+            }
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    settings = settings_from(given, base=settings_from(mapping, root=root))
-    # A project without a theme of its own (say, a cron job's folder holding only seeds and a config)
-    # gets the default theme that ships beside the package.
-    for key in ("templates", "static"):
-        if key not in mapping and key not in given and not getattr(settings, key).is_dir() and (THEME / key).is_dir():
-            settings = replace(settings, **{key: THEME / key})
-    return settings
+    return settings_from(given, base=settings_from(mapping, root=root))

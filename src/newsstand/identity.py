@@ -102,6 +102,8 @@ def identify(clusters: Sequence[Cluster], last: Register = Register()) -> tuple[
     fresh = sorted((i for i, s in enumerate(slugs) if s is None), key=lambda i: _first(firsts[i]))
     made = assign_slugs(((firsts[i].key, firsts[i].title) for i in fresh), fallback="story", taken=taken | set(moved))
     out = tuple(s if s is not None else made[firsts[i].key] for i, s in enumerate(slugs))
-    stories = {slug: Known(_first(f), frozenset(a.key for e in c for a in e.articles))
-               for slug, f, c in zip(out, firsts, clusters, strict=True)}
+    stories = {
+        slug: Known(_first(f), frozenset(a.key for e in c for a in e.articles))
+        for slug, f, c in zip(out, firsts, clusters, strict=True)
+    }
     return out, Register(MappingProxyType(dict(sorted(stories.items()))), MappingProxyType(dict(sorted(moved.items()))))

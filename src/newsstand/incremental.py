@@ -12,7 +12,6 @@ on, and a list whose order moved re-renders too (Jekyll's incremental mode misse
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,18 +37,12 @@ def story_digest(story: Story, site: Site) -> str:
     The score is left out (pages show the order, not the number), and so are the related stories: only the
     story's own page shows them, from its context (pages.Teaser)."""
     entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
-    return content_digest(story.slug, entries, tuple(site.providers[d] for d in story_providers(story)),
-                          tuple(site.topics[t] for t in story_topics(story)))
-
-
-def files_digest(folder: Path) -> str:
-    """Names and bytes of every file below `folder` (templates, theme assets)."""
-    digest = hashlib.sha256()
-    if folder.is_dir():
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return content_digest(
+        story.slug,
+        entries,
+        tuple(site.providers[d] for d in story_providers(story)),
+        tuple(site.topics[t] for t in story_topics(story)),
+    )
 
 
 def site_digest(site: Site, *inputs: str) -> str:
@@ -67,8 +60,14 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
     if isinstance(value, Teaser):
         return ("teaser", value.slug, value.title, value.lead.digest or content_digest(value.lead), value.provider)
     if isinstance(value, Pager):
-        return ("pager", value.number, value.total, value.base, value.first_index,
-                tuple(_stand_in(item, digests) for item in value.items))
+        return (
+            "pager",
+            value.number,
+            value.total,
+            value.base,
+            value.first_index,
+            tuple(_stand_in(item, digests) for item in value.items),
+        )
     if isinstance(value, Site):
         return "site"
     if isinstance(value, (tuple, list)) and value and isinstance(value[0], (Story, Pager, Site, Teaser)):
@@ -78,8 +77,18 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
     context = sorted((k, _stand_in(v, digests)) for k, v in page.context.items())
-    return content_digest(site_key, page.url, page.kind, page.template, page.title, page.description,
-                          page.outputs, page.updated, page.feeds, context)
+    return content_digest(
+        site_key,
+        page.url,
+        page.kind,
+        page.template,
+        page.title,
+        page.description,
+        page.outputs,
+        page.updated,
+        page.feeds,
+        context,
+    )
 
 
 @dataclass(frozen=True, slots=True)

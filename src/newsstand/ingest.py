@@ -58,8 +58,8 @@ def read_seed_file(path: Path, drafts: bool) -> FileResult:
     try:
         data = read_bytes(path)
     except OSError as err:
-        problem = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
-        return FileResult(name, (0, 0, 0, 0), (), (problem,))
+        unreadable = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
+        return FileResult(name, (0, 0, 0, 0), (), (unreadable,))
     record, problem = seed_from_bytes(name, data)
     if record is None:
         return FileResult(name, stamp, (), (problem,) if problem else ())
@@ -124,7 +124,7 @@ class SeedCache:
                 self.loaded[shard] = part
         try:
             others = sorted(self.dir.parent.glob("seeds-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for stale in [p for p in others if p != self.dir][self.KEEP:]:
+            for stale in [p for p in others if p != self.dir][self.KEEP :]:
                 if stale.is_dir():
                     shutil.rmtree(stale, ignore_errors=True)
                 else:
@@ -151,8 +151,14 @@ class IngestMemo:
     results: dict[str, FileResult] = field(default_factory=dict)
 
 
-def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: bool = False,
-           jobs: int | None = None, memo: IngestMemo | None = None) -> Ingested:
+def ingest(
+    paths: Sequence[Path],
+    seeds: Path,
+    cache_dir: Path | None,
+    drafts: bool = False,
+    jobs: int | None = None,
+    memo: IngestMemo | None = None,
+) -> Ingested:
     """Every seed file's mentions and problems, parsing only what the cache (or `memo`) does not hold."""
     source = (seeds, cache_dir, drafts)
     if memo is not None and memo.source == source:
@@ -183,8 +189,17 @@ def ingest(paths: Sequence[Path], seeds: Path, cache_dir: Path | None, drafts: b
         files = [store._file(k) if store is not None and k not in cached else None for k in order]
         fresh = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-            for k, (part, saved) in zip(order, pool.map(_process_shard, [shards[k] for k in order], [drafts] * len(order),
-                                                        files, [store.key if store else ""] * len(order)), strict=True):
+            for k, (part, saved) in zip(
+                order,
+                pool.map(
+                    _process_shard,
+                    [shards[k] for k in order],
+                    [drafts] * len(order),
+                    files,
+                    [store.key if store else ""] * len(order),
+                ),
+                strict=True,
+            ):
                 fresh += part
                 if saved and store is not None:
                     store.loaded[k] = {r.path: r for r in part}

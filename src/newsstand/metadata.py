@@ -37,10 +37,15 @@ def social(page: Page, site: Site, settings: SiteSettings, absolute: Link | None
     if image is not None:
         tags.append(("property", "og:image", image.url))
         if image.width and image.height:
-            tags += [("property", "og:image:width", str(image.width)), ("property", "og:image:height", str(image.height))]
+            tags += [
+                ("property", "og:image:width", str(image.width)),
+                ("property", "og:image:height", str(image.height)),
+            ]
     if story is not None:
-        tags += [("property", "article:published_time", rfc3339(story.published)),
-                 ("property", "article:modified_time", rfc3339(story.updated))]
+        tags += [
+            ("property", "article:published_time", rfc3339(story.published)),
+            ("property", "article:modified_time", rfc3339(story.updated)),
+        ]
     tags += [
         ("name", "twitter:card", "summary_large_image" if image is not None else "summary"),
         ("name", "twitter:title", title),
@@ -91,33 +96,39 @@ def json_ld(page: Page, site: Site, settings: SiteSettings, link: Link) -> list[
         graph.append(article)
     pager = page.context.get("pager")
     if pager is not None:
-        graph.append({
-            "@type": "ItemList",
-            "itemListOrder": "https://schema.org/ItemListOrderDescending",
-            "numberOfItems": len(pager.items),
-            "itemListElement": [
-                {"@type": "ListItem", "position": pager.first_index + i, "url": link(story_url(s)), "name": s.title}
-                for i, s in enumerate(pager.items, start=1)
-            ],
-        })
+        graph.append(
+            {
+                "@type": "ItemList",
+                "itemListOrder": "https://schema.org/ItemListOrderDescending",
+                "numberOfItems": len(pager.items),
+                "itemListElement": [
+                    {"@type": "ListItem", "position": pager.first_index + i, "url": link(story_url(s)), "name": s.title}
+                    for i, s in enumerate(pager.items, start=1)
+                ],
+            }
+        )
     rows = page.context.get("rows")
     if rows is not None:
         make = topic_url if page.context["taxonomy"] == "topics" else provider_url
-        graph.append({
-            "@type": "ItemList",
-            "numberOfItems": len(rows),
-            "itemListElement": [
-                {"@type": "ListItem", "position": i, "url": link(make(term)), "name": term.name}
-                for i, (term, _count) in enumerate(rows, start=1)
-            ],
-        })
+        graph.append(
+            {
+                "@type": "ItemList",
+                "numberOfItems": len(rows),
+                "itemListElement": [
+                    {"@type": "ListItem", "position": i, "url": link(make(term)), "name": term.name}
+                    for i, (term, _count) in enumerate(rows, start=1)
+                ],
+            }
+        )
     trail = _crumbs(page, settings)
     if len(trail) > 1:
-        graph.append({
-            "@type": "BreadcrumbList",
-            "itemListElement": [
-                {"@type": "ListItem", "position": i, "name": name, "item": link(url)}
-                for i, (name, url) in enumerate(trail, start=1)
-            ],
-        })
+        graph.append(
+            {
+                "@type": "BreadcrumbList",
+                "itemListElement": [
+                    {"@type": "ListItem", "position": i, "name": name, "item": link(url)}
+                    for i, (name, url) in enumerate(trail, start=1)
+                ],
+            }
+        )
     return [{"@context": "https://schema.org", **node} for node in graph]

@@ -27,7 +27,7 @@ def compact_pickle(cls: T) -> T:
     def __reduce__(self: Any) -> tuple[Any, tuple[Any, ...]]:
         return (type(self), values(self))
 
-    cls.__reduce__ = __reduce__  # type: ignore[attr-defined]
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign,assignment]  # on purpose: see the docstring
     return cls
 
 

@@ -239,7 +239,9 @@ def _provider(value: Any, link: str, what: str, problems: list[str]) -> tuple[st
             domain = raw_domain.strip().lower().rstrip(".")
             domain = domain[4:] if domain.startswith("www.") else domain
         # Relative logo URLs point into the aggregator the seeds came from: unusable here, dropped quietly.
-        logos = [i for i in _images(value.get("images"), f"{what}provider.images", problems, quiet_relative=True) if i.url]
+        logos = [
+            i for i in _images(value.get("images"), f"{what}provider.images", problems, quiet_relative=True) if i.url
+        ]
         logo = logos[0] if logos else None
     elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
         name = clean_text(value, MAX_NAME, f"{what}provider", problems)
@@ -280,10 +282,23 @@ def _mention(item: Any, path: str, what: str, lead: bool, problems: list[str], b
         problems.append(f"{what}published: expected true or false, got {pick!r}"[:200])
         pick = None
     return Mention(
-        key=key, url=link, title=title, published=published, provider_domain=domain, provider_name=name,
-        logo=logo, excerpt=excerpt, topics=_topics(item.get("topics"), problems) if lead else (),
-        images=_images(item.get("images"), f"{what}images", problems), quality=quality, heat=heat,
-        pick=bool(pick) and lead, lead=lead, body_html=body_html, path=path, alternates=alternates,
+        key=key,
+        url=link,
+        title=title,
+        published=published,
+        provider_domain=domain,
+        provider_name=name,
+        logo=logo,
+        excerpt=excerpt,
+        topics=_topics(item.get("topics"), problems) if lead else (),
+        images=_images(item.get("images"), f"{what}images", problems),
+        quality=quality,
+        heat=heat,
+        pick=bool(pick) and lead,
+        lead=lead,
+        body_html=body_html,
+        path=path,
+        alternates=alternates,
     )
 
 
@@ -353,11 +368,23 @@ def merge_article(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> A
         m = mentions[0]
         slugs = tuple(dict.fromkeys(topic_slugs[t.casefold()] for t in m.topics))
         return Article(
-            key=m.key, url=m.url, title=m.title, published=m.published, provider=m.provider_domain,
-            excerpt=m.excerpt or "", topics=slugs,
-            images=m.images or (), quality=m.quality, heat=m.heat, pick=bool(m.pick), lead=bool(m.lead),
-            body_html=m.body_html or "", related=tuple(dict.fromkeys(m.related)), sources=(m.path,),
-            alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)), digest=_made_from(mentions, slugs),
+            key=m.key,
+            url=m.url,
+            title=m.title,
+            published=m.published,
+            provider=m.provider_domain,
+            excerpt=m.excerpt or "",
+            topics=slugs,
+            images=m.images or (),
+            quality=m.quality,
+            heat=m.heat,
+            pick=bool(m.pick),
+            lead=bool(m.lead),
+            body_html=m.body_html or "",
+            related=tuple(dict.fromkeys(m.related)),
+            sources=(m.path,),
+            alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)),
+            digest=_made_from(mentions, slugs),
         )
     ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
     best = ranked[0]
@@ -447,8 +474,10 @@ def merge(mentions: Iterable[Mention], memo: MergeMemo | None = None) -> Corpus:
     if memo is not None and memo.topic_slugs == topic_slugs:
         old_groups, old_articles = memo.groups, memo.articles
     keys = sorted(by_key)
-    articles = tuple(old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else merge_article(by_key[k], topic_slugs)
-                     for k in keys)
+    articles = tuple(
+        old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else merge_article(by_key[k], topic_slugs)
+        for k in keys
+    )
     topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
     providers = _providers(m for ms in by_key.values() for m in ms)
     if memo is not None:

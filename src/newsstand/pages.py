@@ -26,10 +26,12 @@ FEED_SIZE = 50  # entries per feed, newest first
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
 
 # Output format → (file name beside the page's index.html, media type).
-OUTPUT_FORMATS: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "atom": ("feed.xml", "application/atom+xml"),
-    "jsonfeed": ("feed.json", "application/feed+json"),
-})
+OUTPUT_FORMATS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "atom": ("feed.xml", "application/atom+xml"),
+        "jsonfeed": ("feed.json", "application/feed+json"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,9 @@ class Site:
     providers: Mapping[str, Provider]  # by domain
     topics: Mapping[str, Topic]  # by slug
     stories: Mapping[str, Story]  # by slug
-    redirects: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # slug of a story merged into another → that one's slug
+    redirects: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({})
+    )  # slug of a story merged into another → that one's slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,15 +160,33 @@ def feed_stories(stories: Sequence[Story]) -> tuple[Story, ...]:
     return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:FEED_SIZE])
 
 
-def _list_pages(kind: str, template: str, base: str, title: str, description: str, stories: Sequence[Story],
-                size: int, extra: Mapping[str, Any], formats: tuple[str, ...] = ()) -> Iterator[Page]:
+def _list_pages(
+    kind: str,
+    template: str,
+    base: str,
+    title: str,
+    description: str,
+    stories: Sequence[Story],
+    size: int,
+    extra: Mapping[str, Any],
+    formats: tuple[str, ...] = (),
+) -> Iterator[Page]:
     feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     for pager in paginate(stories, size, base):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
         first = pager.number == 1
         context = {"pager": pager, **extra, **({"feed": feed_stories(stories)} if first and formats else {})}
-        yield Page(pager.url(pager.number), kind, template, title + suffix, description, MappingProxyType(context),
-                   outputs=("html", *formats) if first else ("html",), updated=newest(pager.items), feeds=feeds)
+        yield Page(
+            pager.url(pager.number),
+            kind,
+            template,
+            title + suffix,
+            description,
+            MappingProxyType(context),
+            outputs=("html", *formats) if first else ("html",),
+            updated=newest(pager.items),
+            feeds=feeds,
+        )
 
 
 def story_data(story: Story, site: Site) -> dict[str, Any]:
@@ -189,15 +211,28 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
 
 def story_page(story: Story, site: Site, feeds: tuple[tuple[str, str], ...]) -> Page:
     """A story's own page: all its coverage, and the stories it links to as teasers."""
-    related = tuple(Teaser(r.slug, r.title, r.lead, site.providers[r.lead.provider])
-                    for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN]))
-    return Page(story_url(story), "story", "story.html", story.title,
-                story.lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
-                MappingProxyType({"story": story, "related": related}), updated=story.updated, feeds=feeds)
+    related = tuple(
+        Teaser(r.slug, r.title, r.lead, site.providers[r.lead.provider])
+        for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN])
+    )
+    return Page(
+        story_url(story),
+        "story",
+        "story.html",
+        story.title,
+        story.lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
+        MappingProxyType({"story": story, "related": related}),
+        updated=story.updated,
+        feeds=feeds,
+    )
 
 
-def plan(corpus: Corpus, stories: Sequence[Story], settings: SiteSettings,
-         redirects: Mapping[str, str] = MappingProxyType({})) -> tuple[tuple[Page, ...], Site]:
+def plan(
+    corpus: Corpus,
+    stories: Sequence[Story],
+    settings: SiteSettings,
+    redirects: Mapping[str, str] = MappingProxyType({}),
+) -> tuple[tuple[Page, ...], Site]:
     """Every page of the site, in a stable order; `redirects` (identity.Register.redirects) are the slugs of
     stories merged into others, each with the slug of the story it is now part of."""
     providers = {p.domain: p for p in corpus.providers}
@@ -209,8 +244,13 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: SiteSettings,
             by_topic[t].append(story)
         for p in story_providers(story):
             by_provider[p].append(story)
-    site = Site(settings, MappingProxyType(providers), MappingProxyType(topics),
-                MappingProxyType({s.slug: s for s in stories}), MappingProxyType(dict(redirects)))
+    site = Site(
+        settings,
+        MappingProxyType(providers),
+        MappingProxyType(topics),
+        MappingProxyType({s.slug: s for s in stories}),
+        MappingProxyType(dict(redirects)),
+    )
     size = settings.page_size
     # Feeds need absolute URLs: without a base URL there are none (README, "Feeds and sitemap").
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
@@ -219,34 +259,94 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: SiteSettings,
     # The data is made as it is written (render.Renderer.data), not held for the whole build: at 100k
     # stories it is every article again. Stories stand for their content in the signature; the
     # scores, which the data shows and a story's digest leaves out, are in the context for that.
-    pages: list[Page] = [Page("stories.json", "data", "", "", "", MappingProxyType(
-        {"stories": tuple(stories), "scores": tuple(s.score for s in stories)}))]
-    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},
-                         home_formats)
+    pages: list[Page] = [
+        Page(
+            "stories.json",
+            "data",
+            "",
+            "",
+            "",
+            MappingProxyType({"stories": tuple(stories), "scores": tuple(s.score for s in stories)}),
+        )
+    ]
+    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {}, home_formats)
     pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
-    pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
-                      MappingProxyType({"taxonomy": "topics", "rows": topic_rows}), updated=newest(stories),
-                      feeds=site_feed))
+    pages.append(
+        Page(
+            "topics/",
+            "taxonomy",
+            "taxonomy.html",
+            "Topics",
+            f"Every topic on {settings.title}.",
+            MappingProxyType({"taxonomy": "topics", "rows": topic_rows}),
+            updated=newest(stories),
+            feeds=site_feed,
+        )
+    )
     for topic in sorted(topics.values(), key=lambda t: t.slug):
-        pages += _list_pages("term", "term.html", topic_url(topic), topic.name,
-                             f"Stories about {topic.name} on {settings.title}.", by_topic[topic.slug], size,
-                             {"taxonomy": "topics", "term": topic}, term_formats)
+        pages += _list_pages(
+            "term",
+            "term.html",
+            topic_url(topic),
+            topic.name,
+            f"Stories about {topic.name} on {settings.title}.",
+            by_topic[topic.slug],
+            size,
+            {"taxonomy": "topics", "term": topic},
+            term_formats,
+        )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
     )
-    pages.append(Page("providers/", "taxonomy", "taxonomy.html", "Sources", f"Every news source on {settings.title}.",
-                      MappingProxyType({"taxonomy": "providers", "rows": provider_rows}), updated=newest(stories),
-                      feeds=site_feed))
+    pages.append(
+        Page(
+            "providers/",
+            "taxonomy",
+            "taxonomy.html",
+            "Sources",
+            f"Every news source on {settings.title}.",
+            MappingProxyType({"taxonomy": "providers", "rows": provider_rows}),
+            updated=newest(stories),
+            feeds=site_feed,
+        )
+    )
     for provider in sorted(providers.values(), key=lambda p: p.slug):
-        pages += _list_pages("term", "term.html", provider_url(provider), provider.name,
-                             f"Stories covered by {provider.name} on {settings.title}.", by_provider[provider.domain],
-                             size, {"taxonomy": "providers", "term": provider}, term_formats)
+        pages += _list_pages(
+            "term",
+            "term.html",
+            provider_url(provider),
+            provider.name,
+            f"Stories covered by {provider.name} on {settings.title}.",
+            by_provider[provider.domain],
+            size,
+            {"taxonomy": "providers", "term": provider},
+            term_formats,
+        )
     # A merged-away story's URL leads to the story it joined: for hosts without `_redirects`, a page.
-    pages += (Page(f"stories/{old}/", "redirect", "redirect.html", site.stories[new].title, "This story has moved.",
-                   MappingProxyType({"target": f"stories/{new}/"})) for old, new in sorted(redirects.items()))
-    pages.append(Page("search/", "search", "search.html", "Search", f"Search the stories, topics and sources of "
-                      f"{settings.title}.", MappingProxyType({}), feeds=site_feed))
-    pages.append(Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.",
-                      MappingProxyType({})))
+    pages += (
+        Page(
+            f"stories/{old}/",
+            "redirect",
+            "redirect.html",
+            site.stories[new].title,
+            "This story has moved.",
+            MappingProxyType({"target": f"stories/{new}/"}),
+        )
+        for old, new in sorted(redirects.items())
+    )
+    pages.append(
+        Page(
+            "search/",
+            "search",
+            "search.html",
+            "Search",
+            f"Search the stories, topics and sources of {settings.title}.",
+            MappingProxyType({}),
+            feeds=site_feed,
+        )
+    )
+    pages.append(
+        Page("404.html", "notfound", "404.html", "Page not found", "This page does not exist.", MappingProxyType({}))
+    )
     return tuple(pages), site

@@ -45,12 +45,17 @@ def shown(pages: Sequence[Page], site: Site) -> Shown:
             for story in (*page.context["pager"].items, *page.context.get("feed", ())):
                 showing[story.slug].add(i)
     story_of = {a.key: s.slug for s in site.stories.values() for a in s.articles}
-    return Shown(site, tuple(pages), MappingProxyType(story_of),
-                 MappingProxyType({slug: tuple(sorted(at)) for slug, at in showing.items()}))
+    return Shown(
+        site,
+        tuple(pages),
+        MappingProxyType(story_of),
+        MappingProxyType({slug: tuple(sorted(at)) for slug, at in showing.items()}),
+    )
 
 
-def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
-            edited: Sequence[FileResult]) -> tuple[tuple[Page, ...], tuple[str, ...]] | None:
+def preview(
+    last: Shown, merged: MergeMemo, before: Mapping[str, FileResult], edited: Sequence[FileResult]
+) -> tuple[tuple[Page, ...], tuple[str, ...]] | None:
     """The pages that show the stories the `edited` files (read again) change, made as the last build made
     them but with the edit in, and the slugs of those stories; None when the edit is more than the last
     build's stories can show. `merged` and `before` are what that build merged and read: each edited
@@ -71,8 +76,9 @@ def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
                 return None
             # In the order merge sees them (files in path order, each file in its own order): the order
             # breaks ties between equally rich mentions.
-            mentions: list[Mention] = sorted([*(m for m in group if m.path != result.path), *new],
-                                             key=lambda m: m.path.split("/"))
+            mentions: list[Mention] = sorted(
+                [*(m for m in group if m.path != result.path), *new], key=lambda m: m.path.split("/")
+            )
             article = merge_article(mentions, merged.topic_slugs)
             if article.provider not in last.site.providers:
                 return None
@@ -81,11 +87,13 @@ def preview(last: Shown, merged: MergeMemo, before: Mapping[str, FileResult],
     stories: dict[str, Story] = {}
     for slug in dict.fromkeys(last.story_of[key] for key in changed):
         story = last.site.stories[slug]
-        entries = tuple(Coverage(changed.get(e.article.key, e.article), tuple(changed.get(c.key, c) for c in e.copies))
-                        for e in story.entries)
+        entries = tuple(
+            Coverage(changed.get(e.article.key, e.article), tuple(changed.get(c.key, c) for c in e.copies))
+            for e in story.entries
+        )
         stories[slug] = Story(slug, lead_first(entries), story.score, story.related)
     # Pages planned against the site as it would be, so that a teaser of an edited story shows the edit too.
-    site = replace(last.site, stories=MappingProxyType(ChainMap(stories, last.site.stories)))
+    site = replace(last.site, stories=MappingProxyType(ChainMap(stories, last.site.stories)))  # type: ignore[arg-type]  # only read
     at = sorted({i for slug in stories for i in last.showing.get(slug, ())})
     return tuple(_again(last.pages[i], stories, site) for i in at), tuple(stories)
 

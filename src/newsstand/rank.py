@@ -63,7 +63,7 @@ def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
     score += 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     if any(a.pick for a in articles):
         score += PICK_BONUS
-    return round(score, 4)
+    return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
 def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tuple[Story, ...]:
@@ -83,9 +83,7 @@ def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tup
     stories = []
     for i in order:
         entries, slug = ordered[i], story_slugs[i]
-        linked = dict.fromkeys(
-            story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of
-        )
+        linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
         linked.pop(slug, None)
         # Related stories in front-page order, so the most important connection comes first.
         related = tuple(sorted(linked, key=position.__getitem__))

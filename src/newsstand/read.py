@@ -142,7 +142,9 @@ def _flow_depth(text: str) -> int:
 
 
 # Explicit tags a story file may use; anything else (!!python/object, !!binary, !custom) is refused unread.
-_SAFE_TAGS = frozenset({"!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")})
+_SAFE_TAGS = frozenset(
+    {"!"} | {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")}
+)
 
 
 class _Frame:
@@ -150,7 +152,8 @@ class _Frame:
 
     def __init__(self, kind: str, path: str | None, anchor: str | None) -> None:
         self.kind, self.path, self.anchor = kind, path, anchor
-        self.size, self.index, self.want_key, self.key = 1, 0, True, None
+        self.size, self.index, self.want_key = 1, 0, True
+        self.key: str | None = None
 
 
 def _tag_name(tag: str) -> str:
@@ -198,7 +201,9 @@ def _survey(text: str) -> dict[str, int]:
         if stack:
             stack[-1].size += size
             if stack[-1].size > MAX_NODES:
-                raise _Reject(f"front matter too large: more than {MAX_NODES:,} values (counting aliases)", *where(event))
+                raise _Reject(
+                    f"front matter too large: more than {MAX_NODES:,} values (counting aliases)", *where(event)
+                )
 
     for event in yaml.parse(text, Loader=SafeLoader):
         tag = getattr(event, "tag", None)
@@ -211,7 +216,7 @@ def _survey(text: str) -> dict[str, int]:
             add(1, event)
         elif isinstance(event, yaml.AliasEvent):
             place(event)
-            add(sizes.get(event.anchor, 1), event)
+            add(sizes.get(event.anchor or "", 1), event)
         elif isinstance(event, yaml.CollectionStartEvent):
             path = place(event)
             stack.append(_Frame("seq" if isinstance(event, yaml.SequenceStartEvent) else "map", path, event.anchor))

@@ -8,8 +8,9 @@ import gc
 import json
 import posixpath
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from importlib.resources.abc import Traversable
 from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
@@ -27,6 +28,7 @@ from .metadata import json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import BUNDLE, search_files
 from .sitemap import robots_txt, sitemap_files
+from .theme import layers
 from .write import Content
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
@@ -51,8 +53,11 @@ def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
 def json_text(data: Any) -> str:
     """JSON safe to serve and to embed in a <script>: '<' never appears raw, so no '</script>' or '<!--'."""
     # Compact separators keep json on its C encoder (indent forces the pure-Python one).
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c").replace(">", "\\u003e").replace(
-        "&", "\\u0026"
+    return (
+        json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
     )
 
 
@@ -62,6 +67,28 @@ _ROOT = "\x00"
 _CARD_PAGE = Page("", "card", "_macros.html", "", "", {})
 
 
+class TemplateFolder(jinja2.BaseLoader):
+    """Templates from one folder of the theme, on disk or inside the installed package (which may be a zip)."""
+
+    def __init__(self, folder: Traversable) -> None:
+        self.folder = folder
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        entry = self.folder
+        for part in jinja2.loaders.split_template_path(template):  # refuses '..' and the like
+            entry = entry / part
+        if not entry.is_file():
+            raise jinja2.TemplateNotFound(template)
+        # Named by its path, so that a template error says which layer's file it is in. A renderer lives
+        # for one build, so a template never needs loading again.
+        return entry.read_text(encoding="utf-8"), str(entry), lambda: True
+
+
+def template_loader(settings: Settings) -> jinja2.BaseLoader:
+    """Each template from the first layer of the theme that has it (see theme.py)."""
+    return jinja2.ChoiceLoader([TemplateFolder(folder) for folder in layers(settings, "templates")])
+
+
 class Renderer:
     def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
         self.settings = site.settings  # what pages show; the rest of `settings` says where the theme is
@@ -69,7 +96,7 @@ class Renderer:
         self.assets = assets or build_assets({})
         self._cards: dict[str, str] = {}  # story slug → card HTML, links from _ROOT
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(settings.templates)),
+            loader=template_loader(settings),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -130,8 +157,10 @@ class Renderer:
         each page replaces with its own way to the site root."""
         card = self._cards.get(story.slug)
         if card is None:
-            macros = ctx.environment.get_template("_macros.html").make_module(vars={**ctx.get_all(), "page": _CARD_PAGE})
-            card = self._cards[story.slug] = str(macros.story_card(story))
+            macros = ctx.environment.get_template("_macros.html").make_module(
+                vars={**ctx.get_all(), "page": _CARD_PAGE}
+            )
+            card = self._cards[story.slug] = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
         return Markup(card.replace(_ROOT, self.root(ctx["page"])))
 
     @jinja2.pass_context
@@ -152,8 +181,10 @@ class Renderer:
         """(media type, href, title) of the feeds this page advertises with <link rel="alternate">."""
         page: Page = ctx["page"]
         title = page.context["term"].name if page.kind == "term" else self.settings.title
-        return [(OUTPUT_FORMATS[fmt][1], self._absolute(url), f"{title} ({'Atom' if fmt == 'atom' else 'JSON Feed'})")
-                for fmt, url in page.feeds]
+        return [
+            (OUTPUT_FORMATS[fmt][1], self._absolute(url), f"{title} ({'Atom' if fmt == 'atom' else 'JSON Feed'})")
+            for fmt, url in page.feeds
+        ]
 
     @jinja2.pass_context
     def _social(self, ctx: jinja2.runtime.Context) -> list[tuple[str, str, str]]:
@@ -171,7 +202,7 @@ class Renderer:
         stories = page.context["stories"]
         yield b'{"stories":['
         for a in range(0, len(stories), DATA_STORIES):
-            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a:a + DATA_STORIES])
+            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a : a + DATA_STORIES])
             yield (("," if a else "") + piece).encode("utf-8")
         yield b"]}\n"
 
@@ -191,8 +222,11 @@ class Renderer:
 
 def sitemap_entries(pages: Iterable[Page], settings: SiteSettings) -> list[tuple[str, Any]]:
     """Every HTML page a search engine should know, with its last change."""
-    return [(settings.base_url + p.url, p.updated) for p in pages
-            if p.kind not in ("data", "notfound", "search", "redirect")]
+    return [
+        (settings.base_url + p.url, p.updated)
+        for p in pages
+        if p.kind not in ("data", "notfound", "search", "redirect")
+    ]
 
 
 _FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render workers inherit
@@ -233,7 +267,8 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
             # A few chunks ahead of the writer, not all of them (as pool.map would): when the writer falls
             # behind, finished pages wait in the workers' queue, not by the hundred megabytes in this process.
             ahead: deque[Future[list[tuple[str, bytes]]]] = deque(
-                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs))
+                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs)
+            )
             for k, chunk in enumerate(chunks):
                 if k % jobs == 0:
                     yield from _render_chunk(*chunk)
@@ -249,8 +284,13 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
         _FORKED = None
 
 
-def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[str] = frozenset(),
-               jobs: int = 1, previous: Path | None = None) -> Iterator[tuple[str, Content]]:
+def render_all(
+    pages: Iterable[Page],
+    renderer: Renderer,
+    unchanged: Collection[str] = frozenset(),
+    jobs: int = 1,
+    previous: Path | None = None,
+) -> Iterator[tuple[str, Content]]:
     """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
@@ -271,8 +311,11 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         else:
             files = [next(rendered) for _ in output_paths(page)]
         if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
-            indexed += [(path, data) for path, data in files
-                        if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)]
+            indexed += [
+                (path, data)
+                for path, data in files
+                if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)
+            ]
         yield from files
     yield from streamed
     if settings.base_url:
@@ -285,15 +328,23 @@ def render_all(pages: Iterable[Page], renderer: Renderer, unchanged: Collection[
         yield from _search(indexed, settings, previous)
 
 
-def _search(outputs: list[tuple[str, bytes | None]], settings: SiteSettings,
-            previous: Path | None) -> list[tuple[str, bytes | None]]:
+def _search(
+    outputs: list[tuple[str, bytes | None]], settings: SiteSettings, previous: Path | None
+) -> list[tuple[str, bytes | None]]:
     """The Pagefind bundle: the last one again when no page changed, else a new index."""
     html = [(path, data) for path, data in outputs if path.endswith(".html")]
     old_bundle = previous / BUNDLE if previous is not None else None
-    if old_bundle is not None and old_bundle.is_dir() and all(data is None for _, data in html):
+    if (
+        previous is not None
+        and old_bundle is not None
+        and old_bundle.is_dir()
+        and all(data is None for _, data in html)
+    ):
         return [(p.relative_to(previous).as_posix(), None) for p in sorted(old_bundle.rglob("*")) if p.is_file()]
-    if any(data is None for _, data in html):
-        if previous is None:
-            raise ValueError("unchanged pages need the previous site to be indexed")
-        html = [(path, data if data is not None else (previous / path).read_bytes()) for path, data in html]
-    return list(search_files(html, settings.language))
+    if any(data is None for _, data in html) and previous is None:
+        raise ValueError("unchanged pages need the previous site to be indexed")
+    whole = [
+        (path, data if data is not None else (previous / path).read_bytes())  # type: ignore[operator]  # not None: above
+        for path, data in html
+    ]
+    return list(search_files(whole, settings.language))

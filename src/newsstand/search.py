@@ -33,8 +33,17 @@ def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> 
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
         site.mkdir(exist_ok=True)
-        cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir", BUNDLE,
-               "--force-language", language.split("-")[0]]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pagefind",
+            "--site",
+            str(site),
+            "--output-subdir",
+            BUNDLE,
+            "--force-language",
+            language.split("-")[0],
+        ]
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
         except (OSError, subprocess.TimeoutExpired) as err:
@@ -43,8 +52,4 @@ def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> 
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             raise SearchIndexError("pagefind failed: " + " | ".join(tail))
         bundle = site / BUNDLE
-        return [
-            (p.relative_to(site).as_posix(), p.read_bytes())
-            for p in sorted(bundle.rglob("*"))
-            if p.is_file()
-        ]
+        return [(p.relative_to(site).as_posix(), p.read_bytes()) for p in sorted(bundle.rglob("*")) if p.is_file()]

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from .build import BuildError, BuildMemo, build, show_edit, warm
 from .config import ConfigError, Settings
+from .theme import watched
 from .write import WriteError
 
 log = logging.getLogger("newsstand.serve")
@@ -42,7 +43,7 @@ class ServeState:
 def inputs_fingerprint(settings: Settings, config: Path | None) -> tuple[tuple[str, int, int], ...]:
     """Path, size and mtime of every input, to tell a real change from a repeated event."""
     seen: list[tuple[str, int, int]] = []
-    for folder in (settings.seeds, settings.templates, settings.static):
+    for folder in (settings.seeds, *watched(settings)):
         for root, dirs, names in os.walk(folder):
             dirs.sort()
             for name in sorted(names):
@@ -57,8 +58,13 @@ def inputs_fingerprint(settings: Settings, config: Path | None) -> tuple[tuple[s
     return tuple(seen)
 
 
-def rebuild(settings: Settings, state: ServeState, config: Path | None, load: Callable[[], Settings] | None,
-            memo: BuildMemo | None = None) -> bool:
+def rebuild(
+    settings: Settings,
+    state: ServeState,
+    config: Path | None,
+    load: Callable[[], Settings] | None,
+    memo: BuildMemo | None = None,
+) -> bool:
     """Build once if any input changed since the last build; True when a build ran.
 
     `memo` carries what one build read and merged over to the next (see BuildMemo)."""
@@ -106,7 +112,9 @@ def show(settings: Settings, state: ServeState, memo: BuildMemo, paths: list[str
         log.exception("showing the edit ahead of the rebuild failed")
         return False
     if written:
-        print(f"shown in {1000 * (time.perf_counter() - started):.0f} ms: {', '.join(written)} (the rest of the site follows)")
+        print(
+            f"shown in {1000 * (time.perf_counter() - started):.0f} ms: {', '.join(written)} (the rest of the site follows)"
+        )
     return bool(written)
 
 
@@ -148,9 +156,16 @@ def site_app(root: Path, state: ServeState) -> Wsgi:
     """A WSGI app serving files under `root` only: no traversal, no symlinks that lead out."""
     root = root.absolute()
 
-    def respond(start: Callable[..., Any], status: str, body: bytes, ctype: str, extra: list[tuple[str, str]] | None = None) -> list[bytes]:
-        headers = [("Content-Type", ctype), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"),
-                   ("X-Content-Type-Options", "nosniff"), *(extra or [])]
+    def respond(
+        start: Callable[..., Any], status: str, body: bytes, ctype: str, extra: list[tuple[str, str]] | None = None
+    ) -> list[bytes]:
+        headers = [
+            ("Content-Type", ctype),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            *(extra or []),
+        ]
         start(status, headers)
         return [body]
 
@@ -199,8 +214,13 @@ def site_app(root: Path, state: ServeState) -> Wsgi:
     return app
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config: Path | None = None,
-          load: Callable[[], Settings] | None = None) -> int:
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    config: Path | None = None,
+    load: Callable[[], Settings] | None = None,
+) -> int:
     import watchfiles
     from livereload import Server
     from livereload.handlers import LiveReloadHandler
@@ -211,6 +231,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         """File events from the system (inotify, through watchfiles), not livereload's polling: that
         walked and statted every watched file every 0.8 s (10,000 seeds: a tenth of a core while idle)
         and saw an edit up to 0.8 s late."""
+
+        _changes: list[tuple[str, float | None]]  # livereload's, untyped
 
         def examine(self) -> tuple[str | None, float | None]:
             # livereload queues a reload of every open page just after it starts ("__livereload__"). A
@@ -234,8 +256,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
             def changed(paths: list[str]) -> None:
                 # On the watching thread, not the server's loop: the server goes on serving pages while the
                 # site is rebuilt (and events that come meanwhile wait in watchfiles for the next batch).
-                hit = [task for where, task in tasks.items()
-                       if any(p == where or p.startswith(where + os.sep) for p in paths)]
+                hit = [
+                    task
+                    for where, task in tasks.items()
+                    if any(p == where or p.startswith(where + os.sep) for p in paths)
+                ]
                 with one_at_a_time:
                     for task in dict.fromkeys(hit):  # every folder has the same rebuild: once per batch
                         try:
@@ -249,8 +274,9 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
                 # The system's events; where they fail (inotify's limit on watched folders), polling.
                 for polling in (None, True):
                     try:
-                        for batch in watchfiles.watch(*folders, step=20, force_polling=polling, raise_interrupt=False,
-                                                      stop_event=ready):
+                        for batch in watchfiles.watch(
+                            *folders, step=20, force_polling=polling, raise_interrupt=False, stop_event=ready
+                        ):
                             changed(sorted(path for _, path in batch))
                         return
                     except Exception as err:  # a preview that stops seeing edits must say so
@@ -288,7 +314,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, config:
         if rebuild(settings, state, config, load, memo):
             reload()
 
-    for folder in (settings.seeds, settings.templates, settings.static):
+    for folder in (settings.seeds, *watched(settings)):
         server.watch(str(folder), on_change)
     if config is not None:
         server.watch(str(config), on_change)

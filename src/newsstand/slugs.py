@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Hashable, Iterable
+from typing import TypeVar
 
 from slugify import slugify
 
 MAX_LENGTH = 80
+K = TypeVar("K", bound=Hashable)
 
 
 def slug_of(text: str) -> str:
@@ -20,8 +22,10 @@ def _digest(key: Hashable, length: int) -> str:
 
 
 def assign_slugs(
-    items: Iterable[tuple[Hashable, str]], fallback: str = "item", taken: Collection[str] = frozenset(),
-) -> dict[Hashable, str]:
+    items: Iterable[tuple[K, str]],
+    fallback: str = "item",
+    taken: Collection[str] = frozenset(),
+) -> dict[K, str]:
     """Map each key to a slug made from its text, unique among `items` and unlike any slug in `taken`.
 
     `items` come in priority order: the first to want a slug gets it plain, the later
@@ -31,7 +35,7 @@ def assign_slugs(
     path-escaping segment.
     """
     taken = set(taken)
-    out: dict[Hashable, str] = {}
+    out: dict[K, str] = {}
     for key, text in items:
         if key in out:
             continue

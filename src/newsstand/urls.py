@@ -8,9 +8,33 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that track the reader, not select the article.
 _TRACKING = frozenset(
-    {"feedtype", "feedname", "track", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid",
-     "cmp", "ocid", "ref", "ref_src", "rss", "smid", "src", "sr_share", "cmpid", "ito", "igshid", "amp",
-     "outputtype", "__twitter_impression", "yptr", "guccounter"}
+    {
+        "feedtype",
+        "feedname",
+        "track",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "cmp",
+        "ocid",
+        "ref",
+        "ref_src",
+        "rss",
+        "smid",
+        "src",
+        "sr_share",
+        "cmpid",
+        "ito",
+        "igshid",
+        "amp",
+        "outputtype",
+        "__twitter_impression",
+        "yptr",
+        "guccounter",
+    }
 )
 _TRACKING_PREFIXES = ("utm_", "_hs", "pk_", "mkt_")
 # Google's AMP cache: https://www-example-com.cdn.ampproject.org/c/s/www.example.com/amp/...
@@ -94,7 +118,9 @@ def canonical_url(url: str) -> str:
 
 # http(s), a host of letters, digits, dots and hyphens, then a path with nothing to decode (%), no query,
 # no fragment, no whitespace or controls (urlsplit would drop some): the rules below apply as they are.
-_PLAIN_PATH = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]*[A-Za-z0-9-][A-Za-z0-9.-]*)(/[^?#%\s\x00-\x1f\x7f]*)?")
+_PLAIN_PATH = re.compile(
+    r"[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9.-]*[A-Za-z0-9-][A-Za-z0-9.-]*)(/[^?#%\s\x00-\x1f\x7f]*)?"
+)
 
 
 def _host(host: str) -> str:

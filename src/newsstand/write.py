@@ -82,7 +82,9 @@ class OutputLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise WriteError(f"cannot write the site to {self.out}: {_reason(err)}; the last good site is untouched") from None
+            raise WriteError(
+                f"cannot write the site to {self.out}: {_reason(err)}; the last good site is untouched"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -184,7 +186,9 @@ def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
             return _write(out, stage, spare, files)
         except OSError as err:
             _keep_spare(stage, spare)
-            raise WriteError(f"cannot write the site to {out}: {_reason(err)}; the last good site is untouched") from None
+            raise WriteError(
+                f"cannot write the site to {out}: {_reason(err)}; the last good site is untouched"
+            ) from None
         except BaseException:
             _keep_spare(stage, spare)
             raise
@@ -262,8 +266,12 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
                 fh.write(data)
             else:
                 fh.writelines(data)
-        if not isinstance(data, bytes) and old_stat is not None and stat.S_ISREG(old_stat.st_mode) \
-                and _same_files(target, old):
+        if (
+            not isinstance(data, bytes)
+            and old_stat is not None
+            and stat.S_ISREG(old_stat.st_mode)
+            and _same_files(target, old)
+        ):
             unchanged += 1  # the same bytes again: the old file stays, with its mtime
             _link_old(stage, path, old, old_stat, made_dirs)
             continue
@@ -280,11 +288,11 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
     if out.exists():
         if not _exchange(stage, out):
             # No atomic swap here: two renames, with a moment in which the site is missing.
-            old = out.parent / f".{out.name}.old"
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
+            aside = out.parent / f".{out.name}.old"
+            shutil.rmtree(aside, ignore_errors=True)
+            out.rename(aside)
             stage.rename(out)
-            stage = old
+            stage = aside
         stage.rename(spare)  # now the old site: the start of the next build's stage
     else:
         stage.rename(out)

@@ -34,12 +34,13 @@ from .text import term_rows, weigh
 Cluster = tuple[Coverage, ...]
 Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
 
-__all__ = ["DEFAULT", "Cluster", "ClusterParams", "Partition", "cluster", "cluster_input", "clusters_from",
-           "partition"]
+__all__ = ["DEFAULT", "Cluster", "ClusterParams", "Partition", "cluster", "cluster_input", "clusters_from", "partition"]
 
 
 def reports(
-    articles: Sequence[Article], params: ClusterParams = DEFAULT, jobs: int = 1,
+    articles: Sequence[Article],
+    params: ClusterParams = DEFAULT,
+    jobs: int = 1,
 ) -> tuple[list[Coverage], Reports, list[bytes]]:
     """The articles (sorted by key) as reports in time order, what the stream reads of them, and a
     fingerprint of that for each report."""
@@ -142,7 +143,11 @@ class StreamState:
 
 
 def cluster_stream(
-    articles: Sequence[Article], *, params: ClusterParams = DEFAULT, jobs: int = 1, last: StreamState | None = None,
+    articles: Sequence[Article],
+    *,
+    params: ClusterParams = DEFAULT,
+    jobs: int = 1,
+    last: StreamState | None = None,
 ) -> tuple[tuple[Cluster, ...], StreamState, int]:
     """`cluster`, resuming from the `last` run's state where it can; also the state this run leaves, and
     how many day steps it ran. The clusters are those `cluster` gives: a run decides alike whatever it
@@ -163,13 +168,21 @@ def cluster_stream(
         for keep, gone in log.merges[day]:
             ends[keys[keep]] = max(ends[keys[keep]], ends[keys[gone]])
     # Plain dicts: the state is pickled into the cache.
-    state = StreamState(params, tuple(keys), tuple(r.days.tolist()), tuple(prints), tuple(joined_keys), ends,
-                        {d: tuple((keys[a], keys[b]) for a, b in m) for d, m in log.merges.items()})
+    state = StreamState(
+        params,
+        tuple(keys),
+        tuple(r.days.tolist()),
+        tuple(prints),
+        tuple(joined_keys),
+        ends,
+        {d: tuple((keys[a], keys[b]) for a, b in m) for d, m in log.merges.items()},
+    )
     return _clusters(entries, labels), state, ran
 
 
-def _resume(last: StreamState, params: ClusterParams, keys: Sequence[str], prints: Sequence[bytes],
-            r: Reports) -> Resume | None:
+def _resume(
+    last: StreamState, params: ClusterParams, keys: Sequence[str], prints: Sequence[bytes], r: Reports
+) -> Resume | None:
     """The last run's state in this run's indices, or None if it cannot be resumed from."""
     if last.params != params or not len(last.keys) == len(last.days) == len(last.fingerprints) == len(last.joined):
         return None
@@ -209,8 +222,12 @@ def cluster_input(articles: Sequence[Article]) -> str:
     """A digest of every field clustering reads (the same function of the same articles gives the same
     clusters): an edit that changes none of them, as a story file re-fetched with new heat or a new body,
     can reuse the last build's clusters instead of clustering again."""
-    return content_digest([(a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality,
-                            a.provider) for a in sorted(articles, key=attrgetter("key"))])
+    return content_digest(
+        [
+            (a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality, a.provider)
+            for a in sorted(articles, key=attrgetter("key"))
+        ]
+    )
 
 
 def partition(clusters: Sequence[Cluster]) -> Partition:
@@ -233,7 +250,9 @@ def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.nd
     pairs; entry_of[k] is the entry of arts[k]."""
     where = dict(zip(map(attrgetter("key"), arts), range(len(arts)), strict=True))
     related = list(map(attrgetter("related"), arts))
-    src = np.repeat(np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, related), dtype=np.int64, count=len(arts)))
+    src = np.repeat(
+        np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, related), dtype=np.int64, count=len(arts))
+    )
     dst = np.fromiter(map(where.get, chain.from_iterable(related), repeat(-1)), dtype=np.int64, count=len(src))
     found = dst >= 0
     i, j = entry_of[src[found]], entry_of[dst[found]]

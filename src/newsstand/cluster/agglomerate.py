@@ -47,9 +47,7 @@ def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, ids: np.ndarray) -> sp.csr_m
     at = at[members]
     members = members[sorted_order(at)]
     indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
-    assign = sp.csr_matrix(
-        (np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab))
-    )
+    assign = sp.csr_matrix((np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab)))
     return (assign @ m).tocsr()
 
 
@@ -105,8 +103,8 @@ class _Centroids:
         self.length[alone] = alone_len
         self.ready[ids] = True
         end = self.used + more
-        self.indices[self.used:end] = np.concatenate([sums.indices, self.x.indices[backwards]])
-        self.data[self.used:end] = _unit_rows(
+        self.indices[self.used : end] = np.concatenate([sums.indices, self.x.indices[backwards]])
+        self.data[self.used : end] = _unit_rows(
             np.concatenate([sums.data, self.x.data[backwards]]), np.concatenate([grown_len, alone_len])
         )
         self.used = end
@@ -125,11 +123,11 @@ class _Centroids:
             self.indices = np.concatenate([self.indices, np.zeros(size - len(self.data), dtype=self.indices.dtype)])
             self.data = np.concatenate([self.data, np.zeros(size - len(self.data), dtype=np.float32)])
         for a in range(0, len(keep), _BATCH):
-            rows = keep[a:a + _BATCH]
+            rows = keep[a : a + _BATCH]
             entries = ranges(self.start[rows], self.length[rows])
             at = int(new_start[a])
-            self.indices[at:at + len(entries)] = self.indices[entries]
-            self.data[at:at + len(entries)] = self.data[entries]
+            self.indices[at : at + len(entries)] = self.indices[entries]
+            self.data[at : at + len(entries)] = self.data[entries]
         self.start[keep] = new_start
         self.used = live
 
@@ -148,9 +146,7 @@ def _unit_rows(data: np.ndarray, length: np.ndarray) -> np.ndarray:
     return (data * np.repeat(scale, length)).astype(np.float32)
 
 
-def _centroid_dots(
-    cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarray, size: np.ndarray
-) -> np.ndarray:
+def _centroid_dots(cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarray, size: np.ndarray) -> np.ndarray:
     """cos(centroid p, centroid q) for each pair of cluster ids."""
     cent.need(lab, size, p, q)
     # Two sizeable clusters that each carry much the other lacks are two events sharing a theme ("licence
@@ -282,7 +278,10 @@ def _shared_terms(
             hi = int(row_limit[lo])
         else:
             hi = int(np.searchsorted(partner_end, partner_end[lo] + CHUNK_ENTRIES, side="right"))
-        hi = max(lo + 1, min(hi, int(np.searchsorted(probe_end, probe_end[lo] - probe_len[lo] + CHUNK_ENTRIES, side="right"))))
+        hi = max(
+            lo + 1,
+            min(hi, int(np.searchsorted(probe_end, probe_end[lo] - probe_len[lo] + CHUNK_ENTRIES, side="right"))),
+        )
         ks = order[lo:hi]
         first = new_row[lo:hi].copy()
         first[0] = True
@@ -351,8 +350,18 @@ def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.nd
 
 
 def _scores(
-    items: Items, cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarray, es: np.ndarray,
-    bonus: np.ndarray, tmin: np.ndarray, tmax: np.ndarray, tbits: np.ndarray, max_span: float, size: np.ndarray,
+    items: Items,
+    cent: _Centroids,
+    lab: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    es: np.ndarray,
+    bonus: np.ndarray,
+    tmin: np.ndarray,
+    tmax: np.ndarray,
+    tbits: np.ndarray,
+    max_span: float,
+    size: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Merge score of each cluster pair (p, q): centroid cosine plus bonus, -inf when not allowed; and
     whether the pair spans too long a time (it stays so: clusters only grow)."""
@@ -372,9 +381,17 @@ def _scores(
 
 
 def agglomerate(
-    items: Items, ei: np.ndarray, ej: np.ndarray, es: np.ndarray, bonus: np.ndarray, threshold: float,
+    items: Items,
+    ei: np.ndarray,
+    ej: np.ndarray,
+    es: np.ndarray,
+    bonus: np.ndarray,
+    threshold: float,
     max_span: float,
-    attach_below: int, attach_threshold: float, max_rounds: int = 100, initial: np.ndarray | None = None,
+    attach_below: int,
+    attach_threshold: float,
+    max_rounds: int = 100,
+    initial: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster label of each item (the smallest item index of its cluster).
 
@@ -430,7 +447,10 @@ def agglomerate(
         dp, dq, des, dbonus = _collapse(n, p[d], q[d], es[d], bonus[d])
         p, q = np.concatenate([p[clean], dp]), np.concatenate([q[clean], dq])
         es, bonus = np.concatenate([es[clean], des]), np.concatenate([bonus[clean], dbonus])
-        score, far = np.concatenate([score[clean], np.empty(len(dp))]), np.concatenate([far[clean], np.zeros(len(dp), dtype=bool)])
+        score, far = (
+            np.concatenate([score[clean], np.empty(len(dp))]),
+            np.concatenate([far[clean], np.zeros(len(dp), dtype=bool)]),
+        )
         fresh = len(clean)
     return _attach(lab, p, q, score, size, attach_below, attach_threshold)
 
@@ -475,7 +495,12 @@ def _merge_targets(best: np.ndarray) -> np.ndarray:
 
 
 def _attach(
-    lab: np.ndarray, p: np.ndarray, q: np.ndarray, score: np.ndarray, size: np.ndarray, attach_below: int,
+    lab: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    score: np.ndarray,
+    size: np.ndarray,
+    attach_below: int,
     attach_threshold: float,
 ) -> np.ndarray:
     """Fragments (clusters under `attach_below` items) join the most similar established story if

@@ -76,8 +76,11 @@ def candidate_pairs(
     if not found:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
-    return (np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found]),
-            np.concatenate([f[2] for f in found]))
+    return (
+        np.concatenate([f[0] for f in found]),
+        np.concatenate([f[1] for f in found]),
+        np.concatenate([f[2] for f in found]),
+    )
 
 
 def _top_per_row(
@@ -110,8 +113,8 @@ def row_dots(x: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 1
     """x[i] · x[j] for each pair, in chunks (only the pairs asked for are touched)."""
     out = np.empty(len(i), dtype=np.float32)
     for c0 in range(0, len(i), chunk):
-        a, b = x[i[c0:c0 + chunk]], x[j[c0:c0 + chunk]]
-        out[c0:c0 + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+        a, b = x[i[c0 : c0 + chunk]], x[j[c0 : c0 + chunk]]
+        out[c0 : c0 + chunk] = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     return out
 
 
@@ -125,7 +128,7 @@ def sorted_order(keys: np.ndarray) -> np.ndarray:
         return np.argsort(keys, kind="stable")
     packed = np.left_shift(keys, shift, dtype=np.int64)
     for a in range(0, len(keys), 1 << 20):  # positions a piece at a time: no second array as long as the keys
-        packed[a:a + (1 << 20)] |= np.arange(a, min(len(keys), a + (1 << 20)), dtype=np.int64)
+        packed[a : a + (1 << 20)] |= np.arange(a, min(len(keys), a + (1 << 20)), dtype=np.int64)
     packed.sort()
     packed &= (1 << shift) - 1
     return packed
@@ -138,7 +141,12 @@ def unique_sorted(keys: np.ndarray) -> np.ndarray:
 
 
 def specific(
-    x: sp.csr_matrix, hours: np.ndarray, window: float, max_density: int, links: int, link_weight: float,
+    x: sp.csr_matrix,
+    hours: np.ndarray,
+    window: float,
+    max_density: int,
+    links: int,
+    link_weight: float,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """`x` without the entries of terms that are common around the item's time: a term carried by more
     than `max_density` other items within `window` hours either side ("London", "facial", an excerpt's

@@ -25,9 +25,9 @@ _NON_WORD = re.compile(r"[\W_]+")
 _WORD_OR_NEWLINE = re.compile(r"[^\W_]|\n")  # what stays of text joined by newlines; the rest is as _NON_WORD
 _SPACES = re.compile("  +")
 # Casefolded ASCII, as _WORD_OR_NEWLINE keeps it (every other byte a space).
-_ASCII_KEY_BYTES = bytes(
-    ord(chr(c).casefold()) if _WORD_OR_NEWLINE.match(chr(c).casefold()) else 32 for c in range(128)
-) + b" " * 128
+_ASCII_KEY_BYTES = (
+    bytes(ord(chr(c).casefold()) if _WORD_OR_NEWLINE.match(chr(c).casefold()) else 32 for c in range(128)) + b" " * 128
+)
 MIN_HEADLINE_CHARS = 12  # "Update" or "Markets" alone is no evidence that two pages carry one report
 
 
@@ -90,7 +90,9 @@ class CopyGroups:
     def entries(self, articles: Sequence[Article]) -> list[Coverage]:
         m, s = self.members.tolist(), self.starts.tolist()
         return [
-            Coverage(articles[m[a]]) if b - a == 1 else Coverage(articles[m[a]], tuple(articles[i] for i in m[a + 1:b]))
+            Coverage(articles[m[a]])
+            if b - a == 1
+            else Coverage(articles[m[a]], tuple(articles[i] for i in m[a + 1 : b]))
             for a, b in pairwise(s)
         ]
 
@@ -120,7 +122,9 @@ def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
     run[order] = np.cumsum(brk) - 1
     del order, g, u, brk, gid
     # Each run's original report: the best by `originality`.
-    neg_quality = np.fromiter((-(a.quality if a.quality is not None else -1) for a in articles), dtype=np.int64, count=n)
+    neg_quality = np.fromiter(
+        (-(a.quality if a.quality is not None else -1) for a in articles), dtype=np.int64, count=n
+    )
     no_pick = np.fromiter((not a.pick for a in articles), dtype=bool, count=n)
     no_lead = np.fromiter((not a.lead for a in articles), dtype=bool, count=n)
     best = np.lexsort((idx, us, neg_quality, no_lead, no_pick, np.array(prefixed, dtype=bool), run))

@@ -172,8 +172,12 @@ def run(r: Reports, p: ClusterParams, resume: Resume | None = None) -> tuple[Log
         if resume is not None:
             old_step = resume.old.merges.get(s, ())
             now = merges.get(s, ())
-            differ = {c for a, o in zip(joined[lo:upto].tolist(), resume.old.joined[lo:upto].tolist(), strict=True)
-                      if a != o for c in (a, o)}
+            differ = {
+                c
+                for a, o in zip(joined[lo:upto].tolist(), resume.old.joined[lo:upto].tolist(), strict=True)
+                if a != o
+                for c in (a, o)
+            }
             differ |= {c for m in set(now) ^ set(old_step) for c in m}
             differ |= set(joined[lo:upto][resume.changed[lo:upto]].tolist()) | gone.get(s - p.hold_days, set())
             differ |= {keep for keep, gone in (*now, *old_step) if gone in dirty}
@@ -187,7 +191,14 @@ def run(r: Reports, p: ClusterParams, resume: Resume | None = None) -> tuple[Log
 
 
 def _step(
-    r: Reports, p: ClusterParams, s: int, lo: int, upto: int, b: int, live: _Open, joined: np.ndarray,
+    r: Reports,
+    p: ClusterParams,
+    s: int,
+    lo: int,
+    upto: int,
+    b: int,
+    live: _Open,
+    joined: np.ndarray,
     merges: dict[int, tuple[Merge, ...]],
 ) -> None:
     """Day s: group the held reports lo..b-1 afresh with the open stories, which may merge; then decide the
@@ -210,16 +221,26 @@ def _step(
     terms, cols = np.unique(x.indices, return_inverse=True)
     x = sp.csr_matrix((x.data, cols.astype(np.int32).ravel(), x.indptr), shape=(len(sub), max(1, len(terms))))
     items = Items(x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty)
-    out = agglomerate(items, at[ok], np.searchsorted(sub, r.pj[plo:phi][ok]), r.ps[plo:phi][ok],
-                      r.pb[plo:phi][ok], threshold=p.threshold, max_span=p.max_span_hours,
-                      attach_below=p.attach_below, attach_threshold=p.attach_threshold, initial=initial)
+    out = agglomerate(
+        items,
+        at[ok],
+        np.searchsorted(sub, r.pj[plo:phi][ok]),
+        r.ps[plo:phi][ok],
+        r.pb[plo:phi][ok],
+        threshold=p.threshold,
+        max_span=p.max_span_hours,
+        attach_below=p.attach_below,
+        attach_threshold=p.attach_threshold,
+        initial=initial,
+    )
     # A story goes by its first decided report; held reports are never a label, as they may yet move.
     decided = np.flatnonzero(sub < upto)
     first = np.full(len(sub), len(sub), dtype=np.int64)
     np.minimum.at(first, out[decided], decided)
     where = np.searchsorted(sub, open_labels).tolist()
-    step = tuple((int(sub[first[out[i]]]), c) for c, i in zip(open_labels, where, strict=True)
-                 if sub[first[out[i]]] != c)
+    step = tuple(
+        (int(sub[first[out[i]]]), c) for c, i in zip(open_labels, where, strict=True) if sub[first[out[i]]] != c
+    )
     if step:
         merges[s] = step
     for keep, gone in step:
@@ -234,8 +255,15 @@ def _step(
             live.last[c] = max(live.last.get(c, -math.inf), float(r.hours[live.members[c][-1]]))
 
 
-def _reopen(r: Reports, p: ClusterParams, joined: np.ndarray, merges: Mapping[int, tuple[Merge, ...]],
-            decided: int, start: int, live: _Open) -> None:
+def _reopen(
+    r: Reports,
+    p: ClusterParams,
+    joined: np.ndarray,
+    merges: Mapping[int, tuple[Merge, ...]],
+    decided: int,
+    start: int,
+    live: _Open,
+) -> None:
     """The stories open at the start of step `start`, from the decisions of the reports before `decided`."""
     if decided == 0:
         return

@@ -25,7 +25,156 @@ WIRE_PREFIX = re.compile(
 )
 TOKEN = re.compile(r"\$?\d[\d,.]*%?|[^\W\d_]+(?:['’][^\W\d_]+)*")
 STOPWORDS = frozenset(
-    ["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few", "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "out", "over", "own", "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "new", "news", "says", "said", "say", "report", "reports", "amid", "via", "vs", "get", "gets", "one", "two", "first", "still", "back", "may", "might", "must", "make", "makes", "made", "us", "video", "photos", "watch", "live", "update", "updates"]
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "new",
+        "news",
+        "says",
+        "said",
+        "say",
+        "report",
+        "reports",
+        "amid",
+        "via",
+        "vs",
+        "get",
+        "gets",
+        "one",
+        "two",
+        "first",
+        "still",
+        "back",
+        "may",
+        "might",
+        "must",
+        "make",
+        "makes",
+        "made",
+        "us",
+        "video",
+        "photos",
+        "watch",
+        "live",
+        "update",
+        "updates",
+    ]
 )
 EXCERPT_WEIGHT = 0.3  # an excerpt word counts this much of a title word: an excerpt also carries background
 NAME_WEIGHT = 0.7  # ... but a name in it ("MSPs", "Holyrood", "Hoylman") is what two outlets' reports share
@@ -42,7 +191,8 @@ def headline(title: str) -> str:
 # Each match starts at the newline before its line (the text gets one in front): a literal first character
 # lets the regex engine skip to the line starts instead of trying the pattern at every character.
 _WIRE_PREFIX_LINES = re.compile(
-    WIRE_PREFIX.pattern.replace(r"^\s*", r"\n[^\S\n]*").replace(r"[\s\d]*", r"(?:[^\S\n]|\d)*")
+    WIRE_PREFIX.pattern.replace(r"^\s*", r"\n[^\S\n]*")
+    .replace(r"[\s\d]*", r"(?:[^\S\n]|\d)*")
     .replace(r"\s*)+", r"[^\S\n]*)+"),
     re.IGNORECASE,
 )
@@ -89,7 +239,10 @@ NAME = 1 << 30  # set on a term id by `_term_ids(names=True)` where the word was
 
 
 def _term_ids(
-    texts: Sequence[str], limit: int | None, ids: dict[str, int], names: bool = False,
+    texts: Sequence[str],
+    limit: int | None,
+    ids: dict[str, int],
+    names: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(document index, term id) of every kept token, in order; with `names`, the id of a word written
     with a capital ("Holyrood", "ALBANY") carries NAME. All documents are tokenised in one pass
@@ -121,7 +274,7 @@ def _term_ids(
         code = np.fromiter((c[0] if c else _DROPPED for c in per_chunk), dtype=np.int32, count=len(per_chunk))
         codes = np.empty(len(chunk_ids), dtype=np.int32)
         for a in range(0, len(codes), _CHUNKS):  # a piece at a time: an index array is widened to 64 bits
-            codes[a:a + _CHUNKS] = code[chunk_ids[a:a + _CHUNKS]]
+            codes[a : a + _CHUNKS] = code[chunk_ids[a : a + _CHUNKS]]
         if not counts.all():
             codes = codes[codes != _DROPPED]
     else:  # some chunks hold several tokens (or none): expand each occurrence into its tokens
@@ -181,13 +334,13 @@ def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
     for a in range(0, size, _PIECE):
         b = min(size, a + _PIECE)
         # A chunk starts where a token byte follows a space (or the text's start), ends where a space follows one.
-        is_char = text[max(0, a - 1):b + (b == size)] != 32  # flips at a .. b - 1, and at the text's end
+        is_char = text[max(0, a - 1) : b + (b == size)] != 32  # flips at a .. b - 1, and at the text's end
         if a == 0:
             is_char = np.r_[False, is_char]
         flips = np.flatnonzero(is_char[1:] != is_char[:-1]).astype(np.int32) + np.int32(a)
         inside = int(is_char[0])  # the piece begins inside a chunk: its first flip is that chunk's end
         starts.append(flips[inside::2])
-        ends.append(flips[1 - inside::2])
+        ends.append(flips[1 - inside :: 2])
     start = np.concatenate(starts)
     length = np.concatenate(ends) - start
     del starts, ends
@@ -197,7 +350,10 @@ def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
     if runs is None:
         return None
     chunk, first = runs
-    distinct = [bytes(text[h:h + n]).decode("ascii") for h, n in zip(start[first].tolist(), length[first].tolist(), strict=True)]
+    distinct = [
+        bytes(text[h : h + n]).decode("ascii")
+        for h, n in zip(start[first].tolist(), length[first].tolist(), strict=True)
+    ]
     # The separator (the one chunk of a zero byte) goes first, whether or not it occurs.
     at = distinct.index(_SEPARATOR) if _SEPARATOR in distinct else len(distinct)
     separator = chunk == at
@@ -218,7 +374,7 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
     known_id = np.zeros(0, dtype=np.int64)
     firsts: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]  # the first run of each id, id after id
     for a in range(0, len(start), _CHUNKS):
-        st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
+        st, ln = start[a : a + _CHUNKS].astype(np.int64), length[a : a + _CHUNKS]
         key = words[st] & _LOW_BYTES[np.minimum(ln, 8)]
         longer = np.flatnonzero(ln > 8)
         for offset in range(8, int(ln.max(initial=0)), 8):
@@ -243,11 +399,11 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
             known = np.concatenate([known, sorted_new[head]])[by_key]
             known_id = np.concatenate([known_id, ids])[by_key]
             at = np.searchsorted(known, key)
-        chunk[a:a + _CHUNKS] = known_id[at]
+        chunk[a : a + _CHUNKS] = known_id[at]
     first = np.concatenate(firsts)
     for a in range(0, len(start), _CHUNKS):
-        st, ln = start[a:a + _CHUNKS].astype(np.int64), length[a:a + _CHUNKS]
-        rep = first[chunk[a:a + _CHUNKS]]
+        st, ln = start[a : a + _CHUNKS].astype(np.int64), length[a : a + _CHUNKS]
+        rep = first[chunk[a : a + _CHUNKS]]
         if not np.array_equal(ln, length[rep]):
             return None
         rep_start = start[rep].astype(np.int64)
@@ -263,7 +419,10 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
 
 
 def term_rows(
-    titles: Sequence[str], excerpts: Sequence[str], *, stripped: bool = False,
+    titles: Sequence[str],
+    excerpts: Sequence[str],
+    *,
+    stripped: bool = False,
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
     rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
@@ -277,8 +436,9 @@ def term_rows(
     t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
     # Only an excerpt's first EXCERPT_TOKENS words count: cut the rest before tokenising (cut at a space).
     cut = EXCERPT_TOKENS * 16
-    e_doc, e_term = _term_ids([e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS,
-                              ids, names=True)
+    e_doc, e_term = _term_ids(
+        [e if len(e) <= cut else e[:cut].rsplit(None, 1)[0] for e in excerpts], EXCERPT_TOKENS, ids, names=True
+    )
     # Bigrams of adjacent kept title terms, numbered after the words.
     width = len(ids) + 1
     t_ok = t_term >= 0
@@ -317,9 +477,11 @@ def _canonical_columns(ids: dict[str, int], pair_ids: np.ndarray, width: int) ->
     place[:width] = rank
     place[width + order] = width + np.arange(len(pair_ids))
     word_hash = np.zeros(width, dtype=np.uint64)  # by place
-    word_hash[:len(words)] = np.fromiter(
+    word_hash[: len(words)] = np.fromiter(
         (int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words),
-        dtype=np.uint64, count=len(words))
+        dtype=np.uint64,
+        count=len(words),
+    )
     hashes = np.zeros(width + len(pair_ids), dtype=np.uint64)
     hashes[:width] = word_hash
     with np.errstate(over="ignore"):  # wrapping multiplication: a mix, not arithmetic
