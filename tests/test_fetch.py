@@ -438,7 +438,7 @@ def test_config_opml_and_the_command(server: FeedServer, tmp_path: Path) -> None
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("\n") == 1 and proc.stdout.startswith("5 feeds: 4 fetched, 0 not modified, 1 failed")
-    assert proc.stderr.strip() == f"{server.url('/broken.xml')}: failed: not valid JSON: Expecting value: line 1 column 59 (char 58)"
+    assert proc.stderr.strip() == f"{server.url('/broken.xml')}: not valid JSON: Expecting value: line 1 column 59 (char 58)"
     stories = by_url(tmp_path)
     assert stories["https://rdf.example.net/comet"]["topics"] == ["Science", "Astronomy"]
     assert stories["https://ledger.example.com/harvest"]["quality"] == 40

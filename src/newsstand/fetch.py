@@ -44,6 +44,8 @@ class FeedResult:
 
     def line(self) -> str:
         """The progress line of this feed."""
+        if self.outcome == "failed":
+            return f"{self.sub.url}: {self.message}"
         if self.outcome != "fetched":
             return f"{self.sub.url}: {self.outcome}" + (f": {self.message}" if self.message else "")
         text = f"{self.sub.url}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged"
@@ -165,7 +167,8 @@ def fetch(subscriptions: Sequence[Subscription], seeds: Path, cache: Path, max_a
                         progress(result)
             finally:
                 stop.set()  # interrupted: the threads finish the request they are in, and start no other
-        state.save(now)
+        if not state.save(now):
+            report.problems.append(f"{cache}: cannot save the fetch state: every feed is fetched whole next time")
     report.seconds = time.monotonic() - started
     return report
 
