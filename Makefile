@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve check lint bench bench-cluster browser java clean
+.PHONY: build test serve check lint bench bench-cluster bench-fetch browser java clean
 
 build: $(VENV)/.installed
 	$(BIN)/newsstand build
@@ -23,6 +23,9 @@ lint: $(VENV)/.installed-test
 
 bench-cluster: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_cluster.py
+
+bench-fetch: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_fetch.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py
