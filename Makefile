@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test serve check lint format docs screenshot bench bench-cluster browser java clean
+.PHONY: build test serve check lint format docs screenshot bench bench-cluster bench-fetch browser java clean
 
 build: $(VENV)/.installed
 	$(BIN)/newsstand build
@@ -39,6 +39,9 @@ screenshot: $(VENV)/.installed-test browser
 
 bench-cluster: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_cluster.py
+
+bench-fetch: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_fetch.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_build.py

@@ -89,6 +89,16 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--timezone", default="UTC", metavar="ZONE", help="IANA time zone its dates are shown in (default: UTC)"
     )
+    f = commands.add_parser("fetch", help="fetch the subscribed feeds into story files (then build)")
+    f.add_argument("--seeds", type=Path, help="folder to write the story files into (default: seeds/)")
+    f.add_argument("--config", type=Path, help="config file (default: newsstand.yaml, when present)")
+    f.add_argument("--opml", type=Path, help="also fetch the feeds of this OPML file")
+    f.add_argument(
+        "--max-age", type=int, metavar="DAYS", help="skip entries older than this (0: no limit; default: 30)"
+    )
+    o = commands.add_parser("export-opml", help="write the config's feeds as an OPML file")
+    o.add_argument("--config", type=Path, help="config file (default: newsstand.yaml, when present)")
+    o.add_argument("--output", "-o", type=Path, help="file to write (default: standard output)")
     return parser
 
 
@@ -116,6 +126,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         "strict": getattr(args, "strict", None),
         "search": getattr(args, "search", None),
         "theme": getattr(args, "theme", None),
+        "fetch_max_age": getattr(args, "max_age", None),
     }
     return load_settings(args.config, overrides)
 
@@ -134,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(finding, file=sys.stderr)
             print(f"{args.site}: {len(findings)} problems")
             return 1 if findings else 0
+        if args.command == "fetch":
+            return _fetch(settings, args.opml)
+        if args.command == "export-opml":
+            return _export_opml(settings, args.output)
         if args.command == "serve":
             from .serve import serve
 
@@ -157,6 +172,63 @@ def main(argv: list[str] | None = None) -> int:
         print("  " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in result.timings.items()))
         if result.peaks:
             print("  peak memory after " + ", ".join(f"{stage} {mb:.0f} MB" for stage, mb in result.peaks.items()))
+    return 0
+
+
+def _fetch(settings: Settings, opml: Path | None) -> int:
+    """`newsstand fetch`: a line per feed on a terminal; under cron only problems and one summary line."""
+    from .fetch import fetch
+    from .httpget import Policy
+    from .subscriptions import SubscriptionError, read_opml, subscriptions_from
+
+    try:
+        subs = subscriptions_from([*settings.feeds, *(read_opml(opml) if opml is not None else ())])
+    except SubscriptionError as err:
+        print(f"newsstand: {err}", file=sys.stderr)
+        return 1
+    if not subs:
+        print(
+            "newsstand: no feeds to fetch: list them under feeds: in newsstand.yaml, or give --opml FILE",
+            file=sys.stderr,
+        )
+        return 1
+    terminal = sys.stdout.isatty()
+
+    def progress(result: Any) -> None:
+        print(result.line(), file=sys.stderr if result.outcome == "failed" else sys.stdout, flush=True)
+
+    report = fetch(
+        subs,
+        settings.seeds,
+        settings.cache,
+        settings.fetch_max_age,
+        Policy(contact=settings.base_url),
+        progress=progress if terminal else None,
+    )
+    if not terminal:
+        for result in report.feeds:
+            if result.outcome == "failed":
+                progress(result)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    print(report.summary())
+    return 0  # a feed that fails is reported and tried again later: the build after it still has work to do
+
+
+def _export_opml(settings: Settings, output: Path | None) -> int:
+    from .subscriptions import opml_bytes
+    from .write import atomic_write
+
+    data = opml_bytes(settings.feeds, settings.title)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        return 0
+    try:
+        atomic_write(output, data)
+    except OSError as err:
+        print(f"newsstand: {output}: cannot write: {err.strerror or err}", file=sys.stderr)
+        return 1
+    print(f"{output}: {len(settings.feeds)} feeds")
     return 0
 
 

@@ -7,13 +7,15 @@ default, so a project with no config builds. Errors name the key and what it acc
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+from .subscriptions import Subscription, SubscriptionError, subscriptions_from
 
 CONFIG_NAME = "newsstand.yaml"
 
@@ -50,6 +52,9 @@ class Settings:
     # which stories there are, and pages follow their stories, not these numbers.
     cluster_window_hours: float = 96.0
     cluster_threshold: float = 0.26
+    # What `newsstand fetch` reads, not the build: out of the repr, which signs every page the build writes.
+    feeds: tuple[Subscription, ...] = field(default=(), repr=False)
+    fetch_max_age: int = field(default=30, repr=False)  # days; older feed entries are skipped (0: no limit)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -89,6 +94,11 @@ _RANGES = {"cluster_window_hours": (1.0, 1440.0), "cluster_threshold": (0.01, 0.
 def _check(key: str, value: Any) -> Any:
     """Validate and coerce one setting, or raise ConfigError naming it."""
     expected = {f.name: f.type for f in fields(Settings)}[key]
+    if key == "feeds":
+        try:
+            return subscriptions_from(value)
+        except SubscriptionError as err:
+            raise ConfigError(str(err)) from None
     if key in _PATH_KEYS:
         if not isinstance(value, (str, Path)) or not str(value):
             raise ConfigError(f"{key}: expected a folder path, got {value!r}")
@@ -98,7 +108,7 @@ def _check(key: str, value: Any) -> Any:
             raise ConfigError(f"{key}: expected true or false, got {value!r}")
         return value
     if expected == "int":
-        low = 0 if key == "jobs" else 1
+        low = 0 if key in ("jobs", "fetch_max_age") else 1
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 1000:
             raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {value!r}")
         return value

@@ -38,6 +38,11 @@ _MIN_DATE = datetime(1970, 1, 2, tzinfo=UTC)
 _MAX_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 
 
+def is_domain(name: str) -> bool:
+    """Whether `name` can stand as an outlet's domain: a host name under a top-level domain (not an address)."""
+    return _HOST.match(name) is not None
+
+
 class _Bad(Exception):
     """A value that cannot be used; the message says which and why."""
 

@@ -72,9 +72,10 @@ def _exchange(a: Path, b: Path) -> bool:
 class OutputLock:
     """One build at a time per output folder; a second one is told so instead of corrupting it."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, busy: str = "") -> None:
         self.out = out
         self.path = out.parent / f".{out.name}.lock"
+        self.busy = busy or f"another build is writing {out}; try again when it ends"
         self.fd: int | None = None
 
     def __enter__(self) -> OutputLock:
@@ -89,7 +90,7 @@ class OutputLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise WriteError(f"another build is writing {self.out}; try again when it ends") from None
+            raise WriteError(self.busy) from None
         self.fd = fd
         return self
 
@@ -208,15 +209,25 @@ def replace_files(out: Path, files: Iterable[tuple[str, bytes]]) -> list[str]:
             st = _lstat(str(target))
             if st is None or not stat.S_ISREG(st.st_mode) or _same_bytes(str(target), st, data):
                 continue
-            temp = target.with_name(f".{target.name}.{os.getpid()}.new")
             try:
-                temp.write_bytes(data)
-                temp.replace(target)
+                atomic_write(target, data)
             except OSError as err:
-                temp.unlink(missing_ok=True)
                 raise WriteError(f"cannot write {target}: {_reason(err)}") from None
             written.append(path)
     return written
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Replace the file `target` with `data` in one rename: a reader sees the old file or the new one, and a
+    run killed half-way leaves the old one. The temporary file is hidden (a dot name), so no folder walk takes
+    it for a page or a seed."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.new")
+    try:
+        temp.write_bytes(data)
+        temp.replace(target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def _keep_spare(stage: Path, spare: Path) -> None:
