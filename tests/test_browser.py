@@ -29,38 +29,32 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
+def serving(args: list[str], cwd: Path, folder: Path) -> Iterator[tuple[str, Path]]:
+    """Run `newsstand serve ARGS` in CWD until the test is done; yield its address and FOLDER."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "newsstand",
-            "serve",
-            "--seeds",
-            str(seeds),
-            "--out",
-            str(tmp_path / "site"),
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
+        [sys.executable, "-m", "newsstand", "serve", *args, "--port", str(port)],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
         wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
-        yield f"http://127.0.0.1:{port}/", seeds
+        yield f"http://127.0.0.1:{port}/", folder
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    yield from serving(["--seeds", str(seeds), "--out", str(tmp_path / "site")], ROOT, seeds)
 
 
 def test_click_through_story_topic_provider(browser: Browser, served: tuple[str, Path]) -> None:
@@ -123,23 +117,7 @@ def served_with_own_theme(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     own_template(root / "templates")
     (root / "static").mkdir()
     (root / "static" / "style.css").write_text((THEME / "static" / "style.css").read_text())
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newsstand", "serve", "--port", str(port)],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        wait_until_listening(proc, port, lambda: proc.stdout.read() if proc.stdout else "")
-        yield f"http://127.0.0.1:{port}/", root
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    yield from serving([], root, root)
 
 
 def test_editing_the_sites_own_stylesheet_or_template_reloads_the_open_page(

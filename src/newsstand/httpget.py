@@ -171,14 +171,7 @@ class Fetcher:
                 return status, None, retry_after(response.headers.get("Retry-After"), datetime.now(UTC)), None
             if status == 304:
                 done = True
-                return (
-                    status,
-                    None,
-                    None,
-                    Reply(
-                        url, "", True, etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified")
-                    ),
-                )
+                return status, None, None, _reply(url, response, not_modified=True)
             if not 200 <= status < 300:
                 raise FetchFailed(f"HTTP {status}{' ' + response.reason if response.reason else ''}")
             length = response.headers.get("Content-Length", "")
@@ -194,20 +187,7 @@ class Fetcher:
                     raise FetchFailed(f"timed out: no whole response within {policy.timeout:g} s")
                 chunks.append(chunk)
             done = True
-            return (
-                status,
-                None,
-                None,
-                Reply(
-                    url,
-                    "",
-                    False,
-                    b"".join(chunks),
-                    _header(response, "Content-Type"),
-                    _header(response, "ETag"),
-                    _header(response, "Last-Modified"),
-                ),
-            )
+            return status, None, None, _reply(url, response, body=b"".join(chunks))
         except urllib3.exceptions.HTTPError as err:
             raise FetchFailed(_reason(err, policy)) from None
         finally:
@@ -219,6 +199,19 @@ class Fetcher:
 
 def _header(response: urllib3.BaseHTTPResponse, name: str) -> str:
     return (response.headers.get(name) or "")[:1000]
+
+
+def _reply(url: str, response: urllib3.BaseHTTPResponse, *, not_modified: bool = False, body: bytes = b"") -> Reply:
+    """The reply with the validators to send next time (a 304 carries them too, maybe renewed)."""
+    return Reply(
+        url,
+        "",
+        not_modified,
+        body,
+        "" if not_modified else _header(response, "Content-Type"),
+        _header(response, "ETag"),
+        _header(response, "Last-Modified"),
+    )
 
 
 def _reason(err: Exception, policy: Policy) -> str:
