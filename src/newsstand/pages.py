@@ -20,7 +20,9 @@ from types import MappingProxyType
 from typing import Any
 
 from .config import Settings
+from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
+from .summary import summarize
 
 FEED_SIZE = 50  # entries per feed, newest first
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
@@ -57,7 +59,7 @@ class Pager:
 @dataclass(frozen=True, slots=True)
 class Page:
     url: str  # relative to the site root: "" is the front page, directories end in "/"
-    kind: str  # home | story | taxonomy | term | search | redirect | data | notfound
+    kind: str  # home | story | taxonomy | term | archive | day | search | redirect | data | notfound
     template: str
     title: str
     description: str
@@ -221,8 +223,9 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings,
     # scores, which the data shows and a story's digest leaves out, are in the context for that.
     pages: list[Page] = [Page("stories.json", "data", "", "", "", MappingProxyType(
         {"stories": tuple(stories), "scores": tuple(s.score for s in stories)}))]
-    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {},
-                         home_formats)
+    # The front page says "Today" of the day of the newest report, not of the clock: same seeds, same bytes.
+    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size,
+                         {"reference": newest(stories)}, home_formats)
     pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(Page("topics/", "taxonomy", "taxonomy.html", "Topics", f"Every topic on {settings.title}.",
@@ -231,7 +234,8 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings,
     for topic in sorted(topics.values(), key=lambda t: t.slug):
         pages += _list_pages("term", "term.html", topic_url(topic), topic.name,
                              f"Stories about {topic.name} on {settings.title}.", by_topic[topic.slug], size,
-                             {"taxonomy": "topics", "term": topic}, term_formats)
+                             {"taxonomy": "topics", "term": topic,
+                              "summary": summarize(by_topic[topic.slug], settings.zone)}, term_formats)
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
     )
@@ -241,7 +245,19 @@ def plan(corpus: Corpus, stories: Sequence[Story], settings: Settings,
     for provider in sorted(providers.values(), key=lambda p: p.slug):
         pages += _list_pages("term", "term.html", provider_url(provider), provider.name,
                              f"Stories covered by {provider.name} on {settings.title}.", by_provider[provider.domain],
-                             size, {"taxonomy": "providers", "term": provider}, term_formats)
+                             size, {"taxonomy": "providers", "term": provider,
+                                    "summary": summarize(by_provider[provider.domain], settings.zone)}, term_formats)
+    # Day archives: the stories whose first report fell on each day, and an index of the days by month.
+    days = by_day(stories, settings.zone)
+    pages.append(Page("days/", "archive", "days.html", "Days", f"Every day of {settings.title}, by month.",
+                      MappingProxyType({"months": months((day, len(group)) for day, group in days)}),
+                      updated=newest(stories), feeds=site_feed))
+    around = neighbours([day for day, _ in days])
+    for day, group in days:
+        newer, older = around[day]
+        pages += _list_pages("day", "day.html", day_url(day), day_title(day),
+                             f"Stories first reported on {day_title(day)}, on {settings.title}.", group, size,
+                             {"day": day, "newer": newer, "older": older})
     # A merged-away story's URL leads to the story it joined: for hosts without `_redirects`, a page.
     pages += (Page(f"stories/{old}/", "redirect", "redirect.html", site.stories[new].title, "This story has moved.",
                    MappingProxyType({"target": f"stories/{new}/"})) for old, new in sorted(redirects.items()))
