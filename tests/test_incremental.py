@@ -121,6 +121,10 @@ def test_one_changed_seed_rerenders_what_depends_on_it_and_matches_a_full_build(
     untouched_stories = [k for k in after if k.startswith("stories/") and slug not in k]
     assert untouched_stories and not set(untouched_stories) & changed
     assert "topics/ai/index.html" not in changed and "providers/engadget/index.html" not in changed
+    # Its day's archive lists it, and changes; the index of days (counts only) and the other days do not.
+    assert "days/2020-01-06/index.html" in changed and "days/index.html" not in changed
+    assert "days/2020-01-07/index.html" in after and "days/2020-01-07/index.html" not in changed
+    assert b"days/2020-01-06/" in after["sitemap.xml"][0]
     assert result.report is not None and result.report.written == len(changed)
     # Rendered were the pages that show the story, not every page: a build after a cold one compares
     # signatures of freshly parsed seeds with those of cached ones, and they must agree on equal content.

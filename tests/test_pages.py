@@ -51,7 +51,34 @@ def test_plan_gives_each_page_one_path() -> None:
         "404.html",
     } <= set(paths)
     kinds = {p.kind for p in pages}
-    assert kinds == {"home", "story", "taxonomy", "term", "data", "notfound", "search"}
+    assert kinds == {"home", "story", "taxonomy", "term", "archive", "day", "data", "notfound", "search"}
+    assert {"days/index.html", "days/2020-01-24/index.html", "days/2020-01-26/index.html"} <= set(paths)
+
+
+@pytest.mark.parametrize(
+    ("zone", "days"),
+    [
+        ("UTC", ["2020-01-25", "2020-01-24"]),
+        ("Pacific/Auckland", ["2020-01-25", "2020-01-24"]),
+        ("America/Los_Angeles", ["2020-01-24", "2020-01-23"]),
+    ],
+)
+def test_day_pages_hold_the_stories_first_reported_that_day_in_the_site_zone(zone: str, days: list[str]) -> None:
+    # 06:00 and 23:30 UTC on the 24th, then 01:00 UTC on the 25th, its follow-up two days on.
+    arts = [article("a", -6), article("b", 11.5), article("c", 13), article("c2", 60, provider="b.com")]
+    corpus = Corpus(tuple(arts), (Provider("a.com", "A", "a"), Provider("b.com", "B", "b")), ())
+    stories = rank([cluster(arts[0]), cluster(arts[1]), (*cluster(arts[2]), *cluster(arts[3]))])
+    pages, _ = plan(corpus, stories, Settings(timezone=zone))
+    day_pages = {p.url: p for p in pages if p.kind == "day"}
+    assert list(day_pages) == [f"days/{d}/" for d in days]  # newest first; no page for the follow-up's day
+    shown = [s.lead.key.rsplit("/", 1)[1] for p in day_pages.values() for s in p.context["pager"].items]
+    assert sorted(shown) == ["a", "b", "c"]  # each story on exactly one day
+    (archive,) = [p for p in pages if p.kind == "archive"]
+    assert [(str(d), n) for m in archive.context["months"] for d, n in m.days] == [
+        (d, len(day_pages[f"days/{d}/"].context["pager"].items)) for d in sorted(days)
+    ]
+    newest, oldest = day_pages[f"days/{days[0]}/"], day_pages[f"days/{days[-1]}/"]
+    assert newest.context["newer"] is None and oldest.context["older"] is None
 
 
 def test_page_path() -> None:

@@ -65,6 +65,15 @@ def test_serves_files_directories_and_the_404_page(site: Path) -> None:
     assert status == "404 Not Found" and b"not here" in body
 
 
+def test_the_preview_serves_pages_without_their_content_security_policy(site: Path) -> None:
+    # Live reload and the error banner are inline script and style: under the pages' policy they would not run.
+    page = '<html><head><meta http-equiv="Content-Security-Policy" content="script-src \'self\'">\n</head><body>x</body></html>'
+    (site / "csp.html").write_text(page)
+    body = get(site_app(site, ServeState()), "/csp.html")[2]
+    assert b"Content-Security-Policy" not in body and body == b"<html><head></head><body>x</body></html>"
+    assert "Content-Security-Policy" in (site / "csp.html").read_text()
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import SiteSettings
+from .days import day_title, day_url, story_day
 from .feeds import rfc3339
 from .pages import Page, Site, provider_url, story_url, topic_url
 
@@ -54,16 +55,23 @@ def social(page: Page, site: Site, settings: SiteSettings, absolute: Link | None
     return tags
 
 
-def _crumbs(page: Page, settings: SiteSettings) -> list[tuple[str, str]]:
-    """(name, URL) from the front page down to this page."""
+def crumbs(page: Page, settings: SiteSettings) -> list[tuple[str, str]]:
+    """(name, URL) from the front page down to this page: the page's breadcrumbs, seen and in JSON-LD."""
     trail = [(settings.title, "")]
+    if page.kind in ("archive", "day", "story"):
+        trail.append(("Days", "days/"))
+    day = page.context.get("day")
+    story = page.context.get("story")
+    if day is None and story is not None:
+        day = story_day(story, settings.zone)
+    if day is not None:
+        trail.append((day_title(day), day_url(day)))
     taxonomy = page.context.get("taxonomy")
     if taxonomy:
         trail.append(("Topics" if taxonomy == "topics" else "Sources", f"{taxonomy}/"))
     term = page.context.get("term")
     if term is not None:
         trail.append((term.name, topic_url(term) if taxonomy == "topics" else provider_url(term)))
-    story = page.context.get("story")
     if story is not None:
         trail.append((story.title, story_url(story)))
     if page.kind == "search":
@@ -120,7 +128,7 @@ def json_ld(page: Page, site: Site, settings: SiteSettings, link: Link) -> list[
                 ],
             }
         )
-    trail = _crumbs(page, settings)
+    trail = crumbs(page, settings)
     if len(trail) > 1:
         graph.append(
             {

@@ -47,6 +47,7 @@ class Provider:
     name: str
     slug: str
     logo: Image | None = None
+    names: tuple[str, ...] = ()  # every name the seeds give it, the most used first (`name` is the first)
 
 
 @compact_pickle

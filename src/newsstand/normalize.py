@@ -438,7 +438,16 @@ def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:
 
     chosen = {d: display(d) for d in sorted(names)}
     slugs = assign_slugs(((d, chosen[d]) for d in sorted(names)), fallback="provider")
-    return tuple(sorted((Provider(d, chosen[d], slugs[d], logos.get(d)) for d in names), key=lambda p: p.slug))
+
+    def every_name(domain: str) -> tuple[str, ...]:
+        return (
+            chosen[domain],
+            *sorted((n for n in names[domain] if n != chosen[domain]), key=lambda n: (-names[domain][n], n)),
+        )
+
+    return tuple(
+        sorted((Provider(d, chosen[d], slugs[d], logos.get(d), every_name(d)) for d in names), key=lambda p: p.slug)
+    )
 
 
 @dataclass(slots=True)

@@ -20,7 +20,9 @@ from types import MappingProxyType
 from typing import Any
 
 from .config import SiteSettings
+from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
+from .summary import summarize
 
 FEED_SIZE = 50  # entries per feed, newest first
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
@@ -59,7 +61,7 @@ class Pager:
 @dataclass(frozen=True, slots=True)
 class Page:
     url: str  # relative to the site root: "" is the front page, directories end in "/"
-    kind: str  # home | story | taxonomy | term | search | redirect | data | notfound
+    kind: str  # home | story | taxonomy | term | archive | day | search | redirect | data | notfound
     template: str
     title: str
     description: str
@@ -269,7 +271,18 @@ def plan(
             MappingProxyType({"stories": tuple(stories), "scores": tuple(s.score for s in stories)}),
         )
     ]
-    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {}, home_formats)
+    # The front page says "Today" of the day of the newest report, not of the clock: same seeds, same bytes.
+    pages += _list_pages(
+        "home",
+        "home.html",
+        "",
+        settings.title,
+        settings.description,
+        stories,
+        size,
+        {"reference": newest(stories)},
+        home_formats,
+    )
     pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(
@@ -293,7 +306,7 @@ def plan(
             f"Stories about {topic.name} on {settings.title}.",
             by_topic[topic.slug],
             size,
-            {"taxonomy": "topics", "term": topic},
+            {"taxonomy": "topics", "term": topic, "summary": summarize(by_topic[topic.slug], settings.zone)},
             term_formats,
         )
     provider_rows = tuple(
@@ -320,8 +333,39 @@ def plan(
             f"Stories covered by {provider.name} on {settings.title}.",
             by_provider[provider.domain],
             size,
-            {"taxonomy": "providers", "term": provider},
+            {
+                "taxonomy": "providers",
+                "term": provider,
+                "summary": summarize(by_provider[provider.domain], settings.zone),
+            },
             term_formats,
+        )
+    # Day archives: the stories whose first report fell on each day, and an index of the days by month.
+    days = by_day(stories, settings.zone)
+    pages.append(
+        Page(
+            "days/",
+            "archive",
+            "days.html",
+            "Days",
+            f"Every day of {settings.title}, by month.",
+            MappingProxyType({"months": months((day, len(group)) for day, group in days)}),
+            updated=newest(stories),
+            feeds=site_feed,
+        )
+    )
+    around = neighbours([day for day, _ in days])
+    for day, group in days:
+        newer, older = around[day]
+        pages += _list_pages(
+            "day",
+            "day.html",
+            day_url(day),
+            day_title(day),
+            f"Stories first reported on {day_title(day)}, on {settings.title}.",
+            group,
+            size,
+            {"day": day, "newer": newer, "older": older},
         )
     # A merged-away story's URL leads to the story it joined: for hosts without `_redirects`, a page.
     pages += (

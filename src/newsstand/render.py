@@ -19,16 +19,22 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from . import days as day_helpers
 from . import pages as plan_helpers
 from .assets import Assets, build_assets, headers_file, redirects_file
 from .config import Settings, SiteSettings
+from .countries import countries, generic_count
+from .coverage import coverage_groups, opinion_label
 from .feeds import RENDERERS
 from .feeds import forget as forget_entries
-from .metadata import json_ld, social
+from .images import shown_image
+from .metadata import crumbs, json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import BUNDLE, search_files
 from .sitemap import robots_txt, sitemap_files
+from .summary import sparkline
 from .theme import layers
+from .timeline import timeline
 from .write import Content
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
@@ -120,6 +126,7 @@ class Renderer:
             feed_links=self._feed_links,
             social_tags=self._social,
             json_ld=self._json_ld,
+            crumbs=lambda page: crumbs(page, self.settings),
             story_card=self._story_card,
             story_url=plan_helpers.story_url,
             topic_url=plan_helpers.topic_url,
@@ -127,6 +134,19 @@ class Renderer:
             story_topics=plan_helpers.story_topics,
             story_providers=plan_helpers.story_providers,
             more_coverage=plan_helpers.more_coverage,
+            # The reader's views of a story and of a list, made in Python (see each module), drawn by the theme.
+            shown_image=shown_image,
+            coverage_groups=coverage_groups,
+            opinion_label=opinion_label,
+            countries=countries,
+            generic_count=generic_count,
+            sparkline=sparkline,
+            timeline=lambda story: timeline(story, zone, lambda d: site.providers[d].name),
+            day_url=day_helpers.day_url,
+            day_title=day_helpers.day_title,
+            story_day=lambda story: day_helpers.story_day(story, zone),
+            group_by_day=lambda stories, reference: day_helpers.group_by_day(stories, zone, reference),
+            time_zone=self.settings.timezone,
         )
 
     def link(self, page: Page, target: str) -> str:

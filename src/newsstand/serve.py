@@ -12,6 +12,7 @@ import io
 import logging
 import mimetypes
 import os
+import re
 import sys
 import threading
 import time
@@ -152,6 +153,9 @@ def _banner(state: ServeState) -> bytes:
     ).encode()
 
 
+_CSP_META = re.compile(rb'<meta http-equiv="Content-Security-Policy"[^>]*>\n?', re.IGNORECASE)
+
+
 def site_app(root: Path, state: ServeState) -> Wsgi:
     """A WSGI app serving files under `root` only: no traversal, no symlinks that lead out."""
     root = root.absolute()
@@ -205,6 +209,10 @@ def site_app(root: Path, state: ServeState) -> Wsgi:
         ctype = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
         if ctype.startswith("text/") or ctype in ("application/json", "application/javascript"):
             ctype += "; charset=utf-8"
+        if ctype.startswith("text/html"):
+            # The preview's live reload and error banner are inline script and style, which the pages' own
+            # Content-Security-Policy refuses: the preview serves its pages without it (the built files keep it).
+            body = _CSP_META.sub(b"", body, count=1)
         if (state.error or state.problems) and ctype.startswith("text/html"):
             marker = body.find(b"<body")
             at = body.find(b">", marker) + 1 if marker >= 0 else 0

@@ -22,6 +22,11 @@
     resetStyles: false,
     autofocus: true
   });
+  // Pagefind's box is named by its title alone, which not every reader is told: give it a name.
+  var input = box.querySelector("input");
+  if (input) {
+    input.setAttribute("aria-label", "Search stories, topics and sources");
+  }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) {
     ui.triggerSearch(query);

@@ -1,0 +1,68 @@
+"""What a list of stories adds up to, for the header of a topic's or an outlet's page: how many stories
+and articles, from when to when, and how many stories broke on each day between (a sparkline's data)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from .days import story_day
+from .model import Story
+
+SPARK_WIDTH, SPARK_HEIGHT = 240, 40  # the sparkline's drawing, in its own units (the page scales it)
+MAX_DAYS = 366  # a sparkline of a longer range shows its last year, where the reader's interest is
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    stories: int
+    articles: int
+    first: datetime | None  # the earliest report
+    last: datetime | None  # the latest report
+    per_day: tuple[tuple[date, int], ...]  # every day from the first story's to the last one's, zeros included
+
+
+def summarize(stories: Sequence[Story], zone: tzinfo) -> Summary:
+    if not stories:
+        return Summary(0, 0, None, None, ())
+    counts = Counter(story_day(s, zone) for s in stories)
+    last_day = max(counts)
+    day = max(min(counts), last_day - timedelta(days=MAX_DAYS - 1))
+    per_day = []
+    while day <= last_day:
+        per_day.append((day, counts.get(day, 0)))
+        day += timedelta(days=1)
+    return Summary(
+        len(stories),
+        sum(len(s.articles) for s in stories),
+        min(s.published for s in stories),
+        max(s.updated for s in stories),
+        tuple(per_day),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Sparkline:
+    points: str  # "x,y x,y ..." for an SVG polyline in a SPARK_WIDTH × SPARK_HEIGHT box
+    peak: int
+    peak_day: date
+    days: int
+    width: int = SPARK_WIDTH
+    height: int = SPARK_HEIGHT
+
+
+def sparkline(per_day: Sequence[tuple[date, int]]) -> Sparkline | None:
+    """The polyline of stories per day, scaled to the box (the top is the busiest day); None for fewer than
+    two days, where a line says nothing."""
+    if len(per_day) < 2:
+        return None
+    peak_day, peak = max(per_day, key=lambda dc: (dc[1], dc[0]))
+    step = SPARK_WIDTH / (len(per_day) - 1)
+    usable = SPARK_HEIGHT - 4  # 2 units clear at top and bottom so the stroke is not cut
+    points = " ".join(
+        f"{i * step:.1f},{SPARK_HEIGHT - 2 - (count / peak * usable if peak else 0):.1f}"
+        for i, (_, count) in enumerate(per_day)
+    )
+    return Sparkline(points, peak, peak_day, len(per_day))
