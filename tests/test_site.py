@@ -22,11 +22,11 @@ def test_summary_counts(seeds_site) -> None:
     assert result.articles == 57
     assert 0 < result.stories <= result.articles
     assert result.report is not None
-    # Every page, plus robots.txt, _headers, _redirects, the stylesheet, search.js, site.js and the search bundle
+    # Every page, plus robots.txt, _headers, _redirects, the stylesheet, search.js, site.js, the icon and the search bundle
     # (no base URL: no feeds, no sitemap).
     bundle = sum(1 for p in (site / "pagefind").rglob("*") if p.is_file())
     assert bundle > 5
-    assert result.report.total == result.pages + 6 + bundle
+    assert result.report.total == result.pages + 7 + bundle
 
 
 def test_expected_pages_exist(seeds_site) -> None:
