@@ -7,10 +7,11 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
 from newsstand.cluster import DEFAULT, cluster, cluster_stream
-from newsstand.cluster.stream import steps
+from newsstand.cluster.stream import day_threshold, steps
 from newsstand.model import Article
 
 ACTORS = ["Acme", "Globex", "Initech", "the city council", "Hooli", "the regulator", "Umbrella", "Stark"]
@@ -121,3 +122,18 @@ def test_other_settings_start_from_nothing() -> None:
     params = replace(DEFAULT, threshold=0.4)
     clusters, _, ran = cluster_stream(arts, params=params, last=state)
     assert clusters == cluster(arts, params=params) and ran == len(steps(state_days(state), params.hold_days))
+
+
+def test_a_day_of_alike_reports_asks_a_higher_threshold() -> None:
+    """The merge threshold of a day follows how alike its reports are to their best matches: loose real
+    headlines keep the floor, templated copy (near-identical wording within an event) asks more."""
+    pj = np.array([1, 1, 2, 3, 3, 4, 5, 6])  # held reports 1..6, their candidate pairs (sorted by report)
+    loose = np.array([0.20, 0.31, 0.28, 0.15, 0.25, 0.60, 0.42, 0.33], dtype=np.float32)
+    alike = np.array([0.90, 0.40, 0.95, 0.30, 0.88, 0.92, 0.91, 0.93], dtype=np.float32)
+    assert day_threshold(DEFAULT, pj, loose) == DEFAULT.threshold
+    high = day_threshold(DEFAULT, pj, alike)
+    best = np.array([0.90, 0.95, 0.88, 0.92, 0.91, 0.93])
+    assert high == pytest.approx(DEFAULT.relative_threshold * float(np.percentile(best, DEFAULT.relative_quantile)))
+    assert high > 0.6
+    assert day_threshold(replace(DEFAULT, relative_threshold=0.0), pj, alike) == DEFAULT.threshold
+    assert day_threshold(DEFAULT, pj[:0], alike[:0]) == DEFAULT.threshold

@@ -227,7 +227,7 @@ def _step(
         np.searchsorted(sub, r.pj[plo:phi][ok]),
         r.ps[plo:phi][ok],
         r.pb[plo:phi][ok],
-        threshold=p.threshold,
+        threshold=day_threshold(p, r.pj[plo:phi], r.ps[plo:phi]),
         max_span=p.max_span_hours,
         attach_below=p.attach_below,
         attach_threshold=p.attach_threshold,
@@ -253,6 +253,16 @@ def _step(
             mine = new[joined[lo:upto] == c]
             live.members[c] = np.sort(np.concatenate([live.members.get(c, mine[:0]), mine]))
             live.last[c] = max(live.last.get(c, -math.inf), float(r.hours[live.members[c][-1]]))
+
+
+def day_threshold(p: ClusterParams, pj: np.ndarray, ps: np.ndarray) -> float:
+    """The merge threshold of a step, from the candidate pairs of its held reports (pj sorted): how alike
+    each held report is to its best earlier candidate sets the scale (see ClusterParams.relative_threshold)."""
+    if not p.relative_threshold or len(pj) == 0:
+        return p.threshold
+    cuts = np.flatnonzero(np.r_[True, pj[1:] != pj[:-1]])
+    best = np.maximum.reduceat(ps.astype(np.float64), cuts)
+    return max(p.threshold, p.relative_threshold * float(np.percentile(best, p.relative_quantile)))
 
 
 def _reopen(
