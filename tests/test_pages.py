@@ -90,3 +90,17 @@ def test_page_path() -> None:
 def test_json_text_cannot_close_a_script() -> None:
     text = json_text({"t": "</script><!-- & >"})
     assert "<" not in text and ">" not in text and "&" not in text
+
+
+def test_a_lists_facts_are_on_its_first_page_alone() -> None:
+    """A term's summary (counts, dates, sparkline) changes with any of its stories: only its first page
+    carries it, so a story that grows does not make every later page of the list render again."""
+    arts = [article(f"a{i}", hours=i * 30, provider="p0.com", topics=("t",)) for i in range(45)]
+    corpus = Corpus(tuple(arts), (Provider("p0.com", "P0", "p0"),), (Topic("t", "T"),))
+    pages, _site = plan(corpus, rank([cluster(a) for a in arts]), Settings(page_size=20).site)
+    for base in ("topics/t/", "providers/p0/"):
+        lists = [p for p in pages if p.kind == "term" and p.url.startswith(base)]
+        assert len(lists) == 3
+        first, *later = sorted(lists, key=lambda p: p.context["pager"].number)
+        assert first.context["summary"].stories == 45
+        assert all("summary" not in p.context for p in later)

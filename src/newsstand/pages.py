@@ -172,12 +172,17 @@ def _list_pages(
     size: int,
     extra: Mapping[str, Any],
     formats: tuple[str, ...] = (),
+    lead: Mapping[str, Any] | None = None,
 ) -> Iterator[Page]:
+    """The pages of one list; `lead` goes to the first page alone (facts about the whole list there change
+    with any story of it, and would make every later page render again)."""
     feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     for pager in paginate(stories, size, base):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
         first = pager.number == 1
-        context = {"pager": pager, **extra, **({"feed": feed_stories(stories)} if first and formats else {})}
+        context = {"pager": pager, **extra, **((lead or {}) if first else {})}
+        if first and formats:
+            context["feed"] = feed_stories(stories)
         yield Page(
             pager.url(pager.number),
             kind,
@@ -306,8 +311,9 @@ def plan(
             f"Stories about {topic.name} on {settings.title}.",
             by_topic[topic.slug],
             size,
-            {"taxonomy": "topics", "term": topic, "summary": summarize(by_topic[topic.slug], settings.zone)},
+            {"taxonomy": "topics", "term": topic},
             term_formats,
+            {"summary": summarize(by_topic[topic.slug], settings.zone)},
         )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
@@ -333,12 +339,9 @@ def plan(
             f"Stories covered by {provider.name} on {settings.title}.",
             by_provider[provider.domain],
             size,
-            {
-                "taxonomy": "providers",
-                "term": provider,
-                "summary": summarize(by_provider[provider.domain], settings.zone),
-            },
+            {"taxonomy": "providers", "term": provider},
             term_formats,
+            {"summary": summarize(by_provider[provider.domain], settings.zone)},
         )
     # Day archives: the stories whose first report fell on each day, and an index of the days by month.
     days = by_day(stories, settings.zone)
