@@ -46,6 +46,11 @@ class Settings:
     page_size: int = 20
     show_images: bool = True
     search: bool = True  # build the Pagefind search index (serve: off unless --search)
+    # What the front page lists, in rank order: the stories covered by at least this many outlets, and of
+    # those the first so many (0: all of them, page after page). Topic and outlet pages list every story.
+    front_page_stories: int = 0
+    front_page_min_outlets: int = 1
+    feed_size: int = 50  # entries in each feed (the front page's, each topic's and each outlet's)
     # How the site is built.
     seeds: Path = Path("seeds")
     out: Path = Path("site")
@@ -65,6 +70,11 @@ class Settings:
     # What `newsstand fetch` reads, not the build: out of the repr, which signs every page the build writes.
     feeds: tuple[Subscription, ...] = field(default=(), repr=False)
     fetch_max_age: int = field(default=30, repr=False)  # days; older feed entries are skipped (0: no limit)
+    # Outlets (by name or domain) and topics (by name or slug) the site leaves out, in any case: their
+    # articles are in no story (see exclude.py). They change which stories there are, and pages follow
+    # their stories, so they are not shown to pages.
+    exclude_topics: tuple[str, ...] = ()
+    exclude_outlets: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -88,6 +98,9 @@ class SiteSettings:
     page_size: int
     show_images: bool
     search: bool
+    front_page_stories: int
+    front_page_min_outlets: int
+    feed_size: int
 
     @property
     def zone(self) -> ZoneInfo:
@@ -99,6 +112,13 @@ _SHOWN = tuple(f.name for f in fields(SiteSettings))
 
 _PATH_KEYS = {"seeds", "out", "templates", "static", "cache", "theme"}
 _RANGES = {"cluster_window_hours": (1.0, 1440.0), "cluster_threshold": (0.01, 0.99)}  # as cluster.params checks
+_WHOLE = {
+    "jobs": (0, 1000),
+    "fetch_max_age": (0, 1000),
+    "front_page_stories": (0, 100_000),
+    "front_page_min_outlets": (1, 100),
+}
+_NAMES = {"exclude_topics": "topic names or slugs", "exclude_outlets": "outlet names or domains"}
 
 
 # A wrong value as an error shows it: its start (YAML's aliases make values huge, even recursive, cheaply).
@@ -128,10 +148,18 @@ def _check(key: str, value: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}: expected true or false, got {_got(value)}")
         return value
+    if key in _NAMES:
+        items = [value] if isinstance(value, str) else value  # one name alone is a list of one
+        if not isinstance(items, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list of {_NAMES[key]}, got {_got(value)}")
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise ConfigError(f"{key}[{i}]: expected a name, got {_got(item)}", f"{key}[{i}]")
+        return tuple(dict.fromkeys(item.strip() for item in items))
     if expected == "int":
-        low = 0 if key in ("jobs", "fetch_max_age") else 1
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 1000:
-            raise ConfigError(f"{key}: expected a whole number from {low} to 1000, got {_got(value)}")
+        low, high = _WHOLE.get(key, (1, 1000))
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{key}: expected a whole number from {low} to {high}, got {_got(value)}")
         return value
     if expected == "float":
         least, most = _RANGES[key]

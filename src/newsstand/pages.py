@@ -22,7 +22,6 @@ from typing import Any
 from .config import SiteSettings
 from .model import Article, Corpus, Provider, Story, Topic
 
-FEED_SIZE = 50  # entries per feed, newest first
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
 
 # Output format → (file name beside the page's index.html, media type).
@@ -155,9 +154,16 @@ def newest(stories: Sequence[Story]) -> datetime | None:
     return max((s.updated for s in stories), default=None)
 
 
-def feed_stories(stories: Sequence[Story]) -> tuple[Story, ...]:
-    """A feed's entries: the most recently updated stories first."""
-    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:FEED_SIZE])
+def feed_stories(stories: Sequence[Story], size: int) -> tuple[Story, ...]:
+    """A feed's `size` entries: the most recently updated stories first."""
+    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:size])
+
+
+def front_page(stories: Sequence[Story], settings: SiteSettings) -> tuple[Story, ...]:
+    """The stories the front page lists (and its feeds carry), in rank order: those covered by enough
+    outlets, and the first so many of them."""
+    covered = (s for s in stories if len(story_providers(s)) >= settings.front_page_min_outlets)
+    return tuple(covered)[: settings.front_page_stories or None]
 
 
 def _list_pages(
@@ -170,12 +176,13 @@ def _list_pages(
     size: int,
     extra: Mapping[str, Any],
     formats: tuple[str, ...] = (),
+    feed_size: int = 0,
 ) -> Iterator[Page]:
     feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     for pager in paginate(stories, size, base):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
         first = pager.number == 1
-        context = {"pager": pager, **extra, **({"feed": feed_stories(stories)} if first and formats else {})}
+        context = {"pager": pager, **extra, **({"feed": feed_stories(stories, feed_size)} if first and formats else {})}
         yield Page(
             pager.url(pager.number),
             kind,
@@ -269,7 +276,10 @@ def plan(
             MappingProxyType({"stories": tuple(stories), "scores": tuple(s.score for s in stories)}),
         )
     ]
-    pages += _list_pages("home", "home.html", "", settings.title, settings.description, stories, size, {}, home_formats)
+    front, feed_size = front_page(stories, settings), settings.feed_size
+    pages += _list_pages(
+        "home", "home.html", "", settings.title, settings.description, front, size, {}, home_formats, feed_size
+    )
     pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(
@@ -295,6 +305,7 @@ def plan(
             size,
             {"taxonomy": "topics", "term": topic},
             term_formats,
+            feed_size,
         )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
@@ -322,6 +333,7 @@ def plan(
             size,
             {"taxonomy": "providers", "term": provider},
             term_formats,
+            feed_size,
         )
     # A merged-away story's URL leads to the story it joined: for hosts without `_redirects`, a page.
     pages += (
