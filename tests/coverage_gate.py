@@ -21,6 +21,7 @@ STAGES = [
     "markup.py",
     "urls.py",
     "ingest.py",
+    "exclude.py",
     "cluster/",
     "identity.py",
     "rank.py",

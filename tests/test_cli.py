@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from newsstand.cli import main
 
 from .conftest import ROOT, story_file
@@ -104,3 +106,74 @@ def test_the_clustering_window_and_threshold_are_settings(tmp_path: Path, capsys
         config.write_text(base + bad + "\n")
         assert main(["build", "--config", str(config)]) == 1
         assert bad.split(":")[0] in capsys.readouterr().err
+
+
+KNOWN = "known settings: title, description, language, base_url"
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        # A value of the wrong kind: the key's place, the key, what it accepts, what it got.
+        ("title: Harbour News\njobs: x\n", "newsstand.yaml:2:1: jobs: expected a whole number from 0 to 1000, got 'x'"),
+        ("title: Harbour News\n\n  # a comment\npage_size:   many\n", "newsstand.yaml:4:1: page_size: expected"),
+        # An unknown key: the nearest known one, then all of them.
+        ("seeds: seeds\ntitel: News\n", f"newsstand.yaml:2:1: titel: unknown setting; did you mean 'title'? {KNOWN}"),
+        ("colour_scheme: dark\n", f"newsstand.yaml:1:1: colour_scheme: unknown setting; {KNOWN}"),
+        # A setting of a few values lists them; a time zone suggests the nearest.
+        ("title: x\nshow_images: maybe\n", "newsstand.yaml:2:1: show_images: expected true or false, got 'maybe'"),
+        (
+            "timezone: Europe/Londn\n",
+            "newsstand.yaml:1:1: timezone: expected an IANA time zone such as UTC or Europe/London, got "
+            "'Europe/Londn'; did you mean 'Europe/London'?",
+        ),
+        # Nested values: the item in the list, the key in the item.
+        (
+            "feeds:\n  - https://a.example/feed\n  - name: B\n    url: ftp://b.example/feed\n",
+            "newsstand.yaml:4:5: feeds[1].url: expected an absolute http(s) URL, got 'ftp://b.example/feed'",
+        ),
+        (
+            "feeds:\n  - https://a.example/feed\n  - ftp://b.example/feed\n",
+            "newsstand.yaml:3:5: feeds[1].url: expected an absolute http(s) URL, got 'ftp://b.example/feed'",
+        ),
+        (
+            "feeds:\n  - url: https://a.example/feed\n    topics: [Ports, {b: 1}]\n",
+            "newsstand.yaml:3:21: feeds[0].topics[1]: expected text, got {'b': 1}",
+        ),
+        (
+            "feeds:\n  - url: https://a.example/feed\n    colour: red\n",
+            "newsstand.yaml:3:5: feeds[0].colour: unknown key; known keys: url, name, topics, weight",
+        ),
+        ("feeds: https://a.example/feed\n", "newsstand.yaml:1:1: feeds: expected a list of feeds"),
+        # The file as a whole.
+        ("- title\n- jobs\n", "newsstand.yaml:1:1: expected a mapping of settings at the top level"),
+        (
+            "title: [unclosed\njobs: 1\n",
+            "newsstand.yaml:2:5: not valid YAML: while parsing a flow sequence expected ',' or ']', but got ':'",
+        ),
+    ],
+)
+def test_a_config_error_names_the_file_line_column_key_and_what_it_accepts(
+    tmp_path: Path, config: str, message: str
+) -> None:
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "newsstand.yaml").write_text(config, encoding="utf-8")
+    proc = run("build", cwd=tmp_path)
+    assert proc.returncode == 1 and proc.stdout == ""
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(message), line
+    assert not (tmp_path / "site").exists()
+
+
+def test_a_config_file_named_on_the_command_line_is_named_as_given_and_a_flag_by_its_setting(tmp_path: Path) -> None:
+    (tmp_path / "blog").mkdir()
+    (tmp_path / "blog" / "newsstand.yaml").write_text("title: Blog\nlanguage: 12\n", encoding="utf-8")
+    proc = run("build", "--config", "blog/newsstand.yaml", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == ["blog/newsstand.yaml:2:1: language: expected text, got 12"]
+    (tmp_path / "blog" / "newsstand.yaml").write_text("title: Blog\n", encoding="utf-8")
+    proc = run("build", "--config", "blog/newsstand.yaml", "--base-url", "ftp://example.org/", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "newsstand: base_url: expected an absolute http(s) URL such as https://example.org/news/, got 'ftp://example.org/'"
+    ]

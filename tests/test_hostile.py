@@ -650,3 +650,35 @@ def test_awkward_slugs_stay_inside_the_site_and_never_collide(xss_site) -> None:
     assert len(topics) == len(names)
     providers = [p for p in (site / "providers").iterdir() if p.is_dir()]
     assert len(providers) == len(AWKWARD)  # one per domain, 'Foo!' and 'Foo?' included
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        # Ten to the ninth strings by aliases, and a list that holds itself: a bounded message, no hang.
+        (
+            "jobs:\n" + "\n".join(f"  - {line[4:]}" for line in bomb().splitlines()),
+            "newsstand.yaml:1:1: jobs: expected a whole number from 0 to 1000, got [['lol', 'lol', 'lol', 'lol', 'lol', ...], [[",
+        ),
+        (
+            "jobs: &x [1, *x]\n",
+            "newsstand.yaml:1:1: jobs: expected a whole number from 0 to 1000, got [1, [1, [1, [...]]]]",
+        ),
+        ("feeds: &x [*x]\n", "newsstand.yaml:1:8: feeds[0]: expected a feed URL or a mapping"),
+        ("title: " + "[" * 5000 + "\n", "newsstand.yaml: not valid YAML: RecursionError"),
+        (
+            "title: ok\ndescription: \x00\n",
+            "newsstand.yaml:2:14: not valid YAML: special characters are not allowed #x0000",
+        ),
+        ("title: ok\n", "newsstand.yaml: not UTF-8 text (byte 11)"),
+    ],
+)
+def test_a_hostile_config_file_is_an_error_not_a_crash(tmp_path: Path, config: str, message: str) -> None:
+    data = config.encode() + (b"\xc3\x28" if "UTF-8" in message else b"")
+    (tmp_path / "newsstand.yaml").write_bytes(data)
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsstand", "check"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    (line,) = proc.stderr.splitlines()
+    assert line.startswith(message) and len(line) < 400, line

@@ -1,4 +1,4 @@
-"""The pipeline, top to bottom: read → normalize → cluster → rank → plan → render → write."""
+"""The pipeline, top to bottom: read → normalize → exclude → cluster → rank → plan → render → write."""
 
 from __future__ import annotations
 
@@ -144,6 +144,7 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
     if memo.merge is not None or not settings.seeds.is_dir():
         return
     from .assets import build_assets
+    from .exclude import exclude
     from .normalize import merge
     from .pages import plan
     from .preview import shown
@@ -155,6 +156,7 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         corpus = merge(
             _ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge
         )
+        corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
@@ -250,6 +252,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     import jinja2
 
     from .assets import AssetError, build_assets
+    from .exclude import exclude
     from .ingest import workers
     from .normalize import merge
     from .pages import plan
@@ -263,6 +266,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     ingested = _ingest(settings, paths, memo)
     t = lap("read", t)
     corpus = merge(ingested.mentions, memo=memo.merge if memo else None)
+    # The editor's exclusions, a stage of their own before clustering (see exclude.py); timed with normalize.
+    corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
     t = lap("normalize", t)
     problems = tuple(sorted(ingested.problems))
     del ingested  # every mention of every article: at 100k files, a gigabyte the later stages do not need

@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, BuildError, WriteError) as err:
         for problem in getattr(err, "problems", ()):
             print(problem, file=sys.stderr)
-        print(f"newsstand: {err}", file=sys.stderr)
+        # A config file's error starts with its place in the file (`newsstand.yaml:3:1: ...`), as a seed's does.
+        print(err if getattr(err, "file", "") else f"newsstand: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("newsstand: interrupted; the last good site is untouched", file=sys.stderr)

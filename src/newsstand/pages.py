@@ -24,7 +24,6 @@ from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
 from .summary import summarize
 
-FEED_SIZE = 50  # entries per feed, newest first
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
 
 # Output format → (file name beside the page's index.html, media type).
@@ -157,9 +156,16 @@ def newest(stories: Sequence[Story]) -> datetime | None:
     return max((s.updated for s in stories), default=None)
 
 
-def feed_stories(stories: Sequence[Story]) -> tuple[Story, ...]:
-    """A feed's entries: the most recently updated stories first."""
-    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:FEED_SIZE])
+def feed_stories(stories: Sequence[Story], size: int) -> tuple[Story, ...]:
+    """A feed's `size` entries: the most recently updated stories first."""
+    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:size])
+
+
+def front_page(stories: Sequence[Story], settings: SiteSettings) -> tuple[Story, ...]:
+    """The stories the front page lists (and its feeds carry), in rank order: those covered by enough
+    outlets, and the first so many of them."""
+    covered = (s for s in stories if len(story_providers(s)) >= settings.front_page_min_outlets)
+    return tuple(covered)[: settings.front_page_stories or None]
 
 
 def _list_pages(
@@ -172,6 +178,7 @@ def _list_pages(
     size: int,
     extra: Mapping[str, Any],
     formats: tuple[str, ...] = (),
+    feed_size: int = 0,
     lead: Mapping[str, Any] | None = None,
 ) -> Iterator[Page]:
     """The pages of one list; `lead` goes to the first page alone (facts about the whole list there change
@@ -182,7 +189,7 @@ def _list_pages(
         first = pager.number == 1
         context = {"pager": pager, **extra, **((lead or {}) if first else {})}
         if first and formats:
-            context["feed"] = feed_stories(stories)
+            context["feed"] = feed_stories(stories, feed_size)
         yield Page(
             pager.url(pager.number),
             kind,
@@ -277,16 +284,18 @@ def plan(
         )
     ]
     # The front page says "Today" of the day of the newest report, not of the clock: same seeds, same bytes.
+    front, feed_size = front_page(stories, settings), settings.feed_size
     pages += _list_pages(
         "home",
         "home.html",
         "",
         settings.title,
         settings.description,
-        stories,
+        front,
         size,
         {"reference": newest(stories)},
         home_formats,
+        feed_size,
     )
     pages += (story_page(story, site, site_feed) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
@@ -313,7 +322,8 @@ def plan(
             size,
             {"taxonomy": "topics", "term": topic},
             term_formats,
-            {"summary": summarize(by_topic[topic.slug], settings.zone)},
+            feed_size,
+            lead={"summary": summarize(by_topic[topic.slug], settings.zone)},
         )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
@@ -341,7 +351,8 @@ def plan(
             size,
             {"taxonomy": "providers", "term": provider},
             term_formats,
-            {"summary": summarize(by_provider[provider.domain], settings.zone)},
+            feed_size,
+            lead={"summary": summarize(by_provider[provider.domain], settings.zone)},
         )
     # Day archives: the stories whose first report fell on each day, and an index of the days by month.
     days = by_day(stories, settings.zone)

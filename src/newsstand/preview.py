@@ -80,7 +80,8 @@ def preview(
                 [*(m for m in group if m.path != result.path), *new], key=lambda m: m.path.split("/")
             )
             article = merge_article(mentions, merged.topic_slugs)
-            if article.provider not in last.site.providers:
+            # An outlet or topic the site does not show: new, or left out by the editor (exclude.py).
+            if article.provider not in last.site.providers or any(t not in last.site.topics for t in article.topics):
                 return None
             if article != merged.articles.get(key):
                 changed[key] = article
