@@ -144,3 +144,20 @@ def test_init_makes_a_site_the_installed_command_builds_from_another_folder(
     assert not list(elsewhere.iterdir())  # the site, its cache and all, is in its own folder
     again = subprocess.run([installed.newsstand, "init", "blog"], cwd=tmp_path, capture_output=True, text=True)
     assert again.returncode == 1 and "already holds a site" in again.stderr
+
+
+def test_make_test_min_pins_every_dependency_at_its_lower_bound() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    proc = subprocess.run(
+        [sys.executable, "tests/lower_bounds.py"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    pins = [line.split("==") for line in proc.stdout.splitlines()]
+    # One pin a dependency, in order, named without extras (pip refuses them in constraints), at its bound.
+    assert [f"{name}>={pin}" for name, pin in pins] == [d.replace("[bin]", "") for d in declared]
+    assert all(name.replace("-", "").replace(".", "").isalnum() for name, _ in pins)
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "tests/lower_bounds.py --check" in makefile.split("\ntest-min:")[1].split("\n\n")[0]
+    assert "test-min" not in makefile.split("\ntest:")[1].split("\n\n")[0]  # not in make test: CI time
