@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking flags chromium keeps dialling Google's hosts, which this network refuses.
@@ -30,3 +35,13 @@ def require_chromium(what: str) -> None:
         raise RuntimeError(message)
     print(message, file=sys.stderr)
     pytest.skip(message, allow_module_level=True)
+
+
+def launched() -> Iterator[Browser]:
+    """Chromium for one test module: `browser = pytest.fixture(scope="module")(launched)` after require_chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

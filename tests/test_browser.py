@@ -10,23 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from .chromium import ARGS, CHROMIUM, require_chromium
+from .chromium import launched, require_chromium
 from .conftest import ROOT, SEEDS, THEME, free_port, own_template, wait_until_listening
 
 require_chromium("the browser tests")
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
 # A loaded CI machine can take more than Playwright's default 5 s to load and render a page.
 expect.set_options(timeout=20_000)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(scope="module")(launched)
 
 
 def serving(args: list[str], cwd: Path, folder: Path) -> Iterator[tuple[str, Path]]:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,10 +12,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from newsstand.build import build
-
-from .conftest import SEEDS, settings_for
 from .htmlscan import is_internal, resolve, scan
+from .statichost import hosted_seeds
 
 
 class _Links(HTMLParser):
@@ -36,42 +31,11 @@ class _Links(HTMLParser):
                 self.urls.append(value)
 
 
-class _Host(http.server.SimpleHTTPRequestHandler):
-    """A static host: files from a folder, and the site's 404.html for any missing path, like Pages or Netlify."""
-
-    not_found: Path
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        if code == 404 and self.not_found.is_file():
-            body = self.not_found.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
 @pytest.fixture(scope="module")
 def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The seeds' site built for http://127.0.0.1:PORT/news/ and served from a folder where it sits at news/."""
-    root = tmp_path_factory.mktemp("host")
-    handler = type("Host", (_Host,), {"not_found": root / "news" / "404.html"})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
-    build(settings_for(SEEDS, root / "news", base_url=base))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base, root / "news"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with hosted_seeds(tmp_path_factory.mktemp("host")) as site:
+        yield site
 
 
 def fetch(url: str) -> tuple[int, str, bytes]:

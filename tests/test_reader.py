@@ -8,26 +8,22 @@ Content-Security-Policy. Screenshots go to tests/screenshots/ (ignored by git), 
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsstand.build import build
-
-from .chromium import ARGS, CHROMIUM, require_chromium
-from .conftest import ROOT, SEEDS, settings_for
+from .chromium import launched, require_chromium
+from .conftest import ROOT
+from .statichost import hosted_seeds
 
 require_chromium("the reader's browser tests")
 
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, expect  # noqa: E402
 from playwright.sync_api import Page as Tab  # noqa: E402
 
 expect.set_options(timeout=20_000)
@@ -61,47 +57,13 @@ if not AXE.exists():
     pytest.skip(message, allow_module_level=True)
 
 
-class _Host(http.server.SimpleHTTPRequestHandler):
-    """A static host: files from a folder, the site's 404.html for a missing path."""
-
-    not_found: Path
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        if code == 404 and self.not_found.is_file():
-            body = self.not_found.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
-
-
 @pytest.fixture(scope="module")
 def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("reader-host")
-    handler = type("Host", (_Host,), {"not_found": root / "news" / "404.html"})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
-    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
-    build(settings_for(SEEDS, root / "news", base_url=base))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield base, root / "news"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with hosted_seeds(tmp_path_factory.mktemp("reader-host")) as site:
+        yield site
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+browser = pytest.fixture(scope="module")(launched)
 
 
 class Watch:
