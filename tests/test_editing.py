@@ -60,7 +60,9 @@ def test_by_default_the_front_page_lists_every_story_and_a_feed_carries_fifty(ba
     site, _ = based_site
     ranked = [s["slug"] for s in stories_data(site)]
     assert 20 < len(ranked) < 50
-    assert [slug for page in home_pages(site) for slug in linked_stories(page)] == ranked
+    # Every story once: the top stories in rank order, then the rest grouped by the day they broke.
+    listed = [slug for page in home_pages(site) for slug in linked_stories(page)]
+    assert sorted(listed) == sorted(ranked) and listed[:3] == ranked[:3]
     assert sorted(feed_stories(site / "feed.xml")) == sorted(ranked)
 
 
