@@ -84,7 +84,7 @@ def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams
     groups = copy_groups(arts, timedelta(hours=params.window_hours))
     made = _made(arts, groups, params, jobs)
     hashes = np.fromiter(map(_hash64, groups.keys), dtype=np.uint64, count=len(arts))
-    return Memo(tuple(a.key for a in arts), tuple(digests), hashes, made.entry_of, made, len(made.entries))
+    return Memo(tuple(map(attrgetter("key"), arts)), tuple(digests), hashes, made.entry_of, made, len(made.entries))
 
 
 def _headline_hashes(arts: Sequence[Article]) -> np.ndarray:
@@ -181,43 +181,46 @@ def cluster_stream(
     arts = sorted(articles, key=attrgetter("key"))
     if not arts:
         return (), StreamState(params, (), (), (), (), {}, {}), 0
-    digests = [a.digest or content_digest(_read(a)) for a in arts]
+    keys = tuple(map(attrgetter("key"), arts))
+    # Article.digest changes with all an article is made from; one made by hand has none.
+    digests = [d or content_digest(_read(a)) for d, a in zip(map(attrgetter("digest"), arts), arts, strict=True)]
     memo = None
     if last is not None and last.memo is not None and last.params == params:
-        memo = splice(last.memo, arts, digests, _headline_hashes, params, lambda a, g: _made(a, g, params, jobs))
+        memo = splice(last.memo, arts, keys, digests, _headline_hashes, params, lambda a, g: _made(a, g, params, jobs))
     if memo is None:
         memo = _memo(arts, digests, params, jobs)
     made = memo.made
-    entries = made.coverage if made.coverage is not None else _coverage(made.entries, arts)
+    entries = (
+        made.coverage if made.coverage is not None else _coverage(made.entries, dict(zip(keys, arts, strict=True)))
+    )
     r, prints = made.reports, made.fingerprints
-    keys = [t[0] for t in made.entries]
-    resume = _resume(last, params, keys, prints, r) if last is not None else None
+    firsts = [t[0] for t in made.entries]
+    resume = _resume(last, params, firsts, prints, r) if last is not None else None
     log, ran = run(r, params, resume)
     labels = log.labels()
-    joined_keys = [keys[c] for c in log.joined.tolist()]
+    joined_keys = [firsts[c] for c in log.joined.tolist()]
     ends: dict[str, float] = {}
     for i, c in enumerate(log.joined.tolist()):
-        ends[keys[c]] = float(r.hours[i])
+        ends[firsts[c]] = float(r.hours[i])
     for day in sorted(log.merges):
         for keep, gone in log.merges[day]:
-            ends[keys[keep]] = max(ends[keys[keep]], ends[keys[gone]])
+            ends[firsts[keep]] = max(ends[firsts[keep]], ends[firsts[gone]])
     # Plain dicts: the state is pickled into the cache; and no articles in it (made.coverage).
     state = StreamState(
         params,
-        tuple(keys),
+        tuple(firsts),
         tuple(r.days.tolist()),
         tuple(prints),
         tuple(joined_keys),
         ends,
-        {d: tuple((keys[a], keys[b]) for a, b in m) for d, m in log.merges.items()},
+        {d: tuple((firsts[a], firsts[b]) for a, b in m) for d, m in log.merges.items()},
         replace(memo, made=replace(made, coverage=None)),
     )
     return _clusters(entries, labels), state, ran
 
 
-def _coverage(entries: Sequence[tuple[str, ...]], arts: Sequence[Article]) -> list[Coverage]:
-    """Entries given by their article keys, as Coverage of `arts`."""
-    by_key = {a.key: a for a in arts}
+def _coverage(entries: Sequence[tuple[str, ...]], by_key: Mapping[str, Article]) -> list[Coverage]:
+    """Entries given by their article keys, as Coverage of the articles `by_key`."""
     return [
         Coverage(by_key[t[0]], tuple(map(by_key.__getitem__, t[1:]))) if len(t) > 1 else Coverage(by_key[t[0]])
         for t in entries

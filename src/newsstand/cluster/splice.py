@@ -118,16 +118,16 @@ def reaches(p: ClusterParams) -> tuple[int, int]:
 def splice(
     memo: Memo,
     arts: Sequence[Article],
+    keys: tuple[str, ...],
     digests: Sequence[str],
     headline_hashes: Callable[[Sequence[Article]], np.ndarray],
     p: ClusterParams,
     make: Callable[[list[Article], CopyGroups], Made],
 ) -> Memo | None:
-    """The reports of `arts` (sorted by key; `digests` theirs), spliced from the last run's `memo`, as the
+    """The reports of `arts` (sorted by key; `keys` and `digests` theirs), spliced from the last run's `memo`, as the
     memo this run leaves; None if the last run's rows do not agree with the slice's (make them all again).
     `make` makes the reports of some articles grouped into entries, `headline_hashes` their headline keys'
     hashes."""
-    keys = tuple(a.key for a in arts)
     n_old = len(memo.keys)
     if keys == memo.keys:
         old_of = np.arange(n_old, dtype=np.int64)
