@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from itertools import chain, repeat
+from itertools import chain, pairwise, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -26,8 +26,9 @@ import scipy.sparse as sp
 from ..digest import content_digest
 from ..model import Article, Coverage
 from .candidates import candidate_pairs, topic_masks, unique_sorted
-from .copies import copy_groups
+from .copies import CopyGroups, copy_groups, headline_keys
 from .params import DEFAULT, ClusterParams
+from .splice import Made, Memo, splice
 from .stream import Log, Reports, Resume, run
 from .text import term_rows, weigh
 
@@ -45,7 +46,12 @@ def reports(
     """The articles (sorted by key) as reports in time order, what the stream reads of them, and a
     fingerprint of that for each report."""
     arts = list(articles)
-    groups = copy_groups(arts, timedelta(hours=params.window_hours))
+    made = _made(arts, copy_groups(arts, timedelta(hours=params.window_hours)), params, jobs)
+    return list(made.coverage or ()), made.reports, list(made.fingerprints)
+
+
+def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jobs: int) -> Made:
+    """The reports of `arts` (sorted by key) grouped into `groups`, with what splicing them needs."""
     members, starts, firsts = groups.members, groups.starts, groups.firsts
     first_list = firsts.tolist()
     heads = [arts[i] for i in first_list]
@@ -55,7 +61,6 @@ def reports(
     x = weigh(rows, seconds, params.df_hours)
     del rows
     entries = groups.entries(arts)
-    del groups
     topics = np.bitwise_or.reduceat(topic_masks([a.topics for a in arts])[members], starts[:-1])
     entry_of = np.empty(len(arts), dtype=np.int64)
     entry_of[members] = np.repeat(np.arange(len(heads), dtype=np.int64), np.diff(starts))
@@ -67,8 +72,25 @@ def reports(
     ps = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     pb = np.concatenate([np.zeros(len(ei)), np.full(len(ri), params.related_bonus)])
     order = np.lexsort((pi, pj))
-    r = Reports(x, seconds, hours, topics, _outlets(entries), pi[order], pj[order], ps[order], pb[order])
-    return entries, r, _fingerprints(entries, r, term_hashes)
+    outlets, names = _outlets(entries)
+    r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order])
+    m, s = members.tolist(), starts.tolist()
+    keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
+    return Made(keys, r, tuple(_fingerprints(entries, r, term_hashes)), term_hashes, names, entry_of, entries)
+
+
+def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams, jobs: int) -> Memo:
+    """Every report made from nothing, as a memo to splice the next run's from."""
+    groups = copy_groups(arts, timedelta(hours=params.window_hours))
+    made = _made(arts, groups, params, jobs)
+    hashes = np.fromiter(map(_hash64, groups.keys), dtype=np.uint64, count=len(arts))
+    return Memo(tuple(map(attrgetter("key"), arts)), tuple(digests), hashes, made.entry_of, made, len(made.entries))
+
+
+def _headline_hashes(arts: Sequence[Article]) -> np.ndarray:
+    """The hash of each article's headline key: the articles that may be copies of one another share it."""
+    keys = headline_keys([a.title for a in arts])[0]
+    return np.fromiter(map(_hash64, keys), dtype=np.uint64, count=len(arts))
 
 
 def _hash64(text: str) -> int:
@@ -99,16 +121,18 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
     return out
 
 
-def _outlets(entries: Sequence[Coverage]) -> sp.csr_matrix:
-    """Entry × provider one-hot: the outlets carrying each entry."""
-    ids: dict[str, int] = {}
-    rows, cols = [], []
-    for i, e in enumerate(entries):
-        for provider in e.providers:
-            rows.append(i)
-            cols.append(ids.setdefault(provider, len(ids)))
+def _outlets(entries: Sequence[Coverage]) -> tuple[sp.csr_matrix, tuple[str, ...]]:
+    """Entry × provider one-hot: the outlets carrying each entry; and the provider of each column. Columns
+    in the order of the providers' names, the same in any corpus (see splice)."""
+    providers = [e.providers for e in entries]
+    names = tuple(sorted({p for ps in providers for p in ps}))
+    ids = dict(zip(names, range(len(names)), strict=True))
+    rows = np.repeat(np.arange(len(entries), dtype=np.int64), [len(ps) for ps in providers])
+    cols = np.fromiter((ids[p] for ps in providers for p in ps), dtype=np.int64, count=len(rows))
     data = np.ones(len(rows), dtype=np.float32)
-    return sp.csr_matrix((data, (rows, cols)), shape=(len(entries), max(1, len(ids))))
+    m = sp.csr_matrix((data, (rows, cols)), shape=(len(entries), max(1, len(ids))))
+    m.sort_indices()
+    return m, names
 
 
 def cluster(
@@ -140,6 +164,7 @@ class StreamState:
     joined: tuple[str, ...]
     last: Mapping[str, float]
     merges: Mapping[int, tuple[tuple[str, str], ...]]
+    memo: Memo | None = None  # the reports, to splice the next run's from
 
 
 def cluster_stream(
@@ -151,33 +176,55 @@ def cluster_stream(
 ) -> tuple[tuple[Cluster, ...], StreamState, int]:
     """`cluster`, resuming from the `last` run's state where it can; also the state this run leaves, and
     how many day steps it ran. The clusters are those `cluster` gives: a run decides alike whatever it
-    resumes from."""
+    resumes from. The reports are the last run's but near what changed (splice), and the stream runs again
+    from the first day whose reports differ (stream.run)."""
     arts = sorted(articles, key=attrgetter("key"))
-    entries, r, prints = reports(arts, params, jobs) if arts else ([], None, [])
-    keys = [e.article.key for e in entries]
-    if r is None:
+    if not arts:
         return (), StreamState(params, (), (), (), (), {}, {}), 0
-    resume = _resume(last, params, keys, prints, r) if last is not None else None
+    keys = tuple(map(attrgetter("key"), arts))
+    # Article.digest changes with all an article is made from; one made by hand has none.
+    digests = [d or content_digest(_read(a)) for d, a in zip(map(attrgetter("digest"), arts), arts, strict=True)]
+    memo = None
+    if last is not None and last.memo is not None and last.params == params:
+        memo = splice(last.memo, arts, keys, digests, _headline_hashes, params, lambda a, g: _made(a, g, params, jobs))
+    if memo is None:
+        memo = _memo(arts, digests, params, jobs)
+    made = memo.made
+    entries = (
+        made.coverage if made.coverage is not None else _coverage(made.entries, dict(zip(keys, arts, strict=True)))
+    )
+    r, prints = made.reports, made.fingerprints
+    firsts = [t[0] for t in made.entries]
+    resume = _resume(last, params, firsts, prints, r) if last is not None else None
     log, ran = run(r, params, resume)
     labels = log.labels()
-    joined_keys = [keys[c] for c in log.joined.tolist()]
+    joined_keys = [firsts[c] for c in log.joined.tolist()]
     ends: dict[str, float] = {}
     for i, c in enumerate(log.joined.tolist()):
-        ends[keys[c]] = float(r.hours[i])
+        ends[firsts[c]] = float(r.hours[i])
     for day in sorted(log.merges):
         for keep, gone in log.merges[day]:
-            ends[keys[keep]] = max(ends[keys[keep]], ends[keys[gone]])
-    # Plain dicts: the state is pickled into the cache.
+            ends[firsts[keep]] = max(ends[firsts[keep]], ends[firsts[gone]])
+    # Plain dicts: the state is pickled into the cache; and no articles in it (made.coverage).
     state = StreamState(
         params,
-        tuple(keys),
+        tuple(firsts),
         tuple(r.days.tolist()),
         tuple(prints),
         tuple(joined_keys),
         ends,
-        {d: tuple((keys[a], keys[b]) for a, b in m) for d, m in log.merges.items()},
+        {d: tuple((firsts[a], firsts[b]) for a, b in m) for d, m in log.merges.items()},
+        replace(memo, made=replace(made, coverage=None)),
     )
     return _clusters(entries, labels), state, ran
+
+
+def _coverage(entries: Sequence[tuple[str, ...]], by_key: Mapping[str, Article]) -> list[Coverage]:
+    """Entries given by their article keys, as Coverage of the articles `by_key`."""
+    return [
+        Coverage(by_key[t[0]], tuple(map(by_key.__getitem__, t[1:]))) if len(t) > 1 else Coverage(by_key[t[0]])
+        for t in entries
+    ]
 
 
 def _resume(
@@ -222,12 +269,12 @@ def cluster_input(articles: Sequence[Article]) -> str:
     """A digest of every field clustering reads (the same function of the same articles gives the same
     clusters): an edit that changes none of them, as a story file re-fetched with new heat or a new body,
     can reuse the last build's clusters instead of clustering again."""
-    return content_digest(
-        [
-            (a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality, a.provider)
-            for a in sorted(articles, key=attrgetter("key"))
-        ]
-    )
+    return content_digest([_read(a) for a in sorted(articles, key=attrgetter("key"))])
+
+
+def _read(a: Article) -> tuple[object, ...]:
+    """What clustering reads of an article."""
+    return (a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality, a.provider)
 
 
 def partition(clusters: Sequence[Cluster]) -> Partition:

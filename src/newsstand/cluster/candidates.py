@@ -44,7 +44,8 @@ def candidate_pairs(
 
     def block(b0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         b1 = min(n, b0 + BLOCK_ROWS)
-        lo = int(np.searchsorted(hours, hours[b0] - window, side="left"))
+        # An hour to spare: a row at the window's edge must not depend on where the blocks start (splice).
+        lo = int(np.searchsorted(hours, hours[b0] - window - 1.0, side="left"))
         # The window's rows, turned term × item (slicing rows and turning them costs the window, slicing the
         # columns of a term × item matrix costs all of it).
         prod = (xs[b0:b1] @ xs[lo:b1].T.tocsr()).tocoo()
@@ -160,8 +161,12 @@ def specific(
     a chain through the burst, at a cost bounded by `links` per entry rather than by the density."""
     xt = x.T.tocsr()
     xt.sort_indices()
-    stride = float(hours.max() - hours.min()) + 2 * window + 1.0 if len(hours) else 1.0
-    start = hours.min() if len(hours) else 0.0
+    # Whole seconds (hours are whole seconds / 3600): an item exactly `window` away counts the same in any
+    # corpus, whatever the term's column and the corpus's span (floats rounded by their magnitude).
+    seconds = np.rint(hours * 3600.0).astype(np.int64)
+    span = int(window * 3600)
+    base = int(seconds.min()) - span - 1 if len(seconds) else 0
+    stride = int(seconds.max()) - base + span + 1 if len(seconds) else 1
     dense = np.zeros(xt.nnz, dtype=bool)
     n = max(1, x.shape[0])
     linked: list[np.ndarray] = []
@@ -170,9 +175,9 @@ def specific(
     for t in np.flatnonzero(np.diff(xt.indptr) > max_density + 1).tolist():
         a, b = int(xt.indptr[t]), int(xt.indptr[t + 1])
         items = xt.indices[a:b]
-        key = float(t) * stride + (hours[items] - start)
-        lo = np.searchsorted(key, key - window, side="left")
-        common = np.searchsorted(key, key + window, side="right") - lo - 1 > max_density
+        key = t * stride + (seconds[items] - base)
+        lo = np.searchsorted(key, key - span, side="left")
+        common = np.searchsorted(key, key + span, side="right") - lo - 1 > max_density
         dense[a:b] = common
         pos = np.flatnonzero(common & (xt.data[a:b] >= link_weight))
         for d in range(1, links + 1):

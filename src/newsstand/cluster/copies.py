@@ -82,6 +82,7 @@ class CopyGroups:
     members: np.ndarray  # int64 article indices, entry after entry
     starts: np.ndarray  # int64, one per entry and a final len(members)
     headlines: list[str]  # `headline` of every article's title
+    keys: Sequence[str] = ()  # `headline_key` of every article's title: only articles of one key are copies
 
     @property
     def firsts(self) -> np.ndarray:
@@ -104,7 +105,7 @@ def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
     keys, prefixed, heads = headline_keys([a.title for a in articles])
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return CopyGroups(empty, np.zeros(1, dtype=np.int64), heads)
+        return CopyGroups(empty, np.zeros(1, dtype=np.int64), heads, keys)
     ids: dict[str, int] = {}
     gid = np.fromiter(
         (ids.setdefault(k, len(ids)) if len(k) >= MIN_HEADLINE_CHARS else -1 for k in keys), dtype=np.int64, count=n
@@ -137,7 +138,7 @@ def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
     rank[np.lexsort((head_of_run, us[head_of_run]))] = np.arange(len(head_of_run))
     members = np.lexsort((idx, ~is_head, rank[run]))
     starts = np.r_[np.flatnonzero(is_head[members]), n].astype(np.int64)
-    return CopyGroups(members, starts, heads)
+    return CopyGroups(members, starts, heads, keys)
 
 
 def coverages(articles: Sequence[Article], window: timedelta) -> list[Coverage]:

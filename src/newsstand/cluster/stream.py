@@ -39,7 +39,7 @@ DAY = 86400
 class Reports:
     """What the stream reads of each report (a Coverage entry), indexed alike, in time order."""
 
-    x: sp.csr_matrix  # unit term vectors (cluster.text.weigh), columns in the order of the terms' text
+    x: sp.csr_matrix  # unit term vectors (cluster.text.weigh), columns by their terms' hashes
     seconds: np.ndarray  # int64 Unix time
     hours: np.ndarray  # the same in float64 hours
     topics: np.ndarray  # uint64 topic masks (0: none)

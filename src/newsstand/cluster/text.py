@@ -427,10 +427,10 @@ def term_rows(
     """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
     rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
     or, written with a capital (a name: "Holyrood", "Hoylman"), NAME_WEIGHT. `stripped`: the titles are
-    already `headlines` (wire prefixes off). Columns are the words in the order of their text, then the
-    bigrams in the order of theirs: a document's row is stored the same way whatever else is in the corpus,
-    so sums over it run in the same order and give the same bits (the stream's resume relies on it).
-    Also returned: each column's term as a 64-bit hash of its text, the same in any corpus."""
+    already `headlines` (wire prefixes off). Columns are the terms the rows hold, in the order of their
+    64-bit hashes (a word's from its text, a bigram's from its words'), which is also returned: a
+    document's row is stored the same way whatever else is in the corpus, so sums over it run in the same
+    order and give the same bits (the stream's resume and the splice of a slice rely on it)."""
     n = len(titles)
     ids: dict[str, int] = {}
     t_doc, t_term = _term_ids(titles if stripped else headlines(titles), None, ids)
@@ -458,35 +458,39 @@ def term_rows(
     m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
     if BIGRAM_WEIGHT and len(pair_ids):
         m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
-    place, hashes = _canonical_columns(ids, pair_ids, width)
-    m.indices = place[m.indices]
+    place, hashes = _canonical_columns(ids, pair_ids, width, np.bincount(m.indices, minlength=cols) > 0)
+    m = sp.csr_matrix((m.data, place[m.indices], m.indptr), shape=(n, max(1, len(hashes))))
     m.sort_indices()
     return m, hashes
 
 
-def _canonical_columns(ids: dict[str, int], pair_ids: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column → its place among the words sorted by text, then the bigrams sorted by their words' places;
-    and the hash of the term at each place (a bigram's from its words' hashes)."""
-    words = sorted(ids)
-    rank = np.empty(width, dtype=np.int64)
-    rank[np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))] = np.arange(len(words))
-    rank[width - 1] = len(words)  # the unused column between the words and the bigrams
-    first, second = rank[pair_ids // width], rank[pair_ids % width]
-    order = np.lexsort((second, first))
-    place = np.empty(width + len(pair_ids), dtype=np.int32)
-    place[:width] = rank
-    place[width + order] = width + np.arange(len(pair_ids))
-    word_hash = np.zeros(width, dtype=np.uint64)  # by place
-    word_hash[: len(words)] = np.fromiter(
-        (int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in words),
+def _canonical_columns(
+    ids: dict[str, int], pair_ids: np.ndarray, width: int, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column → its place among the `used` columns sorted by their term's hash, and the hash at each place
+    (a word's from its text, a bigram's from its words' hashes). Hash order is the same in any corpus, so
+    the columns of a slice of the archive map into the archive's by a search over the sorted hashes, and
+    every sum that runs in column order runs alike on both (see splice). Columns no row uses (words met
+    only past an excerpt's first EXCERPT_TOKENS) are left out: the columns are the terms the rows hold."""
+    by_id = [""] * len(ids)
+    for w, i in ids.items():
+        by_id[i] = w
+    word_hash = np.zeros(width, dtype=np.uint64)  # by column; the last is the unused one before the bigrams
+    word_hash[: len(ids)] = np.fromiter(
+        (int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little") for w in by_id),
         dtype=np.uint64,
-        count=len(words),
+        count=len(ids),
     )
     hashes = np.zeros(width + len(pair_ids), dtype=np.uint64)
     hashes[:width] = word_hash
     with np.errstate(over="ignore"):  # wrapping multiplication: a mix, not arithmetic
-        hashes[width:] = word_hash[first[order]] * np.uint64(0x9E3779B97F4A7C15) ^ word_hash[second[order]]
-    return place, hashes
+        hashes[width:] = word_hash[pair_ids // width] * np.uint64(0x9E3779B97F4A7C15) ^ word_hash[pair_ids % width]
+    kept = np.flatnonzero(used[: len(hashes)])
+    # Two terms of one hash (about one chance in 10^8 at a million terms) keep their order of first use.
+    kept = kept[np.argsort(hashes[kept], kind="stable")]
+    place = np.full(len(hashes), -1, dtype=np.int32)
+    place[kept] = np.arange(len(kept), dtype=np.int32)
+    return place, hashes[kept]
 
 
 def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_matrix:
