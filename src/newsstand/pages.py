@@ -22,6 +22,7 @@ from typing import Any
 from .config import SiteSettings
 from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
+from .search import merged_bundles
 from .summary import summarize
 
 FEED_SIZE = 50  # entries per feed, newest first
@@ -389,7 +390,8 @@ def plan(
             "search.html",
             "Search",
             f"Search the stories, topics and sources of {settings.title}.",
-            MappingProxyType({}),
+            # The month partitions of the index, which the search page merges into the primary one (search.py).
+            MappingProxyType({"parts": merged_bundles(s.published for s in stories) if settings.search else ()}),
             feeds=site_feed,
         )
     )
