@@ -63,3 +63,30 @@ def test_typing_a_query_finds_the_story_under_a_sub_path(news: str) -> None:
         page.wait_for_url("**/news/providers/engadget/")
         expect(page.locator("h1")).to_have_text("Engadget")
         browser.close()
+
+
+def test_search_merges_the_month_partitions_and_the_lists(news: str) -> None:
+    """A story of January, one of February and a topic page are each in their own partition's bundle."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(news + "search/")
+        parts = page.locator("#search").get_attribute("data-parts") or ""
+        assert parts.split() == ["pagefind/parts/2020-01/", "pagefind/parts/2020-02/"]
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        box = page.locator(".pagefind-ui__search-input")
+        for query, title, href in (
+            ("FindFace", "Remember FindFace", "/news/stories/remember-findface-"),  # January
+            ("Vuzix", "Vuzix integrates TensorMark", "/news/stories/vuzix-integrates-"),  # February
+            ("Computer Vision", "Computer Vision", "/news/topics/computer-vision/"),  # the lists
+        ):
+            box.fill(query)
+            result = page.locator(f'.pagefind-ui__result-link[href^="{href}"]').first
+            expect(result).to_be_visible()
+            expect(result).to_contain_text(title)
+        # Each month's bundle was loaded from under the sub-path; none loaded Pagefind's scripts again.
+        for part in parts.split():
+            assert any(url.startswith(news + part + "pagefind-entry.json") for url in fetched), part
+        assert not any("/parts/" in url and url.endswith(".js") for url in fetched)
+        browser.close()

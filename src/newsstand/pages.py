@@ -22,6 +22,7 @@ from typing import Any
 from .config import SiteSettings
 from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
+from .search import merged_bundles
 from .summary import summarize
 
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
@@ -400,7 +401,8 @@ def plan(
             "search.html",
             "Search",
             f"Search the stories, topics and sources of {settings.title}.",
-            MappingProxyType({}),
+            # The month partitions of the index, which the search page merges into the primary one (search.py).
+            MappingProxyType({"parts": merged_bundles(s.published for s in stories) if settings.search else ()}),
             feeds=site_feed,
         )
     )

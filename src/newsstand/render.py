@@ -30,7 +30,7 @@ from .feeds import forget as forget_entries
 from .images import shown_image
 from .metadata import crumbs, json_ld, social
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
-from .search import BUNDLE, search_files
+from .search import partition, search_bundles
 from .sitemap import robots_txt, sitemap_files
 from .summary import sparkline
 from .theme import layers
@@ -320,7 +320,7 @@ def render_all(
     pages = tuple(pages)
     settings, assets = renderer.settings, renderer.assets
     rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
-    indexed: list[tuple[str, bytes | None]] = []  # the pages search indexes (all of them, only if it is on)
+    indexed: dict[str, list[tuple[str, bytes | None]]] = {}  # by partition, the pages search may index
     streamed: list[tuple[str, Content]] = []
     for page in pages:
         if page.path in unchanged:
@@ -331,11 +331,11 @@ def render_all(
         else:
             files = [next(rendered) for _ in output_paths(page)]
         if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
-            indexed += [
+            indexed.setdefault(partition(page), []).extend(
                 (path, data)
                 for path, data in files
                 if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)
-            ]
+            )
         yield from files
     yield from streamed
     if settings.base_url:
@@ -345,26 +345,4 @@ def render_all(
     yield ("_redirects", redirects_file(renderer.site.redirects, settings.base_url))
     yield from assets.files
     if settings.search:
-        yield from _search(indexed, settings, previous)
-
-
-def _search(
-    outputs: list[tuple[str, bytes | None]], settings: SiteSettings, previous: Path | None
-) -> list[tuple[str, bytes | None]]:
-    """The Pagefind bundle: the last one again when no page changed, else a new index."""
-    html = [(path, data) for path, data in outputs if path.endswith(".html")]
-    old_bundle = previous / BUNDLE if previous is not None else None
-    if (
-        previous is not None
-        and old_bundle is not None
-        and old_bundle.is_dir()
-        and all(data is None for _, data in html)
-    ):
-        return [(p.relative_to(previous).as_posix(), None) for p in sorted(old_bundle.rglob("*")) if p.is_file()]
-    if any(data is None for _, data in html) and previous is None:
-        raise ValueError("unchanged pages need the previous site to be indexed")
-    whole = [
-        (path, data if data is not None else (previous / path).read_bytes())  # type: ignore[operator]  # not None: above
-        for path, data in html
-    ]
-    return list(search_files(whole, settings.language))
+        yield from search_bundles(indexed, settings.language, previous, jobs)

@@ -1,37 +1,86 @@
-"""Full-text search that runs in the browser: a Pagefind index of the rendered pages.
+"""Full-text search that runs in the browser: a Pagefind index of the rendered pages, in partitions.
 
 Pagefind's binary ships inside the `pagefind[bin]` wheel; nothing is fetched at run time.
 It indexes the rendered HTML in a scratch folder and its bundle (`pagefind/…`) joins the
 site's other files before the atomic write, so a failed index never half-replaces a site.
 Only story pages and the first page of each topic and provider are indexed: their `<main>`
 carries `data-pagefind-body` (the story cards on term pages are `data-pagefind-ignore`).
+
+Pagefind cannot update an index (it has no incremental mode), so the site is indexed in parts and the
+search page merges them in the browser (Pagefind's `mergeIndex`): a story page belongs to the month of
+its first report (UTC), every other page to "lists", whose bundle is the primary one at `pagefind/`
+(with Pagefind's scripts); each month's is at `pagefind/parts/YYYY-MM/`. A partition none of whose
+pages changed, and which lost none, is kept as the last build wrote it; any other is indexed afresh.
+New stories land in the current month, so a build after new files indexes that month and the lists,
+and the closed months are left alone.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pages imports this module for the partitions' names
+    from .pages import Page
 
 BUNDLE = "pagefind"
+PARTS = f"{BUNDLE}/parts"
+LISTS = "lists"  # the partition of every indexed page that is not a story's
+# Each bundle lists the pages it indexed, so that the next build knows when one of them is gone
+# (its bytes say nothing of it) and which unchanged pages it need not read again to look for a body.
+MANIFEST = "newsstand-pages.txt"
+BODY = b"data-pagefind-body"
+INDEX_FOLDERS = ("index", "fragment", "filter")
+ENTRY = "pagefind-entry.json"
 
 
 class SearchIndexError(RuntimeError):
     """Pagefind could not index the site."""
 
 
-def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> list[tuple[str, bytes]]:
-    """The Pagefind bundle for the HTML among `outputs`, as (path, bytes) under `pagefind/`."""
+def month(moment: datetime) -> str:
+    """A story's partition: the month of its first report, in UTC (so the time zone setting moves none)."""
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def partition(page: Page) -> str:
+    """The partition a page's search entry belongs to."""
+    return month(page.context["story"].published) if page.kind == "story" else LISTS
+
+
+def bundle_path(part: str) -> str:
+    """The folder of a partition's bundle, relative to the site root."""
+    return f"{BUNDLE}/" if part == LISTS else f"{PARTS}/{part}/"
+
+
+def merged_bundles(published: Iterable[datetime]) -> tuple[str, ...]:
+    """The bundles the search page merges into the primary one: one per month that has a story, in order."""
+    return tuple(bundle_path(m) for m in sorted({month(moment) for moment in published}))
+
+
+def search_files(
+    outputs: Iterable[tuple[str, bytes]], language: str = "en", bundle: str = f"{BUNDLE}/"
+) -> list[tuple[str, bytes]]:
+    """The Pagefind bundle at `bundle` for the HTML among `outputs` that marks a body to index, as
+    (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs."""
     with tempfile.TemporaryDirectory(prefix="newsstand-search-") as tmp:
         site = Path(tmp) / "site"
+        indexed = []
         for path, data in outputs:
             # Only pages that mark a body to index are given to Pagefind: the rest would be parsed for nothing.
-            if path.endswith(".html") and b"data-pagefind-body" in data:
+            if path.endswith(".html") and BODY in data:
                 target = site / PurePosixPath(path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
+                indexed.append(path)
         site.mkdir(exist_ok=True)
         cmd = [
             sys.executable,
@@ -40,7 +89,7 @@ def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> 
             "--site",
             str(site),
             "--output-subdir",
-            BUNDLE,
+            bundle.rstrip("/"),
             "--force-language",
             language.split("-")[0],
         ]
@@ -51,5 +100,109 @@ def search_files(outputs: Iterable[tuple[str, bytes]], language: str = "en") -> 
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             raise SearchIndexError("pagefind failed: " + " | ".join(tail))
-        bundle = site / BUNDLE
-        return [(p.relative_to(site).as_posix(), p.read_bytes()) for p in sorted(bundle.rglob("*")) if p.is_file()]
+        out = site / PurePosixPath(bundle)
+        files = []
+        for p in sorted(out.rglob("*")):
+            name = p.relative_to(out).as_posix()
+            if p.is_file() and (bundle == f"{BUNDLE}/" or _merged_needs(name)):
+                files.append((bundle + name, p.read_bytes()))
+    manifest = "".join(f"{path}\n" for path in sorted(indexed)).encode("utf-8")
+    return sorted([*files, (bundle + MANIFEST, manifest)])
+
+
+def _merged_needs(name: str) -> bool:
+    """Whether a merged bundle needs this file of its own: Pagefind's `mergeIndex` runs the primary
+    bundle's scripts and WebAssembly over the merged bundle's index (six files of ~600 kB spared a month)."""
+    return name == ENTRY or name.endswith(".pf_meta") or name.split("/")[0] in INDEX_FOLDERS
+
+
+def _indexed_before(previous: Path, bundle: str) -> frozenset[str] | None:
+    """The pages the last build's bundle at `bundle` indexed, or None if it has none (or no manifest)."""
+    try:
+        text = (previous / bundle / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return frozenset(text.splitlines())
+
+
+def _old_files(previous: Path, bundle: str) -> list[str]:
+    """Every file of the last build's bundle at `bundle` (not those of the bundles below it)."""
+    root = previous / bundle
+    found = []
+    for folder, dirs, files in os.walk(root):
+        rel = Path(folder).relative_to(previous).as_posix() + "/"
+        if rel == f"{BUNDLE}/":
+            dirs[:] = [d for d in dirs if f"{rel}{d}" != PARTS]
+        found += [rel + name for name in files]
+    return sorted(found)
+
+
+def _version(entry: bytes | Path) -> str | None:
+    """The Pagefind version a bundle was made by, from its entry file (or None: the bundle is not whole)."""
+    try:
+        version = json.loads(entry.read_bytes() if isinstance(entry, Path) else entry).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def search_bundles(
+    pages: Mapping[str, Sequence[tuple[str, bytes | None]]],
+    language: str,
+    previous: Path | None,
+    jobs: int = 1,
+) -> Iterator[tuple[str, bytes | None]]:
+    """Every partition's bundle, as (path, bytes), or (path, None) for a file kept from the `previous` site.
+
+    `pages` holds each partition's HTML pages, a page that did not change since the last build coming as
+    (path, None): its bytes are in `previous`. The lists partition always has a bundle (the search page
+    loads Pagefind's scripts from it), each month one when it has pages. Partitions are indexed by
+    independent runs of Pagefind, `jobs` at a time.
+    """
+
+    def old(path: str) -> bytes:
+        if previous is None:
+            raise ValueError("unchanged pages need the previous site to be indexed")
+        return (previous / path).read_bytes()
+
+    parts = {LISTS: (), **pages}
+    kept: dict[str, list[str]] = {}
+    fresh: dict[str, list[tuple[str, bytes]]] = {}
+    for part, files in parts.items():
+        bundle = bundle_path(part)
+        before = _indexed_before(previous, bundle) if previous is not None else None
+        # Kept: the last build indexed it, none of its pages changed, and none of those it indexed is gone.
+        unchanged = previous is not None and all(data is None for _, data in files)
+        if unchanged and before is not None and before <= {path for path, _ in files}:
+            assert previous is not None
+            kept[part] = _old_files(previous, bundle)
+            continue
+        # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body.
+        fresh[part] = [
+            (path, data if data is not None else old(path))
+            for path, data in files
+            if data is not None or before is None or path in before
+        ]
+    made = _index(fresh, language, jobs)
+    # A bundle kept from another version of Pagefind would not merge with the new ones: index it again.
+    versions = {_version(data) for files in made.values() for path, data in files if path.endswith("/" + ENTRY)}
+    if len(versions) == 1 and previous is not None:
+        (version,) = versions
+        stale = [part for part in kept if _version(previous / bundle_path(part) / ENTRY) != version]
+        made |= _index({part: [(p, old(p)) for p, _ in parts[part]] for part in stale}, language, jobs)
+    for part in sorted(parts, key=lambda p: (p != LISTS, p)):
+        if part in made:
+            yield from made[part]
+        else:
+            yield from ((path, None) for path in kept[part])
+
+
+def _index(
+    parts: Mapping[str, list[tuple[str, bytes]]], language: str, jobs: int
+) -> dict[str, list[tuple[str, bytes]]]:
+    """A new bundle for each partition; Pagefind runs in its own process, so threads run them side by side."""
+    if jobs <= 1 or len(parts) <= 1:
+        return {part: search_files(files, language, bundle_path(part)) for part, files in parts.items()}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {part: pool.submit(search_files, files, language, bundle_path(part)) for part, files in parts.items()}
+        return {part: future.result() for part, future in futures.items()}

@@ -14,9 +14,14 @@
   }
   // The site's root, wherever it is served from (a domain root or a sub-path such as /news/).
   var root = new URL(".", new URL(box.getAttribute("data-root"), document.baseURI)).pathname;
+  // The index comes in parts, one a month, each a bundle Pagefind merges into the primary one (pagefind/).
+  var parts = (box.getAttribute("data-parts") || "").split(" ").filter(Boolean);
   var ui = new window.PagefindUI({
     element: "#search",
     baseUrl: root,
+    mergeIndex: parts.map(function (part) {
+      return { bundlePath: root + part, baseUrl: root };
+    }),
     showSubResults: false,
     showImages: false,
     resetStyles: false,

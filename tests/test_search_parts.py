@@ -1,0 +1,162 @@
+"""The search index in partitions: a change re-indexes the partitions it touches, and the result is the
+index a build from scratch makes (the browser side is in test_search.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+from newsstand.build import build
+from newsstand.search import BUNDLE, LISTS, MANIFEST, bundle_path, search_bundles
+
+from .conftest import SEEDS, settings_for, story_file
+
+# Stories of months the real seeds (January and February 2020) do not have, each its own event.
+EXTRA = {
+    "nov_0.txt": ("Kendal lighthouse repair kendal", "2019-11-04T09:00:00Z"),
+    "nov_1.txt": ("Oban ferry timetable oban", "2019-11-12T10:00:00Z"),
+    "nov_2.txt": ("Truro dock strike truro", "2019-11-20T11:00:00Z"),
+    "mar_0.txt": ("Whitby tide gauge whitby", "2020-03-03T09:00:00Z"),
+    "mar_1.txt": ("Leith marina expansion leith", "2020-03-14T10:00:00Z"),
+}
+
+
+def corpus(folder: Path) -> Path:
+    shutil.copytree(SEEDS, folder)
+    for i, (name, (title, when)) in enumerate(EXTRA.items()):
+        (folder / name).write_text(story_file(title=title, url=f"https://port{i}.example/{i}", when=when), "utf-8")
+    return folder
+
+
+def tree(site: Path, under: str = BUNDLE) -> dict[str, tuple[bytes, int, int]]:
+    """Every file below `under`, with its bytes, inode and mtime."""
+    return {
+        p.relative_to(site).as_posix(): (p.read_bytes(), p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted((site / under).rglob("*"))
+        if p.is_file()
+    }
+
+
+def indexed_urls(bundle: Path) -> set[str]:
+    """The URL of every page a bundle holds, read from its fragments (gzipped JSON after a signature)."""
+    urls = set()
+    for fragment in (bundle / "fragment").iterdir():
+        data = gzip.decompress(fragment.read_bytes())
+        urls.add(json.loads(data.removeprefix(b"pagefind_dcd"))["url"])
+    return urls
+
+
+def from_scratch(seeds: Path, out: Path) -> dict[str, bytes]:
+    shutil.rmtree(out, ignore_errors=True)
+    build(settings_for(seeds, out, use_cache=False))
+    return {k: v[0] for k, v in tree(out).items()}
+
+
+def parts_of(site: Path) -> list[str]:
+    html = (site / "search" / "index.html").read_text("utf-8")
+    return html.split('data-parts="')[1].split('"')[0].split()
+
+
+def test_each_month_is_a_bundle_that_the_search_page_merges(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    build(settings_for(seeds, site))
+    months = ["2019-11", "2020-01", "2020-02", "2020-03"]
+    assert parts_of(site) == [f"pagefind/parts/{m}/" for m in months]
+    assert sorted(p.name for p in (site / "pagefind" / "parts").iterdir()) == months
+    # The stories of a month are in its bundle, and only there; topics and outlets in the primary one.
+    nov = indexed_urls(site / "pagefind" / "parts" / "2019-11")
+    assert len(nov) == 3 and all(u.startswith("/stories/") for u in nov)
+    lists = indexed_urls(site / "pagefind")
+    assert "/topics/testing/" in lists and not any(u.startswith("/stories/") for u in lists)
+    everywhere = [indexed_urls(site / "pagefind" / "parts" / m) for m in months]
+    assert sum(map(len, everywhere)) == len(set().union(*everywhere))
+    stories = json.loads((site / "stories.json").read_text("utf-8"))["stories"]
+    assert set().union(*everywhere) == {"/" + s["url"] for s in stories}
+    # A merged bundle holds its index alone: Pagefind's scripts and WebAssembly come from the primary one.
+    assert not list((site / "pagefind" / "parts").rglob("*.js")) and (site / "pagefind" / "pagefind-ui.js").is_file()
+    assert not list((site / "pagefind" / "parts").rglob("wasm.*"))
+    # Same pages, same bytes: a second build from scratch gives the same index.
+    assert from_scratch(seeds, tmp_path / "again") == {k: v[0] for k, v in tree(site).items()}
+
+
+def test_one_edited_story_reindexes_its_month_and_the_lists_and_no_other(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site)
+    build(settings)
+    before = tree(site, "")
+    seed = seeds / "mar_1.txt"
+    seed.write_text(seed.read_text("utf-8") + "The marina's second basin opens in spring.\n", "utf-8")
+    result = build(settings)
+    after = tree(site, "")
+    changed = {k for k in after if k.startswith(BUNDLE) and before.get(k, (None,))[0] != after[k][0]}
+    assert any(k.startswith("pagefind/parts/2020-03/fragment/") for k in changed)
+    assert all(k.startswith("pagefind/parts/2020-03/") or not k.startswith("pagefind/parts/") for k in changed)
+    # The other months' files are the very files the last build wrote (linked, not written again).
+    for month in ("2019-11", "2020-01", "2020-02"):
+        files = [k for k in before if k.startswith(f"pagefind/parts/{month}/")]
+        assert files and all(after[k] == before[k] for k in files), month
+    # ... and the write report counts them unchanged: it wrote exactly the files that are new on disk.
+    rewritten = {k for k in after if after[k][1:] != before.get(k, (None, None, None))[1:]}
+    assert result.report is not None and result.report.written == len(rewritten)
+    # The incremental index is the one a build from scratch makes of the same files.
+    assert {k: v[0] for k, v in after.items() if k.startswith(BUNDLE)} == from_scratch(seeds, tmp_path / "full")
+
+
+def test_a_deleted_story_leaves_its_months_index_and_a_new_month_joins_the_search(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site)
+    build(settings)
+    (seeds / "nov_1.txt").unlink()  # the other stories of November keep their pages as they were
+    build(settings)
+    nov = site / "pagefind" / "parts" / "2019-11"
+    assert len(indexed_urls(nov)) == 2 and not any("oban" in u for u in indexed_urls(nov))
+    assert "oban" not in (nov / MANIFEST).read_text("utf-8")
+    assert {k: v[0] for k, v in tree(site).items()} == from_scratch(seeds, tmp_path / "full")
+    # A story of a month the site did not have: a new bundle, which the search page merges.
+    (seeds / "may_0.txt").write_text(
+        story_file(
+            title="Margate pier restoration margate", url="https://port9.example/9", when="2020-05-02T08:00:00Z"
+        ),
+        "utf-8",
+    )
+    build(settings)
+    assert "pagefind/parts/2020-05/" in parts_of(site)
+    assert len(indexed_urls(site / "pagefind" / "parts" / "2020-05")) == 1
+    # The last story of a month deleted: its bundle goes, and the search page no longer merges it.
+    (seeds / "may_0.txt").unlink()
+    build(settings)
+    assert "pagefind/parts/2020-05/" not in parts_of(site) and not (site / "pagefind" / "parts" / "2020-05").exists()
+    assert {k: v[0] for k, v in tree(site).items()} == from_scratch(seeds, tmp_path / "full")
+
+
+def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path: Path) -> None:
+    """search_bundles over a real last site: a partition all of whose pages are unchanged comes out as the
+    last build's files (None: linked); one with a changed page, or one that lost a page, as new bytes."""
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    build(settings_for(seeds, site))
+
+    def pages(part: str) -> list[tuple[str, bytes | None]]:
+        return [(p, None) for p in (site / bundle_path(part) / MANIFEST).read_text("utf-8").split()]
+
+    months = ("2019-11", "2020-01", "2020-02", "2020-03")
+    unchanged = {LISTS: pages(LISTS), **{m: pages(m) for m in months}}
+    out = dict(search_bundles(unchanged, "en", site, jobs=2))
+    assert out and all(data is None for data in out.values())
+    assert set(out) == set(tree(site))
+    edited = dict(unchanged)
+    (path, _), *rest = edited["2020-01"]
+    edited["2020-01"] = [(path, (site / path).read_bytes().replace(b"</main>", b"<p>Zanzibar</p></main>")), *rest]
+    edited["2019-11"] = unchanged["2019-11"][1:]  # a story gone, the others as they were
+    out = dict(search_bundles(edited, "en", site, jobs=2))
+    for part in (*months, LISTS):
+        inside = bundle_path(part)
+        files = [v for k, v in out.items() if k.startswith(inside) and (part != LISTS or "/parts/" not in k)]
+        fresh = part in ("2019-11", "2020-01")
+        assert files and all((v is not None) == fresh for v in files), part
+    assert out["pagefind/parts/2019-11/" + MANIFEST] == "".join(f"{p}\n" for p, _ in unchanged["2019-11"][1:]).encode()
