@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 
+from .problems import yaml_problem
 from .subscriptions import Subscription, SubscriptionError, subscriptions_from
 
 CONFIG_NAME = "newsstand.yaml"
@@ -235,13 +236,17 @@ def _marks(root: yaml.Node) -> dict[str, yaml.Mark]:
 _LAST_STEP = re.compile(r"(?:\.[^.\[\]]*|\[\d+\])$")
 
 
+def _place(shown: str, mark: yaml.Mark) -> str:
+    return f"{shown}:{mark.line + 1}:{mark.column + 1}"
+
+
 def _at(shown: str, marks: Mapping[str, yaml.Mark], key: str) -> str:
     """`file:line:col` of setting `key`, or of the nearest item above it the file has (a URL given alone for
     a feed has no `url` key of its own); just `file` when the file does not hold it."""
     while key:
         mark = marks.get(key)
         if mark is not None:
-            return f"{shown}:{mark.line + 1}:{mark.column + 1}"
+            return _place(shown, mark)
         up = _LAST_STEP.sub("", key)
         if up == key:
             break
@@ -269,9 +274,8 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], dict[str, yaml.Mark]]
         node = loader.get_single_node()
         loaded = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        what = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
-        where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark is not None else shown
+        what, at_line, at_col = yaml_problem(err)
+        where = f"{shown}:{at_line}:{at_col}" if at_line is not None else shown
         raise ConfigError(f"{where}: not valid YAML: {what}", file=shown) from None
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError, TypeError) as err:
         raise ConfigError(f"{shown}: not valid YAML: {type(err).__name__}: {err}"[:300], file=shown) from None
@@ -280,8 +284,9 @@ def _read(path: Path, shown: str) -> tuple[dict[str, Any], dict[str, yaml.Mark]]
     if node is None or loaded is None:
         return {}, {}
     if not isinstance(loaded, dict):
-        where = f"{shown}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-        raise ConfigError(f"{where}: expected a mapping of settings at the top level", file=shown)
+        raise ConfigError(
+            f"{_place(shown, node.start_mark)}: expected a mapping of settings at the top level", file=shown
+        )
     return loaded, _marks(node)
 
 

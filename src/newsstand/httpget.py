@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -116,15 +116,7 @@ class Fetcher:
             with self._host(current):
                 status, location, wait, reply = self._one(current, headers)
             if reply is not None:
-                return Reply(
-                    url=current,
-                    moved_to=moved_to,
-                    not_modified=reply.not_modified,
-                    body=reply.body,
-                    content_type=reply.content_type,
-                    etag=reply.etag,
-                    last_modified=reply.last_modified,
-                )
+                return replace(reply, url=current, moved_to=moved_to)
             if status in _REDIRECTS:
                 hops += 1
                 if hops > policy.max_redirects:

@@ -20,7 +20,7 @@ try:  # libyaml's C parser is several times faster; PyYAML's own is the referenc
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader  # type: ignore[assignment]
 
-from .problems import Problem
+from .problems import Problem, yaml_problem
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # the largest real seed is 35 kB; a scraper gone wrong is not a story
 MAX_NODES = 50_000  # values in one front matter, counted through aliases (defuses "billion laughs")
@@ -250,11 +250,8 @@ def _bounded(value: Any) -> None:
 
 def _yaml_error(err: Exception) -> _Reject:
     if isinstance(err, yaml.MarkedYAMLError):
-        mark = err.problem_mark or err.context_mark
-        what = " ".join(str(p) for p in (err.context, err.problem) if p) or "invalid YAML"
-        if mark is not None:
-            return _Reject(f"invalid YAML: {what}", mark.line + 2, mark.column + 1)
-        return _Reject(f"invalid YAML: {what}")
+        what, line, col = yaml_problem(err, first_line=2)
+        return _Reject(f"invalid YAML: {what}", line, col)
     return _Reject(f"invalid YAML: {type(err).__name__}: {err}"[:300])
 
 
