@@ -13,6 +13,9 @@
    articles per second, how far clustering raised the peak RSS over the loaded articles (with --trace also
    tracemalloc's peak, from a second run: tracing slows the timed code 2-3x), and B-cubed
    against the generator's truth file (compared by canonical URL). Finally time(largest) / time(smallest).
+3. The cost of the headline embedding (cluster.semantic), in a fresh process of its own: loading the model,
+   then embedding every article's headline (UCI and each corpus): headlines per second, seconds, and how far
+   each raised the peak RSS. Clustering with the signal off is timed beside it on UCI.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from newsstand.cluster import cluster, cluster_stream  # noqa: E402
+from newsstand.cluster import DEFAULT, cluster, cluster_stream  # noqa: E402
 from newsstand.cluster.evaluate import read_uci, score, simple_key  # noqa: E402
 
 UCI = ROOT / "data" / "uci-news-aggregator.head.csv"
@@ -48,8 +51,57 @@ def labels(clusters) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {simple_key(a.url): i for i, c in enumerate(clusters) for e in c for a in (e.article, *e.copies)}
 
 
-def bench_uci() -> None:
+def embedding_cost(titles: list[str]) -> dict[str, float]:
+    """Run in a child process: load the model and embed `titles`, timed, with the peak RSS each adds."""
+    from newsstand.cluster.semantic import _model, embed
+
+    rss = [_peak_kb()]
+    start = time.perf_counter()
+    _model()
+    loaded = time.perf_counter()
+    rss.append(_peak_kb())
+    embed(titles)
+    done = time.perf_counter()
+    rss.append(_peak_kb())
+    return {
+        "n": len(titles),
+        "load": loaded - start,
+        "embed": done - loaded,
+        "load_mb": (rss[1] - rss[0]) / 1024,
+        "embed_mb": (rss[2] - rss[1]) / 1024,
+    }
+
+
+def _peak_kb() -> int:
+    """This process's peak RSS: VmHWM, which starts afresh at exec (ru_maxrss keeps the forking parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def print_embedding_cost(titles: list[str], cache: Path) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / f"titles-{len(titles)}.json"
+    path.write_text(json.dumps(titles))
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run(
+        [sys.executable, __file__, "--embed", str(path)], check=True, capture_output=True, text=True, env=env
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"  headline embedding (cluster.semantic), fresh process: model loaded in {r['load']:.2f} s (+{r['load_mb']:.0f} MB"
+        f" peak RSS); {r['n']:.0f} headlines in {r['embed']:.2f} s, {r['n'] / max(r['embed'], 1e-9):.0f} headlines/s"
+        f" on one core (+{r['embed_mb']:.0f} MB)"
+    )
+
+
+def bench_uci(cache: Path) -> None:
     articles, truth = read_uci(UCI)
+    start = time.perf_counter()
+    # As before the headline meaning: no embedding, and the threshold it was tuned at.
+    off = cluster(articles, params=dataclasses.replace(DEFAULT, semantic_weight=0.0, threshold=0.26))
+    took_off = time.perf_counter() - start
     start = time.perf_counter()
     clusters = cluster(articles)
     took = time.perf_counter() - start
@@ -59,6 +111,13 @@ def bench_uci() -> None:
     for line in s.lines():
         print("  " + line)
     print(f"  clustered in {took:.2f} s")
+    got_off = {a.key: i for i, c in enumerate(off) for e in c for a in (e.article, *e.copies)}
+    s_off = score(got_off, truth)
+    print(
+        f"  without the headline meaning (semantic_weight 0, threshold 0.26): B-cubed P {s_off.bcubed_precision:.3f}"
+        f" R {s_off.bcubed_recall:.3f} F1 {s_off.bcubed_f1:.3f}, clustered in {took_off:.2f} s"
+    )
+    print_embedding_cost([a.title for a in articles], cache)
     print(
         f"  target: B-cubed F1 >= 0.85 with precision >= 0.88 -> F1 {s.bcubed_f1:.3f}, P {s.bcubed_precision:.3f}: "
         + ("met" if s.bcubed_f1 >= 0.85 and s.bcubed_precision >= 0.88 else "NOT met")
@@ -195,6 +254,8 @@ def bench_synthetic(sizes: list[int], cache: Path, trace: bool = False) -> None:
             f"  a cron tick of 50 new story files after the newest: {r['tick']:.2f} s CPU, {r['tick_remade']:.0f}"
             f" reports made again, {r['tick_steps']:.0f} day steps run"
         )
+        with parsed.open("rb") as f:
+            print_embedding_cost([a.title for a in pickle.load(f)], cache)
         if n >= 100000:
             print(f"  target at 100k: <= 20 s CPU, peak <= 1.5 GB -> {r['cpu']:.1f} s, {r['rss_mb'] / 1024:.2f} GB")
     if len(results) > 1:
@@ -208,11 +269,15 @@ def main() -> None:
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "newsstand-bench-cluster"))
     ap.add_argument("--trace", action="store_true", help="also report tracemalloc's peak (a second, slower run)")
     ap.add_argument("--measure", nargs=2, help=argparse.SUPPRESS)  # internal: the per-size child process
+    ap.add_argument("--embed", help=argparse.SUPPRESS)  # internal: the embedding cost's child process
     a = ap.parse_args()
     if a.measure:
         print(json.dumps(measure(Path(a.measure[0]), Path(a.measure[1]), a.trace)))
         return
-    bench_uci()
+    if a.embed:
+        print(json.dumps(embedding_cost(json.loads(Path(a.embed).read_text()))))
+        return
+    bench_uci(Path(a.cache))
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
     if sizes:
         if not GENERATOR.exists():

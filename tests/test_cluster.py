@@ -16,9 +16,10 @@ from newsstand.read import read_seeds, seed_paths
 
 UCI = Path(__file__).resolve().parent.parent / "data" / "uci-news-aggregator.head.csv"
 SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
-# Measured B-cubed on the UCI sample: P 0.854, R 0.768, F1 0.808. The floors sit a little under it.
-FLOOR_F1 = 0.79
-FLOOR_PRECISION = 0.83
+# Measured B-cubed on the UCI sample: P 0.839, R 0.840, F1 0.840 (without the headline meaning: P 0.854,
+# R 0.766, F1 0.808). The floors sit a little under it.
+FLOOR_F1 = 0.825
+FLOOR_PRECISION = 0.825
 
 
 def art(key: str, title: str, when: str, provider: str, **kw: object) -> Article:

@@ -67,7 +67,7 @@ class Settings:
     # two groups of reports are one event (the rest of clustering's knobs: cluster.params). They change
     # which stories there are, and pages follow their stories, not these numbers.
     cluster_window_hours: float = 96.0
-    cluster_threshold: float = 0.26
+    cluster_threshold: float = 0.30
     # What `newsstand fetch` reads, not the build: out of the repr, which signs every page the build writes.
     feeds: tuple[Subscription, ...] = field(default=(), repr=False)
     fetch_max_age: int = field(default=30, repr=False)  # days; older feed entries are skipped (0: no limit)

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from ..digest import content_digest
 from ..model import Article, Coverage
+from . import semantic
 from .candidates import candidate_pairs, topic_masks, unique_sorted
 from .copies import CopyGroups, copy_groups, headline_keys
 from .params import DEFAULT, ClusterParams
@@ -73,7 +74,8 @@ def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jo
     pb = np.concatenate([np.zeros(len(ei)), np.full(len(ri), params.related_bonus)])
     order = np.lexsort((pi, pj))
     outlets, names = _outlets(entries)
-    r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order])
+    emb = semantic.rows([groups.headlines[i] for i in first_list], params)
+    r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order], emb)
     m, s = members.tolist(), starts.tolist()
     keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
     return Made(keys, r, tuple(_fingerprints(entries, r, term_hashes)), term_hashes, names, entry_of, entries)
@@ -117,6 +119,8 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
         h.update(partners[a:b].tobytes())
         h.update(r.ps[a:b].tobytes())
         h.update(r.pb[a:b].tobytes())
+        if r.emb is not None:
+            h.update(r.emb[j].tobytes())
         out.append(h.digest())
     return out
 

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .candidates import compatible, sorted_order, unique_sorted
+from .semantic import Semantic
 
 UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
 UNSHARED_SIZE = 5  # lacks, both of at least this many items, do not merge (see _centroid_dots)
@@ -35,6 +36,7 @@ class Items:
     topics: np.ndarray  # uint64 topic masks (0: none)
     outlets: sp.csr_matrix  # item × provider one-hot (an entry with copies has several)
     outlet_penalty: float  # subtracted when two clusters already carry the same outlet
+    semantic: Semantic | None = None  # the items' headline embeddings, blended into the score
 
 
 def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
@@ -373,6 +375,8 @@ def _scores(
     grown = ((size[p] > 1) | (size[q] > 1)) & allowed
     if grown.any():
         score[grown] = _centroid_dots(cent, lab, p[grown], q[grown], size)
+    if items.semantic is not None:
+        score[allowed] = items.semantic.blend(score[allowed], lab, p[allowed], q[allowed])
     score += bonus
     if items.outlet_penalty:
         score -= items.outlet_penalty * _shared_outlets(items.outlets, lab, p, q)

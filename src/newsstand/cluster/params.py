@@ -17,7 +17,7 @@ class ClusterParams:
     window_hours: float = 96.0
     # Centroid cosine (plus the related-link bonus) at which two groups of reports are one event: the least
     # ever asked; a day whose reports are worded alike asks more (below).
-    threshold: float = 0.26
+    threshold: float = 0.30
     # How alike two reports of one event are depends on the outlets' wording: real headlines of one event
     # share a few words (UCI: a report's best candidate has cosine 0.58 at the median), templated wire-style
     # copy shares most of them (the synthetic corpora: 0.92), and there reports of unrelated events sharing
@@ -49,6 +49,13 @@ class ClusterParams:
     min_pair: float = 0.08
     related_bonus: float = 0.02  # a story file lists the other report: weak evidence (it mixes in other news)
     same_outlet_penalty: float = 0.0  # per outlet two groups share; at 0.04-0.1 it costs 2-5 points of UCI recall
+    # Headline meaning (cluster.semantic): a merge scores the larger of the term score and (1 - semantic_weight)
+    # × it + semantic_weight × the cosine of the two groups' summed headline embeddings, centred on the step's
+    # stories (the site's subject taken out). UCI B-cubed F1 0.808 → 0.840 (with `threshold` 0.26 → 0.30; the
+    # seeds' stories unchanged). 0 turns it off, and the model is never loaded. `semantic_dims`: the first 64,
+    # 128 or 256 components of the model (it is trained to be cut).
+    semantic_weight: float = 0.3
+    semantic_dims: int = 256
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.window_hours <= 24.0 * 60:
@@ -57,6 +64,10 @@ class ClusterParams:
             raise ValueError("relative_threshold: expected 0 to 2, relative_quantile: expected 0 to 100")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold: expected a number between 0 and 1, got {self.threshold!r}")
+        if not 0.0 <= self.semantic_weight < 1.0:
+            raise ValueError(f"semantic_weight: expected 0 to 1 (not 1), got {self.semantic_weight!r}")
+        if self.semantic_dims not in (64, 128, 256):
+            raise ValueError(f"semantic_dims: expected 64, 128 or 256, got {self.semantic_dims!r}")
 
 
 DEFAULT = ClusterParams()

@@ -99,7 +99,10 @@ def same_reports(a: Reports, b: Reports) -> bool:
     """Whether two Reports are the same arrays, of the same types (a sparse matrix: the same storage)."""
     for f in fields(Reports):
         x, y = getattr(a, f.name), getattr(b, f.name)
-        if sp.issparse(x):
+        if x is None or y is None:
+            if x is not y:
+                return False
+        elif sp.issparse(x):
             if not (sp.issparse(y) and x.shape == y.shape and x.format == y.format == "csr"):
                 return False
             if not all(_same(getattr(x, g), getattr(y, g)) for g in ("indptr", "indices", "data")):
@@ -236,6 +239,7 @@ def splice(
         np.concatenate([o.pj[:pa], s_remap[r.pj[qa:qb]], o.pj[pb_:] + shift]),
         np.concatenate([o.ps[:pa], r.ps[qa:qb], o.ps[pb_:]]),
         np.concatenate([o.pb[:pa], r.pb[qa:qb], o.pb[pb_:]]),
+        None if o.emb is None or r.emb is None else np.concatenate([o.emb[:a], r.emb[ma:mb], o.emb[b:]]),
     )
     # Each article's entry: the last run's, moved past the middle; the slice's for the middle's articles.
     entry_of = np.full(len(keys), -1, dtype=np.int64)

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 
 from .agglomerate import Items, agglomerate
 from .params import ClusterParams
+from .semantic import for_step
 
 DAY = 86400
 
@@ -49,6 +50,7 @@ class Reports:
     pj: np.ndarray
     ps: np.ndarray
     pb: np.ndarray
+    emb: np.ndarray | None = None  # float16 headline embeddings (cluster.semantic.rows); None: the signal is off
 
     @property
     def days(self) -> np.ndarray:
@@ -220,7 +222,8 @@ def _step(
     # The step's own terms alone, in the same order: small lookup tables, and the same sums.
     terms, cols = np.unique(x.indices, return_inverse=True)
     x = sp.csr_matrix((x.data, cols.astype(np.int32).ravel(), x.indptr), shape=(len(sub), max(1, len(terms))))
-    items = Items(x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty)
+    meaning = for_step(r.emb[sub], initial, p) if r.emb is not None else None
+    items = Items(x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty, meaning)
     out = agglomerate(
         items,
         at[ok],

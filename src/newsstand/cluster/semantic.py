@@ -1,0 +1,156 @@
+"""Headline meaning: a small static embedding of each report, as a second signal beside the shared terms.
+
+Two outlets word one event differently ("Moscow rolls out live facial recognition" and "Moscow Surveillance
+System"); shared terms miss what a word embedding catches. The model is WordLlama's bundled 256-dimension
+one (token vectors averaged over the headline: a static embedding, ~18,000 headlines a second on one core),
+read straight from the files its wheel ships with `tokenizers` and `safetensors`: nothing is downloaded, and
+neither the `wordllama` package itself (its loader looks for the tokenizer under another folder name, then
+downloads it) nor its HTTP and settings libraries are imported. A report's embedding is a pure function of
+its headline, made with its term row (and spliced with it: cluster.splice).
+
+On a one-subject site every headline points along the subject's direction, so raw cosines glue unrelated
+stories on the subject together (on the seeds, 34 stories became 27). So each day's step of the stream
+centres the embeddings of the reports it groups on their subject: it subtracts the mean over the step's
+stories (each open story, by its mean, and each held report counting once: a big event, many reports of one
+day, would otherwise be most of the mean and be taken out of itself). The step reads nothing else, so the
+stream stays local and resumable.
+
+The signal only adds evidence: a merge scores max(term score, (1 - w) × term score + w × cosine of the two
+groups' summed centred embeddings). Blended both ways (the meaning also lowering pairs whose headlines share
+names but not wording), it split the seeds' 24 January story into four.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .candidates import sorted_order
+from .params import ClusterParams
+
+WEIGHTS = ("weights", "l2_supercat_256.safetensors")
+TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
+TENSOR = "embedding.weight"
+_TEXTS = 4096  # texts `embed` takes at a time: bounds its temporaries
+_PAIRS = 1 << 14  # pairs `Semantic.blend` scores at a time: bounds its temporaries
+
+
+def model_files() -> tuple[Path, Path]:
+    """The weights and tokenizer files inside the installed `wordllama` package, found without importing
+    it (its __init__ sets up logging and imports its download code)."""
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the wordllama package is not installed: pip install wordllama")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return root.joinpath(*WEIGHTS), root.joinpath(*TOKENIZER)
+
+
+@cache
+def _model() -> tuple[object, np.ndarray]:
+    """The tokenizer and the token vectors (float32), loaded once per process: 0.1 s and 33 MB."""
+    # Imported here: a build that does not cluster never pays for them.
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    weights, tokenizer = model_files()
+    table = load_file(str(weights))[TENSOR].astype(np.float32)
+    tok = Tokenizer.from_file(str(tokenizer))
+    tok.no_padding()
+    tok.no_truncation()
+    return tok, table
+
+
+def embed(texts: Sequence[str], dims: int = 256) -> np.ndarray:
+    """Each text's unit embedding (float32, n × dims; a text without a token: zeros): the mean of its
+    tokens' vectors (the first `dims` components: the model is trained to be cut), scaled to unit length.
+    A pure function of the text, one row at a time: the same text gives the same bits in any batch."""
+    tok, table = _model()
+    out = np.zeros((len(texts), dims), dtype=np.float32)
+    vectors = table[:, :dims]
+    for a in range(0, len(texts), _TEXTS):
+        # One encode per text, not encode_batch: the batch runs on a thread pool that the render workers,
+        # forked later, would inherit (the library then warns on every fork), for little gain on headlines.
+        ids = [tok.encode(t, add_special_tokens=False).ids for t in texts[a : a + _TEXTS]]  # type: ignore[attr-defined]
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        flat = np.fromiter((i for row in ids for i in row), dtype=np.int64, count=int(lengths.sum()))
+        np.clip(flat, 0, len(table) - 1, out=flat)
+        # Text × token counts times the token vectors: each row's sum runs over its own tokens, in token order.
+        counts = sp.csr_matrix(
+            (np.ones(len(flat), dtype=np.float32), flat, np.r_[0, np.cumsum(lengths)]), shape=(len(ids), len(table))
+        )
+        counts.sum_duplicates()
+        sums = np.asarray(counts @ vectors, dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))
+        full = np.flatnonzero(norms > 0)
+        out[a + full] = (sums[full] / norms[full, None]).astype(np.float32)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Semantic:
+    """A step's items' headline embeddings (float64) and the centre of the step, to score merges with; and
+    each cluster's unit centred sum, kept until the cluster grows (clusters only grow, and a cluster goes by
+    its smallest item: its label and size tell its members)."""
+
+    e: np.ndarray  # item × dims
+    centre: np.ndarray  # dims
+    weight: float
+    unit: np.ndarray  # cluster label × dims: the unit centred sum of its members ...
+    size: np.ndarray  # ... when it had this many (0: not computed)
+
+    def blend(self, score: np.ndarray, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """max(score, (1 - weight) × score + weight × the cosine of the clusters' summed centred embeddings)
+        for each pair of clusters (p, q) labelled in `lab`; a pair the terms forbid (negative: see
+        agglomerate._centroid_dots) stays forbidden."""
+        if len(p) == 0:
+            return score
+        ids = np.unique(np.concatenate([p, q]))
+        sizes = np.bincount(lab, minlength=len(lab))
+        stale = ids[self.size[ids] != sizes[ids]]
+        if len(stale):
+            sums = _per_cluster(self.e, lab, stale)
+            sums -= sizes[stale, None] * self.centre
+            norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))
+            self.unit[stale] = sums / np.maximum(norms, 1e-12)[:, None]
+            self.size[stale] = sizes[stale]
+        cos = np.empty(len(p), dtype=np.float32)
+        for a in range(0, len(p), _PAIRS):  # a chunk at a time: two rows of 1 kB gathered per pair
+            cos[a : a + _PAIRS] = np.einsum("ij,ij->i", self.unit[p[a : a + _PAIRS]], self.unit[q[a : a + _PAIRS]])
+        mixed = np.maximum(score, (1.0 - self.weight) * score + self.weight * cos)
+        return np.where(score < 0, score, mixed)
+
+
+def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct), members in index order."""
+    pos = np.full(len(lab), -1, dtype=np.int64)
+    pos[ids] = np.arange(len(ids))
+    at = pos[lab]
+    members = np.flatnonzero(at >= 0)
+    at = at[members]
+    members = members[sorted_order(at)]
+    indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
+    assign = sp.csr_matrix((np.ones(len(members)), members, indptr), shape=(len(ids), len(lab)))
+    return np.asarray(assign @ e)
+
+
+def rows(texts: Sequence[str], p: ClusterParams) -> np.ndarray | None:
+    """The embedding of each report's headline (float16: half the memory, and a cosine needs no more), or
+    None when the signal is off."""
+    return embed(texts, p.semantic_dims).astype(np.float16) if p.semantic_weight else None
+
+
+def for_step(e: np.ndarray, initial: np.ndarray, p: ClusterParams) -> Semantic:
+    """The embeddings `e` of a step's items, whose clusters start as `initial` (labels), centred on the
+    step's stories: the mean of each starting cluster's mean (see the module's docstring)."""
+    e64 = e.astype(np.float64)
+    ids = np.unique(initial)
+    means = _per_cluster(e64, initial, ids) / np.bincount(initial)[ids, None]
+    n = len(e)
+    unit = np.zeros(e.shape, dtype=np.float32)
+    return Semantic(e64, means.mean(axis=0), p.semantic_weight, unit, np.zeros(n, dtype=np.int64))
