@@ -220,7 +220,9 @@ def _step(
     # The step's own terms alone, in the same order: small lookup tables, and the same sums.
     terms, cols = np.unique(x.indices, return_inverse=True)
     x = sp.csr_matrix((x.data, cols.astype(np.int32).ravel(), x.indptr), shape=(len(sub), max(1, len(terms))))
-    items = Items(x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty)
+    items = Items(
+        x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty, p.time_penalty, p.time_grace_hours
+    )
     out = agglomerate(
         items,
         at[ok],
@@ -231,6 +233,7 @@ def _step(
         max_span=p.max_span_hours,
         attach_below=p.attach_below,
         attach_threshold=p.attach_threshold,
+        attach_hours=p.attach_hours,
         initial=initial,
     )
     # A story goes by its first decided report; held reports are never a label, as they may yet move.
