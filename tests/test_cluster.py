@@ -133,6 +133,30 @@ def test_other_news_on_the_subject_stays_out(seeds: tuple, fragment: str) -> Non
     assert key_of(fragment) not in january | february
 
 
+def test_watchdog_warning_is_a_story_apart(seeds: tuple) -> None:
+    # Reuters, 28 January: the surveillance camera commissioner's call for inspections, days after the
+    # London announcement and worded like it; an editor files it apart from both London stories.
+    story = story_of(seeds, "us-britain-data-privacy")
+    assert key_of(JANUARY[0]) not in story
+    assert key_of("computing.co.uk") not in story
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("theverge.com/2020/1/30", "findface"),  # Moscow's live system: The Verge and Forbes, 22 hours apart
+        ("newsday.com", "thedailynewsonline"),  # the New York senate bill, 86 hours apart
+        ("dailyrecord", "heraldscotland"),  # MSPs warn Police Scotland
+        ("computing.co.uk", "ft.com/content/"),  # the FT's report of the Stratford deployment, next morning
+    ],
+)
+def test_small_events_are_one_story_each(seeds: tuple, first: str, second: str) -> None:
+    (ft_feb,) = [a.key for a in SEEDS if "ft.com/content/" in a.key and a.published.month == 2]
+    story = story_of(seeds, first)
+    assert (ft_feb if second == "ft.com/content/" else key_of(second)) in story
+    assert len(story) == (3 if first == "computing.co.uk" else 2)
+
+
 def test_facebook_settlement_is_a_story_of_its_own(seeds: tuple) -> None:
     assert story_of(seeds, "facebook-privacy-lawsuit") == {
         key_of("facebook-privacy-lawsuit"),

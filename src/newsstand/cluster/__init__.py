@@ -31,7 +31,7 @@ from .copies import CopyGroups, copy_groups, headline_keys
 from .params import DEFAULT, ClusterParams
 from .splice import Made, Memo, splice
 from .stream import Log, Reports, Resume, run
-from .text import term_rows, weigh
+from .text import rare_title_words, term_rows, weigh
 
 Cluster = tuple[Coverage, ...]
 Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
@@ -58,8 +58,11 @@ def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jo
     heads = [arts[i] for i in first_list]
     seconds = np.fromiter((int(a.published.timestamp()) for a in heads), dtype=np.int64, count=len(heads))
     hours = seconds / 3600.0
-    rows, term_hashes = term_rows([groups.headlines[i] for i in first_list], [a.excerpt for a in heads], stripped=True)
+    rows, term_hashes, named = term_rows(
+        [groups.headlines[i] for i in first_list], [a.excerpt for a in heads], stripped=True
+    )
     x = weigh(rows, seconds, params.df_hours)
+    rare = rare_title_words(rows, named, seconds, params.df_hours, params.rare_df) if params.rare_bonus else None
     del rows
     entries = groups.entries(arts)
     topics = np.bitwise_or.reduceat(topic_masks([a.topics for a in arts])[members], starts[:-1])
@@ -72,6 +75,10 @@ def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jo
     pi, pj = np.concatenate([ei, ri]), np.concatenate([ej, rj])
     ps = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     pb = np.concatenate([np.zeros(len(ei)), np.full(len(ri), params.related_bonus)])
+    if rare is not None and len(pi):
+        # Two reports whose headlines share a name that hardly any other report around carries.
+        shared = np.asarray(rare[pi].multiply(rare[pj]).sum(axis=1)).ravel() > 0
+        pb = pb + params.rare_bonus * shared
     order = np.lexsort((pi, pj))
     outlets, names = _outlets(entries)
     emb = semantic.rows([groups.headlines[i] for i in first_list], params)

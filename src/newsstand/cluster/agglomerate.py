@@ -36,6 +36,9 @@ class Items:
     topics: np.ndarray  # uint64 topic masks (0: none)
     outlets: sp.csr_matrix  # item × provider one-hot (an entry with copies has several)
     outlet_penalty: float  # subtracted when two clusters already carry the same outlet
+    # Subtracted per day that two clusters' mean report times lie apart beyond the grace (ClusterParams).
+    time_penalty: float = 0.0
+    time_grace_hours: float = 0.0
     semantic: Semantic | None = None  # the items' headline embeddings, blended into the score
 
 
@@ -361,6 +364,7 @@ def _scores(
     bonus: np.ndarray,
     tmin: np.ndarray,
     tmax: np.ndarray,
+    tsum: np.ndarray,
     tbits: np.ndarray,
     max_span: float,
     size: np.ndarray,
@@ -378,6 +382,9 @@ def _scores(
     if items.semantic is not None:
         score[allowed] = items.semantic.blend(score[allowed], lab, p[allowed], q[allowed])
     score += bonus
+    if items.time_penalty:
+        gap = np.abs(tsum[p] / size[p] - tsum[q] / size[q]) - items.time_grace_hours
+        score -= items.time_penalty / 24.0 * np.maximum(gap, 0.0)
     if items.outlet_penalty:
         score -= items.outlet_penalty * _shared_outlets(items.outlets, lab, p, q)
     score[~allowed] = -np.inf
@@ -394,6 +401,7 @@ def agglomerate(
     max_span: float,
     attach_below: int,
     attach_threshold: float,
+    attach_hours: float = np.inf,
     max_rounds: int = 100,
     initial: np.ndarray | None = None,
 ) -> np.ndarray:
@@ -407,9 +415,11 @@ def agglomerate(
     lab = ids.copy()
     size = np.ones(n, dtype=np.int64)
     tmin, tmax, tbits = items.hours.copy(), items.hours.copy(), items.topics.copy()
+    tsum = items.hours.copy()
     if initial is not None:  # clusters to start from, each labelled by its smallest item index
         lab = initial.astype(np.int64, copy=True)
         size = np.bincount(lab, minlength=n)
+        tsum = np.bincount(lab, weights=items.hours, minlength=n)
         np.minimum.at(tmin, lab, items.hours)
         np.maximum.at(tmax, lab, items.hours)
         np.bitwise_or.at(tbits, lab, items.topics)
@@ -422,7 +432,7 @@ def agglomerate(
     fresh = 0
     for _ in range(max_rounds + 1):
         score[fresh:], far[fresh:] = _scores(
-            items, cent, lab, p[fresh:], q[fresh:], es[fresh:], bonus[fresh:], tmin, tmax, tbits, max_span, size
+            items, cent, lab, p[fresh:], q[fresh:], es[fresh:], bonus[fresh:], tmin, tmax, tsum, tbits, max_span, size
         )
         ok = np.flatnonzero(score >= threshold)
         if len(ok) == 0 or _ == max_rounds:
@@ -437,6 +447,7 @@ def agglomerate(
         into = target[moved]
         np.minimum.at(tmin, into, tmin[moved])
         np.maximum.at(tmax, into, tmax[moved])
+        np.add.at(tsum, into, tsum[moved])
         np.bitwise_or.at(tbits, into, tbits[moved])
         cent.changed(moved)
         cent.changed(into)
@@ -456,7 +467,7 @@ def agglomerate(
             np.concatenate([far[clean], np.zeros(len(dp), dtype=bool)]),
         )
         fresh = len(clean)
-    return _attach(lab, p, q, score, size, attach_below, attach_threshold)
+    return _attach(lab, p, q, score, size, attach_below, attach_threshold, tsum / np.maximum(size, 1), attach_hours)
 
 
 def _best(n: int, p: np.ndarray, q: np.ndarray, score: np.ndarray) -> np.ndarray:
@@ -506,6 +517,8 @@ def _attach(
     size: np.ndarray,
     attach_below: int,
     attach_threshold: float,
+    mean_hours: np.ndarray,
+    attach_hours: float,
 ) -> np.ndarray:
     """Fragments (clusters under `attach_below` items) join the most similar established story if
     close enough: a lone headline worded unlike the rest should not found a story of its own."""
@@ -516,6 +529,7 @@ def _attach(
     s = np.concatenate([score[small_p & ~small_q], score[small_q & ~small_p]])
     ok = s >= attach_threshold
     ok &= size[src] * ATTACH_RATIO <= size[dst]
+    ok &= np.abs(mean_hours[src] - mean_hours[dst]) <= attach_hours
     src, dst, s = src[ok], dst[ok], s[ok]
     if len(src) == 0:
         return lab

@@ -223,7 +223,16 @@ def _step(
     terms, cols = np.unique(x.indices, return_inverse=True)
     x = sp.csr_matrix((x.data, cols.astype(np.int32).ravel(), x.indptr), shape=(len(sub), max(1, len(terms))))
     meaning = for_step(r.emb[sub], initial, p) if r.emb is not None else None
-    items = Items(x, r.hours[sub], r.topics[sub], r.outlets[sub], p.same_outlet_penalty, meaning)
+    items = Items(
+        x,
+        r.hours[sub],
+        r.topics[sub],
+        r.outlets[sub],
+        p.same_outlet_penalty,
+        p.time_penalty,
+        p.time_grace_hours,
+        meaning,
+    )
     out = agglomerate(
         items,
         at[ok],
@@ -234,6 +243,7 @@ def _step(
         max_span=p.max_span_hours,
         attach_below=p.attach_below,
         attach_threshold=p.attach_threshold,
+        attach_hours=p.attach_hours,
         initial=initial,
     )
     # A story goes by its first decided report; held reports are never a label, as they may yet move.

@@ -423,7 +423,7 @@ def term_rows(
     excerpts: Sequence[str],
     *,
     stripped: bool = False,
-) -> tuple[sp.csr_matrix, np.ndarray]:
+) -> tuple[sp.csr_matrix, np.ndarray, sp.csr_matrix]:
     """Rows: each document's terms with their weight before rarity (binary term frequency: a headline
     rarely repeats a word): a title word 1, a title bigram BIGRAM_WEIGHT, an excerpt word EXCERPT_WEIGHT
     or, written with a capital (a name: "Holyrood", "Hoylman"), NAME_WEIGHT. `stripped`: the titles are
@@ -452,16 +452,21 @@ def term_rows(
     e_doc, e_term = e_doc[e_ok], e_term[e_ok]
     name = e_term >= NAME
     m = _binary(e_doc[~name], e_term[~name], EXCERPT_WEIGHT, n, cols)
+    title = _binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols)
+    named = _binary(e_doc[name], e_term[name] & (NAME - 1), 1.0, n, cols)
     if name.any():
-        m = m.maximum(_binary(e_doc[name], e_term[name] & (NAME - 1), NAME_WEIGHT, n, cols))
+        m = m.maximum(named * NAME_WEIGHT)
+    named = named.multiply(title).tocsr()  # title words its lede writes as a name
     del e_doc, e_term, e_ok, name
-    m = m.maximum(_binary(t_doc[t_ok], t_term[t_ok], 1.0, n, cols))
+    m = m.maximum(title)
     if BIGRAM_WEIGHT and len(pair_ids):
         m = m.maximum(_binary(b_doc_all[1:][same], pair_inv + width, BIGRAM_WEIGHT, n, cols))
     place, hashes = _canonical_columns(ids, pair_ids, width, np.bincount(m.indices, minlength=cols) > 0)
     m = sp.csr_matrix((m.data, place[m.indices], m.indptr), shape=(n, max(1, len(hashes))))
     m.sort_indices()
-    return m, hashes
+    named = sp.csr_matrix((named.data, place[named.indices], named.indptr), shape=m.shape)
+    named.sort_indices()
+    return m, hashes, named
 
 
 def _canonical_columns(
@@ -506,9 +511,19 @@ def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_ma
     n = m.shape[0]
     if n == 0 or m.nnz == 0:
         return normalize_rows(m)
+    xt, df, around = _window_df(m, seconds, half_width)
+    xt.data *= (np.log((1.0 + around) / (1.0 + df)) + 1.0).astype(np.float32)
+    return normalize_rows(xt.T.tocsr())
+
+
+def _window_df(
+    m: sp.csr_matrix, seconds: np.ndarray, half_width: float
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+    """m transposed (per term, documents in time order), and for each of its cells the number of documents
+    within `half_width` hours of the cell's document that hold the term, and that there are at all."""
     span = int(half_width * 3600)
     xt = m.T.tocsr()
-    xt.sort_indices()  # per term, documents in time order
+    xt.sort_indices()
     at = seconds[xt.indices]
     base = int(seconds.min()) - span - 1
     width = int(seconds.max()) - base + span + 1
@@ -516,8 +531,20 @@ def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_ma
     key = term * width + (at - base)
     df = np.searchsorted(key, key + span, side="right") - np.searchsorted(key, key - span, side="left")
     around = np.searchsorted(seconds, at + span, side="right") - np.searchsorted(seconds, at - span, side="left")
-    xt.data *= (np.log((1.0 + around) / (1.0 + df)) + 1.0).astype(np.float32)
-    return normalize_rows(xt.T.tocsr())
+    return xt, df, around
+
+
+def rare_title_words(
+    m: sp.csr_matrix, named: sp.csr_matrix, seconds: np.ndarray, half_width: float, most: int
+) -> sp.csr_matrix:
+    """The title words of each row of `term_rows` (weight 1) held by at most `most` documents within
+    `half_width` hours of it: a name only a couple of reports this week carry in their headline."""
+    if m.nnz == 0:
+        return m.copy()
+    xt, df, _ = _window_df(m, seconds, half_width)
+    xt.data = ((xt.data == 1.0) & (df <= most)).astype(np.float32)
+    xt.eliminate_zeros()
+    return xt.T.tocsr().multiply(named).tocsr()
 
 
 def _binary(doc: np.ndarray, term: np.ndarray, weight: float, n: int, cols: int) -> sp.csr_matrix:
