@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -295,3 +296,26 @@ def test_a_story_page_depends_on_what_it_shows_of_the_stories_it_links_to() -> N
     assert after[a_page] == before[a_page]
     # X's lead changes: A's page shows it, so it changes too.
     assert sigs(changed(x1, title="Ferry strike ends"), x2, a1)[a_page] != before[a_page]
+
+
+def test_seed_files_rewritten_with_the_same_bytes_leave_nothing_to_do(tmp_path: Path) -> None:
+    # A checkout, a copy or a fetch that writes what was there already: seeds are known by their bytes.
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site, search=False, base_url="https://example.org/")
+    build(settings)
+    good = snapshot(site)
+    for path in sorted(seeds.iterdir()):
+        path.write_bytes(path.read_bytes())
+    result = build(settings)
+    assert result.timings.get("unchanged") is not None and result.rendered == 0
+    assert snapshot(site) == good  # same bytes, same inodes, same mtimes
+    assert build(settings).timings.get("unchanged") is not None
+    # Other bytes of the same size, under the same mtime, are an edit all the same.
+    seed = seeds / "gen_003.txt"
+    text, st = seed.read_text(), seed.stat()
+    seed.write_text(text.replace("Dover", "Doves"))
+    os.utime(seed, ns=(st.st_atime_ns, st.st_mtime_ns))
+    result, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, good)
+    assert result.timings.get("unchanged") is None and result.rendered > 0
+    assert any(b"Doves" in (site / path).read_bytes() for path in changed if path.endswith(".html"))

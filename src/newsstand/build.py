@@ -13,7 +13,8 @@ from . import theme
 from .cachefile import code_fingerprint
 from .config import Settings
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, input_stamp, signatures
+from .digest import content_digest
+from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, signatures
 from .problems import Problem
 from .read import seed_files
 from .write import WriteReport, write_site
@@ -228,8 +229,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     stamp = None
     if last is not None:
         try:
-            stamp = input_stamp(
-                names,
+            stamp = content_digest(
                 repr(settings),
                 code_fingerprint(),
                 theme.digest(settings, "templates"),
@@ -237,7 +237,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
             )
         except theme.ThemeError as err:
             raise BuildError(str(err)) from None
-        previous = last.result_if_unchanged(stamp) if stamp else None
+        previous = last.result_if_unchanged(names, stamp)
         if isinstance(previous, BuildResult) and previous.report is not None:
             # Nothing moved since the last build: say so, and leave every file of the site alone.
             return replace(
@@ -270,6 +270,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
     t = lap("normalize", t)
     problems = tuple(sorted(ingested.problems))
+    seen = {r.path: (r.stamp, r.sha) for r in ingested.results}  # what the next build checks its seeds against
     del ingested  # every mention of every article: at 100k files, a gigabyte the later stages do not need
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
@@ -328,5 +329,5 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         clustered=clustered,
     )
     if last is not None and stamp is not None:
-        last.save(stamp, result)
+        last.save(stamp, result, seen)
     return result

@@ -21,13 +21,13 @@ from types import MappingProxyType
 from typing import Any
 
 from . import cachefile
-from .digest import content_digest
+from .digest import bytes_digest, content_digest
 from .identity import Register
 from .model import Story
 from .pages import Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
-from .read import seed_stamp
+from .read import read_bytes, seed_stamp
 
-CACHE_KEY = "pages 1"
+CACHE_KEY = "pages 2"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
@@ -136,15 +136,27 @@ def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inp
     return [page_signature(p, key, own) for p in pages]
 
 
-def input_stamp(seed_files: Sequence[str], *parts: object) -> str | None:
-    """Identity of every input of a build (seed files by their stat identity, then `parts`)."""
-    stamps = []
+Identity = tuple[tuple[int, int, int, int], str]  # a seed file's stat identity (read.seed_stamp), its bytes' digest
+
+
+def seed_identities(seed_files: Sequence[str], known: Mapping[str, Identity]) -> dict[str, Identity] | None:
+    """Each seed file's stat identity and the digest of its bytes: the digest `known` holds for a file whose
+    stat is as it was, else its bytes read again (a file rewritten with the same bytes is the same input);
+    None when a file went away meanwhile."""
+    found: dict[str, Identity] = {}
     for path in seed_files:
         stamp = seed_stamp(path)
         if stamp is None:
             return None
-        stamps.append((path, *stamp))
-    return content_digest(stamps, parts)
+        was = known.get(path)
+        if was is not None and was[0] == stamp:
+            found[path] = was
+            continue
+        try:
+            found[path] = (stamp, bytes_digest(read_bytes(Path(path))))
+        except OSError:
+            return None
+    return found
 
 
 def site_manifest(out: Path) -> dict[str, Stamp]:
@@ -205,23 +217,34 @@ class ClusterCache:
 
 class LastBuild:
     """The last successful build's inputs, result and output files: when none of them moved, there is
-    nothing to do, and the build says so without reading a seed or touching the site."""
+    nothing to do, and the build says so without parsing a seed or touching the site. The seed files are
+    known by their bytes: one rewritten with the same bytes (a touch, a checkout, a copy) changes nothing."""
 
     def __init__(self, folder: Path, out: Path) -> None:
         self.path = folder / cachefile.name_for("last-build", out)
         self.out = out
 
-    def result_if_unchanged(self, stamp: str) -> Any | None:
+    def result_if_unchanged(self, seed_files: Sequence[str], parts: str) -> Any | None:
+        """The last build's result if these seed files (by their bytes), these `parts` (the digest of the
+        settings, code and theme) and the site on disk are what it had and left; else None."""
         saved = cachefile.load(self.path, CACHE_KEY)
-        if not isinstance(saved, tuple) or len(saved) != 3:
+        if not isinstance(saved, tuple) or len(saved) != 4:
             return None
-        saved_stamp, result, manifest = saved
-        if saved_stamp != stamp or not isinstance(manifest, dict) or not site_unchanged(self.out, manifest):
+        saved_parts, result, manifest, files = saved
+        if saved_parts != parts or not isinstance(files, dict) or len(files) != len(seed_files):
             return None
+        now = seed_identities(seed_files, files)
+        if now is None or any(files.get(path, ("", ""))[1] != sha for path, (_, sha) in now.items()):
+            return None
+        if not isinstance(manifest, dict) or not site_unchanged(self.out, manifest):
+            return None
+        if now != files:  # the same bytes under new stamps: remembered, so the next check only stats them
+            cachefile.save(self.path, CACHE_KEY, (parts, result, manifest, now))
         return result
 
-    def save(self, stamp: str, result: Any) -> None:
-        cachefile.save(self.path, CACHE_KEY, (stamp, result, site_manifest(self.out)))
+    def save(self, parts: str, result: Any, files: Mapping[str, Identity]) -> None:
+        """Record a build of the seed `files` (each one's identity as it was read) and the site it left."""
+        cachefile.save(self.path, CACHE_KEY, (parts, result, site_manifest(self.out), dict(files)))
 
 
 class StoryRegister:

@@ -19,6 +19,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import cachefile
+from .digest import bytes_digest
 from .model import compact_pickle
 from .normalize import Mention, file_mentions
 from .problems import Problem
@@ -34,6 +35,8 @@ class FileResult:
     stamp: tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode: any edit changes one
     mentions: tuple[Mention, ...]
     problems: tuple[Problem, ...]
+    # Of the bytes read (digest.bytes_digest), so a file rewritten with the same bytes is known unchanged.
+    sha: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +63,12 @@ def read_seed_file(path: Path, drafts: bool) -> FileResult:
     except OSError as err:
         unreadable = Problem(name, message=f"cannot read: {err.strerror or err}", rejected=True)
         return FileResult(name, (0, 0, 0, 0), (), (unreadable,))
+    sha = bytes_digest(data)
     record, problem = seed_from_bytes(name, data)
     if record is None:
-        return FileResult(name, stamp, (), (problem,) if problem else ())
+        return FileResult(name, stamp, (), (problem,) if problem else (), sha)
     mentions, problems = file_mentions(record, drafts)
-    return FileResult(name, stamp, tuple(mentions), tuple(problems))
+    return FileResult(name, stamp, tuple(mentions), tuple(problems), sha)
 
 
 def _process_chunk(paths: Sequence[Path], drafts: bool) -> list[FileResult]:
