@@ -23,26 +23,38 @@ from typing import Any
 from . import cachefile
 from .digest import bytes_digest, content_digest
 from .identity import Register
-from .model import Story
+from .model import Provider, Story, Topic
 from .pages import Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .read import read_bytes, seed_stamp
+from .summary import Summary
 
 CACHE_KEY = "pages 2"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
-def story_digest(story: Story, site: Site) -> str:
+def story_digest(story: Story, site: Site, terms: dict[int, Any] | None = None) -> str:
     """What a list page or feed can show of a story: its coverage, with its outlets and topics as the site
     names them (names and slugs are voted over the whole corpus, so they move without the story moving).
     The score is left out (pages show the order, not the number), and so are the related stories: only the
-    story's own page shows them, from its context (pages.Teaser)."""
+    story's own page shows them, from its context (pages.Teaser). `terms` keeps each outlet's and topic's
+    stand-in for the stories after (see `_term`)."""
+    terms = {} if terms is None else terms
     entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
     return content_digest(
         story.slug,
         entries,
-        tuple(site.providers[d] for d in story_providers(story)),
-        tuple(site.topics[t] for t in story_topics(story)),
+        tuple(_term(site.providers[d], terms) for d in story_providers(story)),
+        tuple(_term(site.topics[t], terms) for t in story_topics(story)),
     )
+
+
+def _term(value: Provider | Topic, terms: dict[int, Any]) -> Any:
+    """An outlet or a topic as signatures see it: its fields, worked out once a build (thousands of stories
+    and pages name the same few hundred), as its digest stands for it."""
+    found = terms.get(id(value))
+    if found is None:
+        found = terms[id(value)] = (type(value).__name__, content_digest(value))
+    return found
 
 
 def site_digest(site: Site, *inputs: str) -> str:
@@ -52,13 +64,17 @@ def site_digest(site: Site, *inputs: str) -> str:
     return content_digest(repr(site.settings), inputs)
 
 
-def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
-    """`value` with each story replaced by its digest (see `signatures`), so that a page's context
-    pickles small: a list page holds twenty whole stories."""
+def _stand_in(value: Any, digests: Mapping[str, str], terms: dict[int, Any] | None = None) -> Any:
+    """`value` with each story replaced by its digest (see `signatures`), and each outlet and topic by its
+    own, so that a page's context pickles small: a list page holds twenty whole stories."""
+    terms = {} if terms is None else terms
     if isinstance(value, Story):
         return digests[value.slug]
+    if isinstance(value, (Provider, Topic)):
+        return _term(value, terms)
     if isinstance(value, Teaser):
-        return ("teaser", value.slug, value.title, value.lead.digest or content_digest(value.lead), value.provider)
+        lead = value.lead.digest or content_digest(value.lead)
+        return ("teaser", value.slug, value.title, lead, _term(value.provider, terms))
     if isinstance(value, Pager):
         return (
             "pager",
@@ -66,17 +82,35 @@ def _stand_in(value: Any, digests: Mapping[str, str]) -> Any:
             value.total,
             value.base,
             value.first_index,
-            tuple(_stand_in(item, digests) for item in value.items),
+            tuple(_stand_in(item, digests, terms) for item in value.items),
         )
+    if isinstance(value, Summary):
+        # Its days run one after the other from the first: the first and the counts say them all (366 dates
+        # pickled one by one were most of a term page's signature).
+        days = value.per_day
+        return ("summary", value.stories, value.articles, value.first, value.last, days[:1], [c for _, c in days])
     if isinstance(value, Site):
         return "site"
-    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (Story, Pager, Site, Teaser)):
-        return tuple(_stand_in(item, digests) for item in value)
+    if (
+        isinstance(value, (tuple, list))
+        and value
+        and isinstance(value[0], (Story, Pager, Site, Teaser, Provider, Topic))
+    ):
+        return tuple(_stand_in(item, digests, terms) for item in value)
+    if (
+        isinstance(value, tuple)
+        and value
+        and isinstance(value[0], tuple)
+        and value[0]
+        and isinstance(value[0][0], (Provider, Topic))
+    ):
+        return tuple((_term(row[0], terms), *row[1:]) for row in value)  # a taxonomy's rows: (term, count)
     return value
 
 
-def page_signature(page: Page, site_key: str, digests: Mapping[str, str]) -> str:
-    context = sorted((k, _stand_in(v, digests)) for k, v in page.context.items())
+def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: dict[int, Any] | None = None) -> str:
+    terms = {} if terms is None else terms
+    context = sorted((k, _stand_in(v, digests, terms)) for k, v in page.context.items())
     return content_digest(
         site_key,
         page.url,
@@ -131,9 +165,10 @@ class PageCache:
 
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
-    own = {s.slug: story_digest(s, site) for s in stories}
+    terms: dict[int, Any] = {}  # by id: the site's outlets and topics live as long as this call
+    own = {s.slug: story_digest(s, site, terms) for s in stories}
     key = site_digest(site, *inputs)
-    return [page_signature(p, key, own) for p in pages]
+    return [page_signature(p, key, own, terms) for p in pages]
 
 
 Identity = tuple[tuple[int, int, int, int], str]  # a seed file's stat identity (read.seed_stamp), its bytes' digest
