@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 from . import theme
 from .cachefile import code_fingerprint
 from .config import Settings
-from .identity import Register
 from .digest import content_digest
+from .identity import Register
 from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, signatures
 from .problems import Problem
 from .read import seed_files
