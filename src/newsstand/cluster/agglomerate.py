@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import compatible, sorted_order, unique_sorted
+from .candidates import compatible, members_matrix, sorted_order, unique_sorted
 from .semantic import Semantic
 
 UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
@@ -45,14 +45,7 @@ class Items:
 def _per_cluster(m: sp.csr_matrix, lab: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
     """The rows of `m` summed per cluster, for the clusters `ids` (sorted, distinct), row k for ids[k].
     A sparse product with the member lists (members in index order), so float32 and in that order."""
-    pos = np.full(len(lab), -1, dtype=np.int64)
-    pos[ids] = np.arange(len(ids))
-    at = pos[lab]
-    members = np.flatnonzero(at >= 0)
-    at = at[members]
-    members = members[sorted_order(at)]
-    indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
-    assign = sp.csr_matrix((np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab)))
+    assign = members_matrix(lab, ids)
     return (assign @ m).tocsr()
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import sorted_order
+from .candidates import members_matrix
 from .params import ClusterParams
 
 WEIGHTS = ("weights", "l2_supercat_256.safetensors")
@@ -128,14 +128,7 @@ class Semantic:
 
 def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct), members in index order."""
-    pos = np.full(len(lab), -1, dtype=np.int64)
-    pos[ids] = np.arange(len(ids))
-    at = pos[lab]
-    members = np.flatnonzero(at >= 0)
-    at = at[members]
-    members = members[sorted_order(at)]
-    indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
-    assign = sp.csr_matrix((np.ones(len(members)), members, indptr), shape=(len(ids), len(lab)))
+    assign = members_matrix(lab, ids, np.float64)
     return np.asarray(assign @ e)
 
 
