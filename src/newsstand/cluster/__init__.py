@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import chain, pairwise, repeat
 from operator import attrgetter
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,11 +49,19 @@ def reports(
     fingerprint of that for each report."""
     arts = list(articles)
     made = _made(arts, copy_groups(arts, timedelta(hours=params.window_hours)), params, jobs)
-    return list(made.coverage or ()), made.reports, list(made.fingerprints)
+    return made.groups().entries(arts), made.reports, list(made.fingerprints)
 
 
-def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jobs: int) -> Made:
-    """The reports of `arts` (sorted by key) grouped into `groups`, with what splicing them needs."""
+def _made(
+    arts: Sequence[Article],
+    groups: CopyGroups,
+    params: ClusterParams,
+    jobs: int,
+    known: Mapping[str, np.ndarray] = MappingProxyType({}),
+) -> Made:
+    """The reports of `arts` (sorted by key) grouped into `groups`, with what splicing them needs; `known`
+    holds the headline embeddings of reports made before, by their original's key (the embedding is a
+    function of the headline alone: a report made again around an edit need not be embedded again)."""
     members, starts, firsts = groups.members, groups.starts, groups.firsts
     first_list = firsts.tolist()
     heads = [arts[i] for i in first_list]
@@ -81,11 +90,11 @@ def _made(arts: Sequence[Article], groups: CopyGroups, params: ClusterParams, jo
         pb = pb + params.rare_bonus * shared
     order = np.lexsort((pi, pj))
     outlets, names = _outlets(entries)
-    emb = semantic.rows([groups.headlines[i] for i in first_list], params)
+    emb = semantic.rows([groups.headlines[i] for i in first_list], params, [known.get(a.key) for a in heads])
     r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order], emb)
     m, s = members.tolist(), starts.tolist()
     keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
-    return Made(keys, r, tuple(_fingerprints(entries, r, term_hashes)), term_hashes, names, entry_of, entries)
+    return Made(keys, r, tuple(_fingerprints(entries, r, term_hashes)), term_hashes, names, entry_of, firsts)
 
 
 def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams, jobs: int) -> Memo:
@@ -162,20 +171,45 @@ def cluster(
     return cluster_stream(articles, params=params, jobs=jobs)[0]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class StreamState:
-    """What a run of the stream leaves for the next one to resume from, by article key (indices move when
-    reports come and go): each report's key, day and fingerprint in time order, the story each joined,
-    each story's last report (hours), and the merges by day."""
+    """What a run of the stream leaves for the next one to resume from: each report's key (its original's),
+    day and fingerprint, in time order; the story each joined and the merges by day, stories named by the
+    index of their first report; and each story's last report (hours, by that index; NaN for a report
+    that names no story). The next run finds its reports in these by the splice's renumbering, or by key."""
 
     params: ClusterParams
     keys: tuple[str, ...]
-    days: tuple[int, ...]
-    fingerprints: tuple[bytes, ...]
-    joined: tuple[str, ...]
-    last: Mapping[str, float]
-    merges: Mapping[int, tuple[tuple[str, str], ...]]
+    days: np.ndarray  # int64
+    fingerprints: np.ndarray  # uint8, a row of FINGERPRINT bytes per report
+    joined: np.ndarray  # int64
+    last: np.ndarray  # float64
+    merges: Mapping[int, tuple[tuple[int, int], ...]]
     memo: Memo | None = None  # the reports, to splice the next run's from
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StreamState):
+            return NotImplemented
+        return (
+            self.params == other.params
+            and self.keys == other.keys
+            and all(
+                np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+                for x, y in (
+                    (self.days, other.days),
+                    (self.fingerprints, other.fingerprints),
+                    (self.joined, other.joined),
+                    (self.last, other.last),
+                )
+            )
+            and dict(self.merges) == dict(other.merges)
+            and self.memo == other.memo
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+FINGERPRINT = 16  # bytes of each report's fingerprint (_fingerprints)
 
 
 def cluster_stream(
@@ -191,89 +225,77 @@ def cluster_stream(
     from the first day whose reports differ (stream.run)."""
     arts = sorted(articles, key=attrgetter("key"))
     if not arts:
-        return (), StreamState(params, (), (), (), (), {}, {}), 0
+        nothing = np.zeros(0, dtype=np.int64)
+        empty = np.zeros((0, FINGERPRINT), dtype=np.uint8)
+        return (), StreamState(params, (), nothing, empty, nothing, np.zeros(0), {}), 0
     keys = tuple(map(attrgetter("key"), arts))
     # Article.digest changes with all an article is made from; one made by hand has none.
     digests = [d or content_digest(_read(a)) for d, a in zip(map(attrgetter("digest"), arts), arts, strict=True)]
     memo = None
     if last is not None and last.memo is not None and last.params == params:
-        memo = splice(last.memo, arts, keys, digests, _headline_hashes, params, lambda a, g: _made(a, g, params, jobs))
+        memo = splice(
+            last.memo, arts, keys, digests, _headline_hashes, params, lambda a, g, k: _made(a, g, params, jobs, k)
+        )
     if memo is None:
         memo = _memo(arts, digests, params, jobs)
     made = memo.made
-    entries = (
-        made.coverage if made.coverage is not None else _coverage(made.entries, dict(zip(keys, arts, strict=True)))
-    )
-    r, prints = made.reports, made.fingerprints
-    firsts = [t[0] for t in made.entries]
-    resume = _resume(last, params, firsts, prints, r) if last is not None else None
+    r = made.reports
+    prints = np.frombuffer(b"".join(made.fingerprints), dtype=np.uint8).reshape(-1, FINGERPRINT)
+    firsts = tuple(t[0] for t in made.entries)
+    resume = None
+    if last is not None:
+        prev = memo.prev if memo.prev is not None and last.memo is not None else _prev(last.keys, firsts)
+        resume = _resume(last, params, prev, prints)
     log, ran = run(r, params, resume)
-    labels = log.labels()
-    joined_keys = [firsts[c] for c in log.joined.tolist()]
-    ends: dict[str, float] = {}
-    for i, c in enumerate(log.joined.tolist()):
-        ends[firsts[c]] = float(r.hours[i])
+    ends = np.full(len(firsts), np.nan)
+    np.fmax.at(ends, log.joined, r.hours)
     for day in sorted(log.merges):
         for keep, gone in log.merges[day]:
-            ends[firsts[keep]] = max(ends[firsts[keep]], ends[firsts[gone]])
-    # Plain dicts: the state is pickled into the cache; and no articles in it (made.coverage).
-    state = StreamState(
-        params,
-        tuple(firsts),
-        tuple(r.days.tolist()),
-        tuple(prints),
-        tuple(joined_keys),
-        ends,
-        {d: tuple((firsts[a], firsts[b]) for a, b in m) for d, m in log.merges.items()},
-        replace(memo, made=replace(made, coverage=None)),
-    )
-    return _clusters(entries, labels), state, ran
+            ends[keep] = max(ends[keep], ends[gone])
+    # No articles in the state (it is pickled into the cache), nor the renumbering, which only this run reads.
+    state = StreamState(params, firsts, r.days, prints, log.joined, ends, dict(log.merges), replace(memo, prev=None))
+    return _clusters(made.groups().entries(arts), log.labels(), made.originals), state, ran
 
 
-def _coverage(entries: Sequence[tuple[str, ...]], by_key: Mapping[str, Article]) -> list[Coverage]:
-    """Entries given by their article keys, as Coverage of the articles `by_key`."""
-    return [
-        Coverage(by_key[t[0]], tuple(map(by_key.__getitem__, t[1:]))) if len(t) > 1 else Coverage(by_key[t[0]])
-        for t in entries
-    ]
-
-
-def _resume(
-    last: StreamState, params: ClusterParams, keys: Sequence[str], prints: Sequence[bytes], r: Reports
-) -> Resume | None:
-    """The last run's state in this run's indices, or None if it cannot be resumed from."""
-    if last.params != params or not len(last.keys) == len(last.days) == len(last.fingerprints) == len(last.joined):
-        return None
+def _prev(keys: Sequence[str], firsts: Sequence[str]) -> np.ndarray:
+    """The index of each report (by its original's key) among the last run's `keys`; -1: a new one."""
     at = {k: i for i, k in enumerate(keys)}
-    unknown = iter(range(-2, -2 - len(last.keys) - 1, -1))
-    label = {k: at[k] if k in at else next(unknown) for k in dict.fromkeys(last.joined)}
-    for m in last.merges.values():
-        for a, b in m:
-            for k in (a, b):
-                if k not in label:
-                    label[k] = at[k] if k in at else next(unknown)
-    joined = np.full(len(keys), -1, dtype=np.int64)
-    changed = np.ones(len(keys), dtype=bool)
-    gone = []
-    for k, day, fp, c in zip(last.keys, last.days, last.fingerprints, last.joined, strict=True):
-        i = at.get(k)
-        if i is None:
-            gone.append((label[c], day))
-            continue
-        joined[i] = label[c]
-        changed[i] = prints[i] != fp
-    ends = {label[k]: t for k, t in last.last.items() if k in label}
-    merges = {d: tuple((label[a], label[b]) for a, b in m) for d, m in last.merges.items()}
-    return Resume(Log(joined, merges), ends, changed, tuple(gone))
+    return np.fromiter((at.get(k, -1) for k in firsts), dtype=np.int64, count=len(firsts))
 
 
-def _clusters(entries: Sequence[Coverage], labels: np.ndarray) -> tuple[Cluster, ...]:
-    keys = np.array([e.article.key for e in entries], dtype=object)
-    order = sorted(range(len(entries)), key=lambda i: (int(labels[i]), keys[i]))
-    out: dict[int, list[Coverage]] = {}
-    for i in order:
-        out.setdefault(int(labels[i]), []).append(entries[i])
-    return tuple(sorted((tuple(c) for c in out.values()), key=lambda c: c[0].article.key))
+def _resume(last: StreamState, params: ClusterParams, prev: np.ndarray, prints: np.ndarray) -> Resume | None:
+    """The last run's state in this run's indices (`prev`: each report's index in the last run, -1 for a
+    new one), or None if it cannot be resumed from."""
+    n_old = len(last.keys)
+    if last.params != params or not n_old == len(last.days) == len(last.fingerprints) == len(last.joined):
+        return None
+    mine = np.flatnonzero(prev >= 0)
+    now = np.full(n_old, -1, dtype=np.int64)
+    now[prev[mine]] = mine
+    # A story the last run had and this run has not goes by a number below -1 (stream.Resume).
+    label = np.where(now >= 0, now, -2 - np.arange(n_old, dtype=np.int64))
+    joined = np.full(len(prev), -1, dtype=np.int64)
+    joined[mine] = label[last.joined[prev[mine]]]
+    changed = np.ones(len(prev), dtype=bool)
+    changed[mine] = (prints[mine] != last.fingerprints[prev[mine]]).any(axis=1)
+    lost = np.flatnonzero(now < 0)
+    gone = tuple(zip(label[last.joined[lost]].tolist(), last.days[lost].tolist(), strict=True))
+    told = np.flatnonzero(~np.isnan(last.last))
+    ends = dict(zip(label[told].tolist(), last.last[told].tolist(), strict=True))
+    lut = label.tolist()
+    merges = {d: tuple((lut[a], lut[b]) for a, b in m) for d, m in last.merges.items()}
+    return Resume(Log(joined, merges), ends, changed, gone)
+
+
+def _clusters(entries: Sequence[Coverage], labels: np.ndarray, originals: np.ndarray) -> tuple[Cluster, ...]:
+    """The entries by story (`labels`), each story's by key, the stories by their first entry's key;
+    `originals` is each entry's article's index among the articles sorted by key, so its key's rank."""
+    order = np.lexsort((originals, labels))
+    cuts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]]).tolist()
+    ranked = order.tolist()
+    out = [tuple(map(entries.__getitem__, ranked[a:b])) for a, b in pairwise([*cuts, len(ranked)])]
+    firsts = originals[order[cuts]] if cuts else originals[:0]
+    return tuple(out[i] for i in np.argsort(firsts, kind="stable").tolist())
 
 
 def cluster_input(articles: Sequence[Article]) -> str:

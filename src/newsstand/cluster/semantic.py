@@ -132,10 +132,19 @@ def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.asarray(assign @ e)
 
 
-def rows(texts: Sequence[str], p: ClusterParams) -> np.ndarray | None:
+def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | None] = ()) -> np.ndarray | None:
     """The embedding of each report's headline (float16: half the memory, and a cosine needs no more), or
-    None when the signal is off."""
-    return embed(texts, p.semantic_dims).astype(np.float16) if p.semantic_weight else None
+    None when the signal is off; `known[i]`, where given, is text i's, made before."""
+    if not p.semantic_weight:
+        return None
+    out = np.zeros((len(texts), p.semantic_dims), dtype=np.float16)
+    todo = [i for i in range(len(texts)) if i >= len(known) or known[i] is None]
+    if len(todo) < len(texts):
+        have = [i for i in range(len(texts)) if i < len(known) and known[i] is not None]
+        out[have] = np.stack([known[i] for i in have])
+    if todo:
+        out[todo] = embed([texts[i] for i in todo], p.semantic_dims).astype(np.float16)
+    return out
 
 
 def for_step(e: np.ndarray, initial: np.ndarray, p: ClusterParams) -> Semantic:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from itertools import pairwise
@@ -32,7 +32,7 @@ from itertools import pairwise
 import numpy as np
 import scipy.sparse as sp
 
-from ..model import Article, Coverage
+from ..model import Article
 from .copies import CopyGroups, copy_groups
 from .params import ClusterParams
 from .stream import Reports
@@ -47,8 +47,9 @@ Keys = tuple[str, ...]  # an entry's article keys, its original first
 @dataclass(frozen=True, slots=True)
 class Made:
     """Reports, with what is needed to splice them: each entry's article keys, the term hash of each column
-    of `reports.x` (ascending), the provider of each column of `reports.outlets` (sorted), and the entry of
-    each article (in the order of the articles they were made from)."""
+    of `reports.x` (ascending), the provider of each column of `reports.outlets` (sorted), the entry of
+    each article and each entry's original (an article index), in the order of the articles they were made
+    from (sorted by key)."""
 
     entries: tuple[Keys, ...]
     reports: Reports
@@ -56,14 +57,25 @@ class Made:
     terms: np.ndarray
     outlets: tuple[str, ...]
     entry_of: np.ndarray
-    coverage: Sequence[Coverage] | None = None  # the entries as made, when they were (not when spliced)
+    originals: np.ndarray
+
+    def groups(self) -> CopyGroups:
+        """The entries as index arrays (each entry's original first, then its copies by key)."""
+        n = len(self.entry_of)
+        idx = np.arange(n, dtype=np.int64)
+        copy = np.ones(n, dtype=bool)
+        copy[self.originals] = False
+        members = np.lexsort((idx, copy, self.entry_of))
+        starts = np.r_[0, np.cumsum(np.bincount(self.entry_of, minlength=len(self.originals)))].astype(np.int64)
+        return CopyGroups(members, starts, [])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Memo:
     """What the last run's reports were made of, kept with the stream's state: every article's key,
     digest, headline key (as a hash) and entry, by key; the reports. `remade` is how many reports that run
-    made (all of them, or the slice's), for the record: it is not compared."""
+    made (all of them, or the slice's), for the record: it is not compared; nor is `prev`, the report each
+    of these was in the memo this one was spliced from (-1: a new one), which only that run reads."""
 
     keys: tuple[str, ...]
     digests: tuple[str, ...]
@@ -71,6 +83,7 @@ class Memo:
     entry_of: np.ndarray  # int64
     made: Made
     remade: int
+    prev: np.ndarray | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Memo):
@@ -81,6 +94,7 @@ class Memo:
             and self.digests == other.digests
             and _same(self.headlines, other.headlines)
             and _same(self.entry_of, other.entry_of)
+            and _same(a.originals, b.originals)
             and a.entries == b.entries
             and a.fingerprints == b.fingerprints
             and _same(a.terms, b.terms)
@@ -125,12 +139,12 @@ def splice(
     digests: Sequence[str],
     headline_hashes: Callable[[Sequence[Article]], np.ndarray],
     p: ClusterParams,
-    make: Callable[[list[Article], CopyGroups], Made],
+    make: Callable[[list[Article], CopyGroups, Mapping[str, np.ndarray]], Made],
 ) -> Memo | None:
     """The reports of `arts` (sorted by key; `keys` and `digests` theirs), spliced from the last run's `memo`, as the
     memo this run leaves; None if the last run's rows do not agree with the slice's (make them all again).
-    `make` makes the reports of some articles grouped into entries, `headline_hashes` their headline keys'
-    hashes."""
+    `make` makes the reports of some articles grouped into entries (given the headline embeddings of the
+    reports the last run made and this one keeps, by key), `headline_hashes` their headline keys' hashes."""
     n_old = len(memo.keys)
     if keys == memo.keys:
         old_of = np.arange(n_old, dtype=np.int64)
@@ -145,7 +159,8 @@ def splice(
         kept[old_of[old_of >= 0]] = True
         gone = np.flatnonzero(~kept)
     if not changed and not len(gone):
-        return Memo(keys, tuple(digests), memo.headlines, memo.entry_of, memo.made, 0)
+        same = np.arange(len(memo.made.entries), dtype=np.int64)
+        return Memo(keys, tuple(digests), memo.headlines, memo.entry_of, memo.made, 0, same)
     heads = np.zeros(len(keys), dtype=np.uint64)
     known = old_of >= 0
     heads[known] = memo.headlines[old_of[known]]
@@ -192,7 +207,9 @@ def splice(
         np.r_[0, np.cumsum(sizes)].astype(np.int64),
         headlines([x.title for x in slice_arts]),
     )
-    made = make(slice_arts, groups)
+    emb = memo.made.reports.emb
+    kept = [] if emb is None else [e for e in range(o_s0, o_s1) if e not in out]
+    made = make(slice_arts, groups, {memo.made.entries[e][0]: emb[e] for e in kept} if emb is not None else {})
     got = made.reports.seconds
     ma = int(np.searchsorted(got, m0, side="left"))
     mb = int(np.searchsorted(got, m1, side="right"))
@@ -250,6 +267,27 @@ def splice(
     entry_of[np.asarray(members, dtype=np.int64)[middle]] = theirs[middle] + (a - ma)
     if (entry_of < 0).any():
         return None
+    # Each entry's original: outside the middle the last run's, renumbered as the articles now are.
+    new_of = np.full(n_old, -1, dtype=np.int64)
+    new_of[old_of[known]] = np.flatnonzero(known)
+    originals = np.concatenate(
+        [
+            new_of[old.originals[:a]],
+            np.asarray(members, dtype=np.int64)[made.originals[ma:mb]],
+            new_of[old.originals[b:]],
+        ]
+    )
+    if (originals < 0).any():
+        return None
+    # The report each report was in the last run: the same index before the middle, shifted after it.
+    before = {t[0]: i for i, t in enumerate(old.entries[a:b], a)}
+    prev = np.concatenate(
+        [
+            np.arange(a, dtype=np.int64),
+            np.fromiter((before.get(t[0], -1) for t in made.entries[ma:mb]), dtype=np.int64, count=n_mid),
+            np.arange(b, len(seconds), dtype=np.int64),
+        ]
+    )
     spliced = Made(
         (*old.entries[:a], *made.entries[ma:mb], *old.entries[b:]),
         reports,
@@ -257,8 +295,9 @@ def splice(
         terms,
         tuple(outlet_names.tolist()),
         entry_of,
+        originals,
     )
-    return Memo(keys, tuple(digests), heads, entry_of, spliced, len(got))
+    return Memo(keys, tuple(digests), heads, entry_of, spliced, len(got), prev)
 
 
 def _seconds(a: Article) -> int:
