@@ -37,6 +37,8 @@ from .text import rare_title_words, term_rows, weigh
 Cluster = tuple[Coverage, ...]
 Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
 
+FINGERPRINT = 16  # bytes of each report's fingerprint (_fingerprints)
+
 __all__ = ["DEFAULT", "Cluster", "ClusterParams", "Partition", "cluster", "cluster_input", "clusters_from", "partition"]
 
 
@@ -49,7 +51,7 @@ def reports(
     fingerprint of that for each report."""
     arts = list(articles)
     made = _made(arts, copy_groups(arts, timedelta(hours=params.window_hours)), params, jobs)
-    return made.groups().entries(arts), made.reports, list(made.fingerprints)
+    return made.groups().entries(arts), made.reports, made.fingerprints
 
 
 def _made(
@@ -94,7 +96,7 @@ def _made(
     r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order], emb)
     m, s = members.tolist(), starts.tolist()
     keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
-    return Made(keys, r, tuple(_fingerprints(entries, r, term_hashes)), term_hashes, names, entry_of, firsts)
+    return Made(keys, r, _fingerprints(entries, r, term_hashes), term_hashes, names, entry_of, firsts)
 
 
 def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams, jobs: int) -> Memo:
@@ -115,7 +117,7 @@ def _hash64(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
 
 
-def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarray) -> list[bytes]:
+def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarray) -> np.ndarray:
     """For each report, a digest of everything a step reads of it: time, terms (by their text) and
     weights, topics, outlets, and its candidate pairs (partner by key, cosine, bonus). Two runs whose
     reports have equal fingerprints decide them alike (stream.Resume)."""
@@ -126,7 +128,7 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
     partners = keys[r.pi]
     out = []
     for j, e in enumerate(entries):
-        h = hashlib.blake2b(digest_size=16)
+        h = hashlib.blake2b(digest_size=FINGERPRINT)
         h.update(f"{e.article.key}\x00{r.seconds[j]}\x00{r.topics[j]}\x00{sorted(e.providers)}".encode())
         a, b = ptr[j], ptr[j + 1]
         h.update(terms[a:b].tobytes())
@@ -138,7 +140,7 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
         if r.emb is not None:
             h.update(r.emb[j].tobytes())
         out.append(h.digest())
-    return out
+    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(len(out), FINGERPRINT).copy()
 
 
 def _outlets(entries: Sequence[Coverage]) -> tuple[sp.csr_matrix, tuple[str, ...]]:
@@ -209,9 +211,6 @@ class StreamState:
     __hash__ = None  # type: ignore[assignment]
 
 
-FINGERPRINT = 16  # bytes of each report's fingerprint (_fingerprints)
-
-
 def cluster_stream(
     articles: Sequence[Article],
     *,
@@ -240,7 +239,7 @@ def cluster_stream(
         memo = _memo(arts, digests, params, jobs)
     made = memo.made
     r = made.reports
-    prints = np.frombuffer(b"".join(made.fingerprints), dtype=np.uint8).reshape(-1, FINGERPRINT)
+    prints = made.fingerprints  # the memo's own array: the state pickles it once
     firsts = tuple(t[0] for t in made.entries)
     resume = None
     if last is not None:

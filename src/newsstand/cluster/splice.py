@@ -53,7 +53,7 @@ class Made:
 
     entries: tuple[Keys, ...]
     reports: Reports
-    fingerprints: tuple[bytes, ...]
+    fingerprints: np.ndarray  # uint8, a row of bytes per report
     terms: np.ndarray
     outlets: tuple[str, ...]
     entry_of: np.ndarray
@@ -96,7 +96,7 @@ class Memo:
             and _same(self.entry_of, other.entry_of)
             and _same(a.originals, b.originals)
             and a.entries == b.entries
-            and a.fingerprints == b.fingerprints
+            and _same(a.fingerprints, b.fingerprints)
             and _same(a.terms, b.terms)
             and a.outlets == b.outlets
             and same_reports(a.reports, b.reports)
@@ -219,8 +219,8 @@ def splice(
     if (
         made.entries[:ma] != old.entries[o_s0:a]
         or made.entries[mb:] != old.entries[b:o_s1]
-        or made.fingerprints[sv0:ma] != old.fingerprints[o_v0:a]
-        or made.fingerprints[mb:sv1] != old.fingerprints[b:o_v1]
+        or not np.array_equal(made.fingerprints[sv0:ma], old.fingerprints[o_v0:a])
+        or not np.array_equal(made.fingerprints[mb:sv1], old.fingerprints[b:o_v1])
         or not _ascending(made.terms)
         or not _ascending(old.terms)
     ):
@@ -291,7 +291,7 @@ def splice(
     spliced = Made(
         (*old.entries[:a], *made.entries[ma:mb], *old.entries[b:]),
         reports,
-        (*old.fingerprints[:a], *made.fingerprints[ma:mb], *old.fingerprints[b:]),
+        np.concatenate([old.fingerprints[:a], made.fingerprints[ma:mb], old.fingerprints[b:]]),
         terms,
         tuple(outlet_names.tolist()),
         entry_of,
