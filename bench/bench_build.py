@@ -64,6 +64,9 @@ TARGET_VS_PELICAN = 0.2
 TARGET_NO_CHANGE = 0.5
 TARGET_ONE_CHANGE = 1.0
 TARGET_SERVE = 0.1  # inside `newsstand serve`: from the edit to the last page written
+TARGET_TICK = {10_000: 2.0, 100_000: 3.0}  # a cron tick: TICK_FILES new story files dated after the newest
+TARGET_100K_ONE_CHANGE = 2.0
+TICK_FILES = 50
 TARGET_100K_COLD = 60.0
 TARGET_100K_PEAK_MB = 2048
 TARGET_SCALING = 12.0
@@ -83,6 +86,7 @@ class Sample:
     ok: bool
     note: str = ""
     cpu: float = 0.0  # user + system seconds of the build and its reaped children
+    stages: dict[str, float] = field(default_factory=dict)  # Newsstand's own stage timings (`--timings`)
 
 
 def _memory_kb(pid: int) -> int:
@@ -163,11 +167,24 @@ def measure(cmd: Sequence[str], cwd: Path, logfile: Path, timeout: float, env: d
         sampler.join()
     peak_mb = max(peak_kb, usage.ru_maxrss) / 1024
     cpu = usage.ru_utime + usage.ru_stime
+    stages = stage_timings(logfile.read_text(encoding="utf-8", errors="replace").rsplit("\n$ (cd ", 1)[-1])
     if timed_out:
         return Sample(seconds, peak_mb, False, f"timeout after {timeout:.0f} s", cpu)
     if proc.returncode != 0:
         return Sample(seconds, peak_mb, False, f"exit {proc.returncode} (see {logfile})", cpu)
-    return Sample(seconds, peak_mb, True, "", cpu)
+    return Sample(seconds, peak_mb, True, "", cpu, stages)
+
+
+STAGE = re.compile(r"([a-z_+ -]+?) (\d+(?:\.\d+)?) s(?:,|$)")
+
+
+def stage_timings(output: str) -> dict[str, float]:
+    """The stage timings `newsstand build --timings` printed last ("  read 0.12 s, normalize 0.40 s, ...")."""
+    for line in reversed(output.splitlines()):
+        found = STAGE.findall(line.strip())
+        if len(found) > 1:
+            return {name.strip(): float(sec) for name, sec in found}
+    return {}
 
 
 def count_pages(out: Path) -> int:
@@ -221,7 +238,7 @@ def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) 
         "newsstand",
         root,
         root / "site",
-        [*cmd, "build", "--seeds", "seeds", "--out", "site", *extra],
+        [*cmd, "build", "--seeds", "seeds", "--out", "site", "--timings", *extra],
         # The writer's stages too: `.site.prev` (the site before last, the next build's stage) is a cache.
         [root / ".newsstand-cache", root / ".site.new", root / ".site.old", root / ".site.prev"],
         story,
@@ -397,6 +414,46 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+TOP_DATE = re.compile(r"^publishedDateTime: *\"?([0-9T:.+-]+Z?)\"?$", re.M)
+TOP_URL = re.compile(r"^(webUrl|sourceUrl): .*$", re.M)
+TOP_AMP = re.compile(r"^(ampWebUrl|cdnAmpWebUrl|ampUrl|cdnAmpUrl): .*\n", re.M)
+
+
+def _when(text: str) -> dt.datetime | None:
+    found = TOP_DATE.search(text)
+    if found is None:
+        return None
+    with contextlib.suppress(ValueError):
+        return dt.datetime.fromisoformat(found.group(1).replace("Z", "+00:00"))
+    return None
+
+
+def tick_files(seeds: Path, run: int) -> dict[str, str]:
+    """A cron tick: TICK_FILES new story files, copies of files spread over the corpus with new URLs (no AMP
+    ones, so none is the same article as its original) and dated a minute apart after the newest report."""
+    names = sorted(n for n in os.listdir(seeds) if n.endswith(".txt") and not n.startswith("tick-"))
+    texts = {n: (seeds / n).read_text(encoding="utf-8") for n in names[:: max(1, len(names) // TICK_FILES)]}
+    newest = max(w for n in names if (w := _when((seeds / n).read_text(encoding="utf-8"))) is not None)
+    out: dict[str, str] = {}
+    for k, text in enumerate(list(texts.values())[:TICK_FILES]):
+        when = (newest + dt.timedelta(minutes=k + 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        text = TOP_DATE.sub(f"publishedDateTime: {when}", text, count=1)
+        text = TOP_URL.sub(lambda m, k=k: f'{m.group(1)}: "https://tick.example/run-{run}/story-{k}"', text, count=1)
+        out[f"tick-{run}-{k:02d}.txt"] = TOP_AMP.sub("", text)
+    return out
+
+
+def add_tick(tool: Tool, run: int) -> None:
+    for name, text in tick_files(tool.root / "seeds", run).items():
+        (tool.root / "seeds" / name).write_text(text, encoding="utf-8")
+
+
+def drop_tick(tool: Tool) -> None:
+    for name in os.listdir(tool.root / "seeds"):
+        if name.startswith("tick-"):
+            (tool.root / "seeds" / name).unlink()
+
+
 # --- the benchmark -------------------------------------------------------------------------------------
 
 
@@ -408,6 +465,7 @@ class Result:
     cold: list[Sample] = field(default_factory=list)
     no_change: list[Sample] = field(default_factory=list)
     one_change: list[Sample] = field(default_factory=list)
+    tick: list[Sample] = field(default_factory=list)  # Newsstand only: TICK_FILES new story files, then a build
     watch_one_change: float | None = None
     watch_shown: float | None = None  # serve: the edited story's page and the front page, ahead of the rebuild
 
@@ -424,11 +482,11 @@ class Result:
         return statistics.median(ok) if ok else None
 
     def peak_mb(self) -> float | None:
-        peaks = [s.peak_mb for s in self.cold + self.no_change + self.one_change if s.ok]
+        peaks = [s.peak_mb for s in self.cold + self.no_change + self.one_change + self.tick if s.ok]
         return max(peaks) if peaks else None
 
     def failure(self) -> str:
-        for s in self.cold + self.no_change + self.one_change:
+        for s in self.cold + self.no_change + self.one_change + self.tick:
             if not s.ok:
                 return s.note
         return ""
@@ -468,6 +526,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                 ("no_change", lambda: None),
                 ("one_change", lambda t=tool, r=run: retitle(t.name, t.story, f"Edited story title, run {r}")),
             ]
+            if tool.name == "newsstand":
+                steps.append(("tick", lambda t=tool, r=run: add_tick(t, r)))
             for what, before in steps:
                 before()
                 sample = measure(tool.build, tool.root, logfile, args.timeout)
@@ -481,6 +541,8 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                     res.pages = count_pages(tool.out)
                 if not sample.ok:
                     break
+            if tool.name == "newsstand":
+                drop_tick(tool)  # the next run's cold build reads the corpus it read before
     if args.watch:
         for tool in tools:
             if tool.name in ("newsstand", "hugo") and not results[tool.name].failure():
@@ -500,9 +562,9 @@ def fmt(x: float | None, digits: int = 2) -> str:
 
 def table(results: list[Result], runs: int) -> str:
     rows = [
-        "| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | peak MB | cold N/Hugo "
+        "| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | tick s | peak MB | cold N/Hugo "
         "| cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
-        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for n in sorted({r.n for r in results}):
         at = {r.tool: r for r in results if r.n == n}
@@ -526,6 +588,7 @@ def table(results: list[Result], runs: int) -> str:
             cold = fmt(r.med("cold")) if not r.failure() else f"failed: {r.failure()}"
             rows.append(
                 f"| {n:,} | {name} | {r.pages:,} | {cold} | {fmt(r.cpu('cold'))} | {fmt(r.med('no_change'))} | {one} "
+                f"| {fmt(r.med('tick'))} "
                 f"| {fmt(r.peak_mb(), 0)} | {' | '.join(ratios)} |"
             )
     rows.append("")
@@ -534,9 +597,26 @@ def table(results: list[Result], runs: int) -> str:
         'then the median. "watch" is Hugo\'s `build --watch` rebuild after the same edit, "serve" Newsstand\'s '
         '`serve` (one run each), and "ahead" the edited story\'s page and the front page, which serve writes '
         "ahead of the rebuild. "
+        f'"tick": {TICK_FILES} new story files dated after the newest, then a build (a cron job\'s). '
         "CPU s (user + system, whole process tree) is less sensitive to a busy machine than wall time."
     )
     return "\n".join(rows)
+
+
+def stage_table(results: list[Result]) -> str:
+    """Newsstand's stage timings of the incremental builds, each size side by side (the median run's)."""
+    columns: list[tuple[str, dict[str, float]]] = []
+    for r in sorted((r for r in results if r.tool == "newsstand"), key=lambda r: r.n):
+        for what, label in (("one_change", "one edit"), ("tick", "tick")):
+            ok = sorted((s for s in getattr(r, what) if s.ok and s.stages), key=lambda s: s.seconds)
+            if ok:
+                columns.append((f"{r.n:,} {label}", ok[len(ok) // 2].stages))
+    if not columns:
+        return ""
+    stages = list(dict.fromkeys(stage for _, col in columns for stage in col))
+    rows = ["| stage (s) | " + " | ".join(label for label, _ in columns) + " |", "|---|" + "--:|" * len(columns)]
+    rows += [f"| {stage} | " + " | ".join(fmt(col.get(stage)) for _, col in columns) + " |" for stage in stages]
+    return "\n".join(["Stage timings of Newsstand's incremental builds (`--timings`, the median run):", "", *rows])
 
 
 def verdicts(results: list[Result]) -> list[str]:
@@ -564,6 +644,7 @@ def verdicts(results: list[Result]) -> list[str]:
             )
             check(f"{tag} no-change rebuild", ns.med("no_change"), TARGET_NO_CHANGE, " s")
             check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_ONE_CHANGE, " s")
+            check(f"{tag} cron tick of {TICK_FILES} new files", ns.med("tick"), TARGET_TICK[n], " s")
             if ns.watch_one_change is not None:
                 check(f"{tag} one change inside serve", ns.watch_one_change, TARGET_SERVE, " s")
             if ns.watch_shown is not None:
@@ -576,6 +657,8 @@ def verdicts(results: list[Result]) -> list[str]:
         if n == 100_000:
             check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
             check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
+            check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_100K_ONE_CHANGE, " s")
+            check(f"{tag} cron tick of {TICK_FILES} new files", ns.med("tick"), TARGET_TICK[n], " s")
             small = at.get((10_000, "newsstand"))
             if small is not None and small.med("cold") and ns.med("cold"):
                 check("time(100k)/time(10k)", ns.med("cold") / small.med("cold"), TARGET_SCALING, "×")
@@ -660,7 +743,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Measured {started:%Y-%m-%d %H:%M %Z} on {machine()}; Newsstand {vers['newsstand']} "
         f"(git {git_head()}{', ' + args.newsstand_args if args.newsstand_args else ''}), Hugo {vers['hugo']}, Pelican {vers['pelican']} (Markdown {vers['markdown']})."
     )
-    report = "\n".join([header, "", table(results, args.runs), "", *verdicts(results)]).rstrip() + "\n"
+    report = "\n".join([header, "", table(results, args.runs), "", stage_table(results), "", *verdicts(results)])
+    report = report.rstrip() + "\n"
     print(report)
     stamp = started.strftime("%Y%m%d-%H%M%S")
     (args.work / f"results-{stamp}.json").write_text(
@@ -674,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
                         "pages": r.pages,
                         "watch": r.watch_one_change,
                         "watch_shown": r.watch_shown,
-                        **{w: [vars(s) for s in getattr(r, w)] for w in ("cold", "no_change", "one_change")},
+                        **{w: [vars(s) for s in getattr(r, w)] for w in ("cold", "no_change", "one_change", "tick")},
                     }
                     for r in results
                 ],

@@ -137,3 +137,22 @@ def test_an_articles_digest_changes_exactly_when_the_article_does() -> None:
     assert old.keys() == new.keys() and all(a.digest for a in new.values())
     changed = {k for k in old if replace(old[k], digest="") != replace(new[k], digest="")}
     assert changed and changed == {k for k in old if old[k].digest != new[k].digest}
+
+
+def test_one_more_file_listing_an_article_leaves_its_digest_alone() -> None:
+    # Each new story file lists a few older articles as related, with fewer fields than their own files give:
+    # that changes only where the article was read, which no page shows, so no page of its story renders again.
+    records, _ = read_seeds(seed_paths(SEEDS))
+    before, _ = normalize(records)
+    old = next(a for a in before.articles if a.lead and a.excerpt and a.topics)
+    new_file = record(
+        "---\ntitle: A new story\npublishedDateTime: 2020-03-01T09:00:00Z\nwebUrl: https://new.example/story\n"
+        "provider:\n  name: New\n  domain: new.example\nrelated:\n"
+        f"  - title: {old.title!r}\n    publishedDateTime: {old.published.isoformat()}\n    webUrl: {old.url!r}\n"
+        f"    provider:\n      domain: {old.provider}\n---\n",
+        path="zz-new.txt",
+    )
+    after, _ = normalize([*records, new_file])
+    [now] = [a for a in after.articles if a.key == old.key]
+    assert now.sources == (*old.sources, "zz-new.txt")
+    assert replace(now, sources=old.sources) == old and now.digest == old.digest

@@ -1,6 +1,7 @@
 import pytest
 
 from newsstand.config import Settings
+from newsstand.incremental import signatures
 from newsstand.model import Corpus, Provider, Topic
 from newsstand.pages import Page, paginate, plan
 from newsstand.rank import rank
@@ -45,7 +46,7 @@ def test_plan_gives_each_page_one_path() -> None:
         "index.html",
         "page/2/index.html",
         "page/3/index.html",
-        "topics/t/page/3/index.html",
+        "topics/t/page/2/index.html",
         "providers/p0/index.html",
         "stories.json",
         "404.html",
@@ -101,6 +102,48 @@ def test_a_lists_facts_are_on_its_first_page_alone() -> None:
     for base in ("topics/t/", "providers/p0/"):
         lists = [p for p in pages if p.kind == "term" and p.url.startswith(base)]
         assert len(lists) == 3
-        first, *later = sorted(lists, key=lambda p: p.context["pager"].number)
+        [first] = [p for p in lists if p.url == base]
+        later = [p for p in lists if p.url != base]
         assert first.context["summary"].stories == 45
         assert all("summary" not in p.context for p in later)
+
+
+def _term_lists(count: int, size: int = 10) -> dict[str, tuple[Page, str]]:
+    """The pages of one topic's list of `count` stories a day apart (the newest the most important), with
+    their signatures, by URL."""
+    arts = [article(f"a{i}", hours=i * 24, topics=("t",), heat=i) for i in range(count)]
+    corpus = Corpus(tuple(arts), (Provider("a.com", "A", "a"),), (Topic("t", "T"),))
+    stories = rank([cluster(a) for a in arts])
+    pages, site = plan(corpus, stories, Settings(page_size=size).site)
+    lists = [p for p in pages if p.url.startswith("topics/t/")]
+    return {p.url: (p, sig) for p, sig in zip(lists, signatures(lists, site, stories), strict=True)}
+
+
+def test_a_lists_archive_holds_every_story_once_by_date_cut_from_the_oldest() -> None:
+    lists = _term_lists(37)
+    first = lists.pop("topics/t/")[0]
+    assert [s.lead.key for s in first.context["pager"].items] == [f"https://a.com/a{i}" for i in range(36, 26, -1)]
+    assert first.context["archive"] == "topics/t/page/3/"
+    pagers = [lists[f"topics/t/page/{n}/"][0].context["pager"] for n in (1, 2, 3)]
+    assert sorted(lists) == ["topics/t/page/1/", "topics/t/page/2/", "topics/t/page/3/"]
+    shown = [s.lead.key for pager in reversed(pagers) for s in pager.items]
+    assert shown == [f"https://a.com/a{i}" for i in range(36, -1, -1)]  # newest first, each story once
+    assert [len(p.items) for p in pagers] == [10, 10, 17]  # the newest page holds the rest
+    assert [(p.prev_url, p.next_url) for p in pagers] == [
+        ("topics/t/page/2/", None),
+        ("topics/t/page/3/", "topics/t/page/1/"),
+        (None, "topics/t/page/2/"),
+    ]
+
+
+@pytest.mark.parametrize(("before", "after"), [(37, 39), (37, 40), (25, 70)])
+def test_new_stories_leave_a_lists_older_archive_pages_alone(before: int, after: int) -> None:
+    """A cron tick adds the newest stories: the first page (the best ranked) and the newest archive page
+    change, and a page made full, once; every older page keeps its stories, its URL and its bytes."""
+    old, new = _term_lists(before), _term_lists(after)
+    full_before = before // 10 - 1  # archive pages below the newest, full, which no new story may touch
+    for n in range(1, full_before + 1):
+        url = f"topics/t/page/{n}/"
+        assert old[url][1] == new[url][1], url
+    assert old["topics/t/"][1] != new["topics/t/"][1]
+    assert len(new) == 1 + after // 10

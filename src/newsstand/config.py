@@ -48,8 +48,9 @@ class Settings:
     show_images: bool = True
     search: bool = True  # build the Pagefind search index (serve: off unless --search)
     # What the front page lists, in rank order: the stories covered by at least this many outlets, and of
-    # those the first so many (0: all of them, page after page). Topic and outlet pages list every story.
-    front_page_stories: int = 0
+    # those the first so many (0: all of them, page after page). Older stories are in the day archives; a
+    # long ranked list re-renders every page of it whenever a new story ranks in.
+    front_page_stories: int = 60
     front_page_min_outlets: int = 1
     feed_size: int = 50  # entries in each feed (the front page's, each topic's and each outlet's)
     # How the site is built.

@@ -24,7 +24,7 @@ from . import cachefile
 from .digest import bytes_digest, content_digest
 from .identity import Register
 from .model import Provider, Story, Topic
-from .pages import Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
+from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .read import read_bytes, seed_stamp
 from .summary import Summary
 
@@ -82,6 +82,14 @@ def _stand_in(value: Any, digests: Mapping[str, str], terms: dict[int, Any] | No
             value.total,
             value.base,
             value.first_index,
+            tuple(_stand_in(item, digests, terms) for item in value.items),
+        )
+    if isinstance(value, ArchivePager):
+        return (
+            "archive",
+            value.number,
+            value.newest,
+            value.base,
             tuple(_stand_in(item, digests, terms) for item in value.items),
         )
     if isinstance(value, Summary):

@@ -12,7 +12,7 @@ from typing import Any
 from .config import SiteSettings
 from .days import day_title, day_url, story_day
 from .feeds import rfc3339
-from .pages import Page, Site, provider_url, story_url, topic_url
+from .pages import Page, Pager, Site, provider_url, story_url, topic_url
 
 Link = Callable[[str], str]  # a page URL (relative to the site root) → the href to print on this page
 
@@ -104,13 +104,15 @@ def json_ld(page: Page, site: Site, settings: SiteSettings, link: Link) -> list[
         graph.append(article)
     pager = page.context.get("pager")
     if pager is not None:
+        # An archive page's place in its list moves as stories arrive, which the page must not (ArchivePager).
+        start = pager.first_index if isinstance(pager, Pager) else 0
         graph.append(
             {
                 "@type": "ItemList",
                 "itemListOrder": "https://schema.org/ItemListOrderDescending",
                 "numberOfItems": len(pager.items),
                 "itemListElement": [
-                    {"@type": "ListItem", "position": pager.first_index + i, "url": link(story_url(s)), "name": s.title}
+                    {"@type": "ListItem", "position": start + i, "url": link(story_url(s)), "name": s.title}
                     for i, s in enumerate(pager.items, start=1)
                 ],
             }

@@ -78,8 +78,9 @@ class Article:
     related: tuple[str, ...] = ()  # keys of the articles its story file lists as related
     sources: tuple[str, ...] = ()  # seed files that mention it, sorted
     alternates: tuple[str, ...] = ()  # AMP and CDN-AMP URLs of the same article
-    # What it was made from (its mentions' digests and its topic slugs), so that a page's signature need not
-    # pickle every article it shows; empty for an article made by hand, which is then digested whole.
+    # Of every field above but `sources` (which no page shows and clustering does not read: one more file
+    # listing the article changes nothing), so that a page's signature need not pickle every article it
+    # shows; empty for an article made by hand, which is then digested whole.
     digest: str = ""
 
 

@@ -70,12 +70,33 @@ class Mention:
     path: str
     alternates: tuple[str, ...]
     related: tuple[str, ...] = field(default=())
-    digest: str = ""  # of all the above, once the file is read (see Article.digest)
+    digest: str = ""  # of all the above but `path`, once the file is read (see Article.digest)
 
     def richness(self) -> tuple[int, int]:
         filled = sum(bool(v) for v in (self.excerpt, self.topics, self.images, self.body_html))
         filled += (self.quality is not None) + (self.heat is not None)
         return (int(self.lead), filled)
+
+
+def _says(m: Mention) -> str:
+    """What an article one file mentions says, as merge_article makes it (its topics aside: their slugs are
+    voted over the corpus): the file's name is not part of it."""
+    return content_digest(
+        m.key,
+        m.url,
+        m.title,
+        m.published,
+        m.provider_domain,
+        m.excerpt or "",
+        m.images or (),
+        m.quality,
+        m.heat,
+        bool(m.pick),
+        bool(m.lead),
+        m.body_html or "",
+        tuple(dict.fromkeys(m.related)),
+        tuple(dict.fromkeys(a for a in m.alternates if a != m.url)),
+    )
 
 
 def clean_text(value: Any, limit: int, what: str, notes: list[str] | None = None) -> str:
@@ -342,7 +363,7 @@ def file_mentions(record: RawRecord, drafts: bool = False) -> tuple[list[Mention
             out.append(mention)
     lead.related = tuple(keys)
     for mention in out:
-        mention.digest = content_digest(mention)
+        mention.digest = _says(mention)
     problems = [_problem(record, n) for n in dict.fromkeys(notes)]
     problems += [Problem(record.path, record.body_line, None, n) for n in dict.fromkeys(body_notes)]
     return out, problems
@@ -389,39 +410,64 @@ def merge_article(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> A
             related=tuple(dict.fromkeys(m.related)),
             sources=(m.path,),
             alternates=tuple(dict.fromkeys(a for a in m.alternates if a != m.url)),
-            digest=_made_from(mentions, slugs),
+            digest=_digest(m.digest, slugs) if m.digest else "",
         )
-    ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.path))
+    # Ties go by content, not by file: the article is then a function of what its mentions say, whichever
+    # files say it, as its digest is.
+    ranked = sorted(mentions, key=lambda m: (tuple(-x for x in m.richness()), m.digest, m.path))
     best = ranked[0]
     topics = dict.fromkeys(topic_slugs[t.casefold()] for m in ranked for t in m.topics)
     related = dict.fromkeys(k for m in ranked for k in m.related)
     alternates = dict.fromkeys(a for m in ranked for a in m.alternates if a != best.url)
+    excerpt, images = _first(m.excerpt for m in ranked) or "", _first(m.images for m in ranked) or ()
+    quality = next((m.quality for m in ranked if m.quality is not None), None)
+    heat = next((m.heat for m in ranked if m.heat is not None), None)
+    pick, lead, body = any(m.pick for m in mentions), any(m.lead for m in mentions), _first(m.body_html for m in ranked)
+    published = min(m.published for m in mentions)
+    # Of what it says, as _says gives it for an article one file mentions: one more file listing it as related,
+    # with fewer fields than its own file gives (each new story file does so for a few older articles),
+    # changes nothing a page shows or clustering reads, and leaves the digest as it was.
+    says = content_digest(
+        best.key,
+        best.url,
+        best.title,
+        published,
+        best.provider_domain,
+        excerpt,
+        images,
+        quality,
+        heat,
+        pick,
+        lead,
+        body or "",
+        tuple(related),
+        tuple(alternates),
+    )
     return Article(
         key=best.key,
         url=best.url,
         title=best.title,
-        published=min(m.published for m in mentions),
+        published=published,
         provider=best.provider_domain,
-        excerpt=_first(m.excerpt for m in ranked) or "",
+        excerpt=excerpt,
         topics=tuple(topics),
-        images=_first(m.images for m in ranked) or (),
-        quality=next((m.quality for m in ranked if m.quality is not None), None),
-        heat=next((m.heat for m in ranked if m.heat is not None), None),
-        pick=any(m.pick for m in mentions),
-        lead=any(m.lead for m in mentions),
-        body_html=_first(m.body_html for m in ranked) or "",
+        images=images,
+        quality=quality,
+        heat=heat,
+        pick=pick,
+        lead=lead,
+        body_html=body or "",
         related=tuple(related),
         sources=tuple(sorted({m.path for m in mentions})),
         alternates=tuple(alternates),
-        digest=_made_from(ranked, tuple(topics)),
+        digest=_digest(says, tuple(topics)) if all(m.digest for m in mentions) else "",
     )
 
 
-def _made_from(mentions: Sequence[Mention], topic_slugs: tuple[str, ...]) -> str:
-    """Article.digest: an article is a function of its mentions and the slugs its topics get."""
-    if any(not m.digest for m in mentions):  # mentions made by hand, not read from a file
-        return ""
-    return hashlib.sha256("\n".join([*(m.digest for m in mentions), "", *topic_slugs]).encode()).hexdigest()
+def _digest(says: str, topic_slugs: tuple[str, ...]) -> str:
+    """Article.digest: what the article says and the slugs its topics get; empty for an article made of
+    mentions made by hand, not read from a file."""
+    return hashlib.sha256("\n".join([says, "", *topic_slugs]).encode()).hexdigest()
 
 
 def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:

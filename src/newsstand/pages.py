@@ -23,7 +23,7 @@ from .config import SiteSettings
 from .days import by_day, day_title, day_url, months, neighbours
 from .model import Article, Corpus, Provider, Story, Topic
 from .search import merged_bundles
-from .summary import summarize
+from .summary import Summary, summarize
 
 RELATED_SHOWN = 10  # related stories listed on a story's page, the most important first
 
@@ -56,6 +56,35 @@ class Pager:
     @property
     def next_url(self) -> str | None:
         return self.url(self.number + 1) if self.number < self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivePager:
+    """One page of a list's archive: every story of the list by its first report, newest first.
+
+    Pages are cut from the oldest story, so a page keeps its stories, its number and its URL as newer
+    stories arrive: page 1 holds the oldest `size`, the newest page from `size` to 2 × `size` − 1. A cron
+    tick of new stories re-renders the newest page of each list it touches, where a list in rank order
+    (or numbered from the newest) would shift every page of it. No page says how many there are, which
+    would change them all whenever one is added."""
+
+    number: int  # 1 is the oldest
+    newest: bool  # no newer page
+    items: tuple[Any, ...]  # newest first
+    base: str  # URL of the list's first page
+
+    total = None  # unknown to the page on purpose (see above): the pagination shows no "of N"
+
+    def url(self, number: int) -> str:
+        return f"{self.base}page/{number}/"
+
+    @property
+    def prev_url(self) -> str | None:
+        return None if self.newest else self.url(self.number + 1)
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +182,23 @@ def paginate(items: Sequence[Any], size: int, base: str) -> Iterator[Pager]:
         yield Pager(number, total, tuple(items[start : start + size]), base, start)
 
 
+def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePager, ...]:
+    """A list's archive pages, oldest first (see ArchivePager); none for a list its first page holds whole."""
+    if len(stories) <= size:
+        return ()
+    by_time = sorted(stories, key=lambda s: (s.published, s.slug))
+    count = len(by_time) // size
+    return tuple(
+        ArchivePager(
+            number,
+            number == count,
+            tuple(reversed(by_time[(number - 1) * size : number * size if number < count else None])),
+            base,
+        )
+        for number in range(1, count + 1)
+    )
+
+
 def newest(stories: Sequence[Story]) -> datetime | None:
     return max((s.updated for s in stories), default=None)
 
@@ -180,15 +226,14 @@ def _list_pages(
     extra: Mapping[str, Any],
     formats: tuple[str, ...] = (),
     feed_size: int = 0,
-    lead: Mapping[str, Any] | None = None,
 ) -> Iterator[Page]:
-    """The pages of one list; `lead` goes to the first page alone (facts about the whole list there change
-    with any story of it, and would make every later page render again)."""
+    """The pages of a list in rank order (the front page, a day): short lists, bounded by
+    `front_page_stories` or by one day's news, so that a story moving up re-renders few pages."""
     feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     for pager in paginate(stories, size, base):
         suffix = f" (page {pager.number} of {pager.total})" if pager.number > 1 else ""
         first = pager.number == 1
-        context = {"pager": pager, **extra, **((lead or {}) if first else {})}
+        context = {"pager": pager, **extra}
         if first and formats:
             context["feed"] = feed_stories(stories, feed_size)
         yield Page(
@@ -199,6 +244,51 @@ def _list_pages(
             description,
             MappingProxyType(context),
             outputs=("html", *formats) if first else ("html",),
+            updated=newest(pager.items),
+            feeds=feeds,
+        )
+
+
+def _term_pages(
+    base: str,
+    title: str,
+    description: str,
+    stories: Sequence[Story],
+    size: int,
+    extra: Mapping[str, Any],
+    formats: tuple[str, ...],
+    feed_size: int,
+    summary: Summary,
+) -> Iterator[Page]:
+    """A topic's or an outlet's pages: the first shows its best-ranked stories, with its facts and feeds;
+    the archive pages (ArchivePager) every story by date, where new stories leave the older pages alone."""
+    pages = archive(stories, size, base)
+    feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
+    top = Pager(1, 1, tuple(stories[:size]), base, 0)
+    context: dict[str, Any] = {"pager": top, **extra, "summary": summary}
+    if pages:
+        context["archive"] = pages[-1].url(pages[-1].number)
+    if formats:
+        context["feed"] = feed_stories(stories, feed_size)
+    yield Page(
+        base,
+        "term",
+        "term.html",
+        title,
+        description,
+        MappingProxyType(context),
+        outputs=("html", *formats),
+        updated=newest(top.items),
+        feeds=feeds,
+    )
+    for pager in pages:
+        yield Page(
+            pager.url(pager.number),
+            "term",
+            "term.html",
+            f"{title}, archive page {pager.number}",
+            description,
+            MappingProxyType({"pager": pager, **extra}),
             updated=newest(pager.items),
             feeds=feeds,
         )
@@ -313,9 +403,7 @@ def plan(
         )
     )
     for topic in sorted(topics.values(), key=lambda t: t.slug):
-        pages += _list_pages(
-            "term",
-            "term.html",
+        pages += _term_pages(
             topic_url(topic),
             topic.name,
             f"Stories about {topic.name} on {settings.title}.",
@@ -324,7 +412,7 @@ def plan(
             {"taxonomy": "topics", "term": topic},
             term_formats,
             feed_size,
-            lead={"summary": summarize(by_topic[topic.slug], settings.zone)},
+            summarize(by_topic[topic.slug], settings.zone),
         )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
@@ -342,9 +430,7 @@ def plan(
         )
     )
     for provider in sorted(providers.values(), key=lambda p: p.slug):
-        pages += _list_pages(
-            "term",
-            "term.html",
+        pages += _term_pages(
             provider_url(provider),
             provider.name,
             f"Stories covered by {provider.name} on {settings.title}.",
@@ -353,7 +439,7 @@ def plan(
             {"taxonomy": "providers", "term": provider},
             term_formats,
             feed_size,
-            lead={"summary": summarize(by_provider[provider.domain], settings.zone)},
+            summarize(by_provider[provider.domain], settings.zone),
         )
     # Day archives: the stories whose first report fell on each day, and an index of the days by month.
     days = by_day(stories, settings.zone)
