@@ -57,3 +57,21 @@ def test_copies_are_kept_under_their_entry() -> None:
     wire = Coverage(article("w", provider="reuters.com"), (article("w2", provider="uk.reuters.com"),))
     (story,) = rank([(wire,)])
     assert len(story.articles) == 2 and story.entries[0].providers == ("reuters.com", "uk.reuters.com")
+
+
+def test_an_old_storys_related_list_keeps_its_order_when_news_arrives() -> None:
+    # Ordered by the front page, the related list of an old story would move with every new report (recency
+    # decays from the newest), and its page would be rendered and indexed again at each cron tick.
+    old = article("old", hours=-24 * 30, related=("https://a.com/recent", "https://b.com/weighty"))
+    recent = article("recent", hours=-2, quality=50)
+    weighty = article("weighty", hours=-24 * 20, provider="b.com", quality=60)
+    base = [cluster(old), cluster(recent), cluster(weighty)]
+
+    def related(clusters: list) -> list[str]:
+        stories = rank(clusters)
+        by_slug = {s.slug: s.lead.key for s in stories}
+        return [by_slug[s] for s in next(s for s in stories if s.lead.key == old.key).related]
+
+    before = related(base)
+    later = related([*base, cluster(article("news", hours=200, provider="c.com"))])
+    assert before == later == [weighty.key, recent.key]

@@ -51,18 +51,23 @@ def lead_first(cluster: Cluster) -> tuple[Coverage, ...]:
     return (lead, *rest)
 
 
-def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
-    """The front-page order: quality and heat, picks, breadth of coverage, recency."""
+def importance(entries: Sequence[Coverage]) -> float:
+    """What a story weighs whatever the date: quality and heat, picks, breadth of coverage."""
     articles = [a for e in entries for a in e.articles]
     providers = {a.provider for a in articles}
     quality = max((a.quality or 0) for a in articles) / 100.0
     heat = max((a.heat or 0) for a in articles)
-    latest = max(a.published for a in articles)
-    age_hours = max(0.0, (newest - latest).total_seconds() / 3600.0)
     score = quality + math.log1p(max(heat, 0)) / 5.0 + math.log2(1 + len(providers))
-    score += 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     if any(a.pick for a in articles):
         score += PICK_BONUS
+    return score
+
+
+def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
+    """The front-page order: importance, then recency."""
+    latest = max(a.published for e in entries for a in e.articles)
+    age_hours = max(0.0, (newest - latest).total_seconds() / 3600.0)
+    score = importance(entries) + 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
@@ -79,13 +84,14 @@ def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tup
     story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
     scores = [story_score(es, newest) for es in ordered]
     order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
-    position = {story_slugs[i]: at for at, i in enumerate(order)}
+    # Related stories by importance, not front-page position: the position moves with every new report
+    # (recency), and an old story's page would change, and be rendered and indexed again, at each one.
+    weight = {slug: round(importance(es), 4) for es, slug in zip(ordered, story_slugs, strict=True)}
     stories = []
     for i in order:
         entries, slug = ordered[i], story_slugs[i]
         linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
         linked.pop(slug, None)
-        # Related stories in front-page order, so the most important connection comes first.
-        related = tuple(sorted(linked, key=position.__getitem__))
+        related = tuple(sorted(linked, key=lambda s: (-weight[s], s)))
         stories.append(Story(slug=slug, entries=entries, score=scores[i], related=related))
     return tuple(stories)
