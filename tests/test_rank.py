@@ -60,18 +60,21 @@ def test_copies_are_kept_under_their_entry() -> None:
 
 
 def test_an_old_storys_related_list_keeps_its_order_when_news_arrives() -> None:
-    # Ordered by the front page, the related list of an old story would move with every new report (recency
-    # decays from the newest), and its page would be rendered and indexed again at each cron tick.
-    old = article("old", hours=-24 * 30, related=("https://a.com/recent", "https://b.com/weighty"))
+    # Ordered by the front page or by importance, the related list of an old story would move whenever
+    # another story gains a report, and its page would be rendered and indexed again at each cron tick.
+    old = article("old", hours=-24 * 30, related=("https://b.com/weighty", "https://a.com/recent"))
     recent = article("recent", hours=-2, quality=50)
     weighty = article("weighty", hours=-24 * 20, provider="b.com", quality=60)
     base = [cluster(old), cluster(recent), cluster(weighty)]
 
     def related(clusters: list) -> list[str]:
+        """The first report of each story the old one relates to, in the order its page lists them."""
         stories = rank(clusters)
-        by_slug = {s.slug: s.lead.key for s in stories}
-        return [by_slug[s] for s in next(s for s in stories if s.lead.key == old.key).related]
+        first = {s.slug: min(s.articles, key=lambda a: a.published).key for s in stories}
+        return [first[s] for s in next(s for s in stories if s.lead.key == old.key).related]
 
     before = related(base)
-    later = related([*base, cluster(article("news", hours=200, provider="c.com"))])
-    assert before == later == [weighty.key, recent.key]
+    news = article("news", hours=200, provider="c.com")
+    more = article("more", hours=-1, provider="d.com", quality=99)  # `recent` gains weight, then outranks
+    later = related([cluster(old), cluster(recent, more), cluster(weighty), cluster(news)])
+    assert before == later == [weighty.key, recent.key]  # as the old story's file lists them

@@ -84,14 +84,14 @@ def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tup
     story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
     scores = [story_score(es, newest) for es in ordered]
     order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
-    # Related stories by importance, not front-page position: the position moves with every new report
-    # (recency), and an old story's page would change, and be rendered and indexed again, at each one.
-    weight = {slug: round(importance(es), 4) for es, slug in zip(ordered, story_slugs, strict=True)}
     stories = []
     for i in order:
         entries, slug = ordered[i], story_slugs[i]
         linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
         linked.pop(slug, None)
-        related = tuple(sorted(linked, key=lambda s: (-weight[s], s)))
+        # In the order the story's own coverage lists them (lead first, then by time), not by rank or by
+        # importance: both move as other stories gain reports, and every old page relating to those would
+        # change, and be rendered and indexed again, at each cron tick.
+        related = tuple(linked)
         stories.append(Story(slug=slug, entries=entries, score=scores[i], related=related))
     return tuple(stories)
