@@ -273,7 +273,7 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
             yield from renderer.outputs(page)
         return
     _FORKED = (renderer, pages)  # inherited through fork: nothing large is pickled on the way in
-    # The build pauses the collector (see build.build); the renderers collect, Jinja leaving a few cycles
+    # The build pauses the collector (see build._collector_paused); the renderers collect, Jinja leaving a few cycles
     # per page, but what the workers inherit is frozen: never walked, so neither time spent on it nor
     # copy-on-write of every inherited memory page just to mark its objects.
     gc.freeze()
