@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from newsstand.build import build
-from newsstand.search import BUNDLE, LISTS, MANIFEST, bundle_path, search_bundles
+from newsstand.search import BUNDLE, LISTS, MANIFEST, bundle_path, indexed_digest, search_bundles
 
 from .conftest import SEEDS, settings_for, story_file
 
@@ -142,7 +142,8 @@ def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path:
     build(settings_for(seeds, site))
 
     def pages(part: str) -> list[tuple[str, bytes | None]]:
-        return [(p, None) for p in (site / bundle_path(part) / MANIFEST).read_text("utf-8").split()]
+        lines = (site / bundle_path(part) / MANIFEST).read_text("utf-8").splitlines()
+        return [(line.split("\t")[0], None) for line in lines]
 
     months = ("2019-11", "2020-01", "2020-02", "2020-03")
     unchanged = {LISTS: pages(LISTS), **{m: pages(m) for m in months}}
@@ -159,4 +160,56 @@ def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path:
         files = [v for k, v in out.items() if k.startswith(inside) and (part != LISTS or "/parts/" not in k)]
         fresh = part in ("2019-11", "2020-01")
         assert files and all((v is not None) == fresh for v in files), part
-    assert out["pagefind/parts/2019-11/" + MANIFEST] == "".join(f"{p}\n" for p, _ in unchanged["2019-11"][1:]).encode()
+    listed = out["pagefind/parts/2019-11/" + MANIFEST]
+    assert listed is not None and [line.split("\t")[0] for line in listed.decode().splitlines()] == [
+        p for p, _ in unchanged["2019-11"][1:]
+    ]
+
+
+def test_the_indexed_digest_sees_what_pagefind_reads_and_only_that() -> None:
+    page = (
+        b"<html><head><title>T</title></head><body><main data-pagefind-body><h1>Harbour</h1>"
+        b'<p title="a data-pagefind-ignore b">Lede data-pagefind-ignore</p>'
+        b"<section data-pagefind-ignore><ul><li><section>Related one</section></li></ul></section>"
+        b'<svg data-pagefind-ignore="all"><text>Timeline</text></svg><p>Tail</p></main></body></html>'
+    )
+    same = indexed_digest(page)
+    # What is ignored may change (nested elements of the same name included) ...
+    assert indexed_digest(page.replace(b"Related one", b"Related two")) == same
+    assert indexed_digest(page.replace(b"<text>Timeline", b"<text>Other")) == same
+    # ... anything else may not: after an ignored element, or where the words only look like the attribute.
+    for before, after in ((b"Tail", b"Tale"), (b"Lede", b"Lead"), (b'"a data', b'"c data'), (b"<h1>H", b"<h1>W")):
+        assert indexed_digest(page.replace(before, after)) != same, after
+    # An ignored element that holds a filter or metadata is still read by Pagefind: it counts.
+    tagged = page.replace(b"<li><section>", b"<li data-pagefind-filter='topic'><section>")
+    assert indexed_digest(tagged.replace(b"Related one", b"Related two")) != indexed_digest(tagged)
+    # One whose end cannot be found counts whole.
+    open_ended = page.replace(b"</ul></section>", b"</ul>")
+    assert indexed_digest(open_ended.replace(b"Related one", b"Related two")) != indexed_digest(open_ended)
+
+
+def test_an_old_page_that_changes_only_where_search_ignores_keeps_its_months_index(tmp_path: Path) -> None:
+    """A story's related stories show other stories' headlines, which move as those grow: the old story's
+    page changes, but not what search reads of it, and its month is not indexed again."""
+    seeds = corpus(tmp_path / "seeds")
+    related = "  - title: 'Leith marina'\n    webUrl: 'https://port4.example/4'\n    publishedDateTime: 2020-03-14T10:00:00Z\n"
+    kendal, when = EXTRA["nov_0.txt"]
+    (seeds / "nov_0.txt").write_text(
+        story_file(title=kendal, url="https://port0.example/0", when=when, related=related)
+    )
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site)
+    build(settings)
+    stories = json.loads((site / "stories.json").read_text("utf-8"))["stories"]
+    page = site / next(s["url"] for s in stories if s["title"] == kendal) / "index.html"
+    assert b"Leith marina expansion leith" in page.read_bytes()
+    before = tree(site, "")
+    seed = seeds / "mar_1.txt"
+    seed.write_text(seed.read_text("utf-8").replace("Leith marina expansion leith", "Leith marina expansion opens"))
+    build(settings)
+    after = tree(site, "")
+    assert b"Leith marina expansion opens" in page.read_bytes()  # the old page did change
+    november = [k for k in before if k.startswith("pagefind/parts/2019-11/")]
+    assert november and all(after[k] == before[k] for k in november)  # its month's index: the same files
+    assert any(after[k][0] != before.get(k, (None,))[0] for k in after if k.startswith("pagefind/parts/2020-03/"))
+    assert {k: v[0] for k, v in after.items() if k.startswith(BUNDLE)} == from_scratch(seeds, tmp_path / "full")

@@ -10,15 +10,18 @@ Pagefind cannot update an index (it has no incremental mode), so the site is ind
 search page merges them in the browser (Pagefind's `mergeIndex`): a story page belongs to the month of
 its first report (UTC), every other page to "lists", whose bundle is the primary one at `pagefind/`
 (with Pagefind's scripts); each month's is at `pagefind/parts/YYYY-MM/`. A partition none of whose
-pages changed, and which lost none, is kept as the last build wrote it; any other is indexed afresh.
-New stories land in the current month, so a build after new files indexes that month and the lists,
-and the closed months are left alone.
+pages changed what Pagefind reads of them, and which lost none, is kept as the last build wrote it; any
+other is indexed afresh. New stories land in the current month, so a build after new files indexes that
+month and the lists, and the closed months are left alone — even when an old story's page changes in a
+part Pagefind ignores (its related stories, which move as other stories grow, and its timeline).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,10 +37,18 @@ if TYPE_CHECKING:  # pages imports this module for the partitions' names
 BUNDLE = "pagefind"
 PARTS = f"{BUNDLE}/parts"
 LISTS = "lists"  # the partition of every indexed page that is not a story's
-# Each bundle lists the pages it indexed, so that the next build knows when one of them is gone
-# (its bytes say nothing of it) and which unchanged pages it need not read again to look for a body.
+# Each bundle lists the pages it indexed, each with the digest of what Pagefind read of it (indexed_digest),
+# so that the next build knows when one of them is gone or reads otherwise, and which unchanged pages it
+# need not read again to look for a body.
 MANIFEST = "newsstand-pages.txt"
 BODY = b"data-pagefind-body"
+IGNORE = b"data-pagefind-ignore"
+# One start tag, its attributes parsed as HTML does (quoted values may hold '>' and attribute-like text).
+_START_TAG = re.compile(
+    rb"""<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*(/?)>"""
+)
+_ATTR_NAME = re.compile(rb"""\s+([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+_VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 INDEX_FOLDERS = ("index", "fragment", "filter")
 ENTRY = "pagefind-entry.json"
 
@@ -66,6 +77,44 @@ def merged_bundles(published: Iterable[datetime]) -> tuple[str, ...]:
     return tuple(bundle_path(m) for m in sorted({month(moment) for moment in published}))
 
 
+def indexed_digest(data: bytes) -> str:
+    """A digest of what Pagefind reads of a page: its bytes without the elements marked
+    `data-pagefind-ignore`. Two pages with the same digest give the same index entry, whatever the ignored
+    parts say. Conservative where unsure: an ignored element that holds Pagefind attributes (filters,
+    metadata and sort keys inside it are still read) or that cannot be matched to its end tag is kept."""
+    kept, pos, at = [], 0, data.find(IGNORE)
+    while at != -1:
+        start = data.rfind(b"<", 0, at)
+        tag = _START_TAG.match(data, start) if start >= pos else None
+        end = _element_end(data, tag) if tag and tag.end() > at and _names_ignore(tag.group(2)) else None
+        if tag is not None and end is not None and b"data-pagefind-" not in data[tag.end() : end]:
+            kept.append(data[pos:start])
+            pos = end
+        at = data.find(IGNORE, max(at + 1, pos))
+    kept.append(data[pos:])
+    digest = hashlib.blake2b(digest_size=16)
+    for part in kept:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def _names_ignore(attributes: bytes) -> bool:
+    return any(name.lower() == IGNORE for name in _ATTR_NAME.findall(attributes))
+
+
+def _element_end(data: bytes, tag: re.Match[bytes]) -> int | None:
+    """Where the element `tag` opens ends (after its end tag), or None if it cannot be told."""
+    name = tag.group(1).lower()
+    if name in _VOID or tag.group(3):
+        return tag.end()
+    depth = 1
+    for m in re.compile(rb"<(/?)" + re.escape(name) + rb"(?=[\s/>])[^>]*>", re.IGNORECASE).finditer(data, tag.end()):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            return m.end()
+    return None
+
+
 def search_files(
     outputs: Iterable[tuple[str, bytes]], language: str = "en", bundle: str = f"{BUNDLE}/"
 ) -> list[tuple[str, bytes]]:
@@ -73,14 +122,14 @@ def search_files(
     (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs."""
     with tempfile.TemporaryDirectory(prefix="newsstand-search-") as tmp:
         site = Path(tmp) / "site"
-        indexed = []
+        indexed = {}
         for path, data in outputs:
             # Only pages that mark a body to index are given to Pagefind: the rest would be parsed for nothing.
             if path.endswith(".html") and BODY in data:
                 target = site / PurePosixPath(path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
-                indexed.append(path)
+                indexed[path] = indexed_digest(data)
         site.mkdir(exist_ok=True)
         cmd = [
             sys.executable,
@@ -106,7 +155,7 @@ def search_files(
             name = p.relative_to(out).as_posix()
             if p.is_file() and (bundle == f"{BUNDLE}/" or _merged_needs(name)):
                 files.append((bundle + name, p.read_bytes()))
-    manifest = "".join(f"{path}\n" for path in sorted(indexed)).encode("utf-8")
+    manifest = "".join(f"{path}\t{indexed[path]}\n" for path in sorted(indexed)).encode("utf-8")
     return sorted([*files, (bundle + MANIFEST, manifest)])
 
 
@@ -116,13 +165,14 @@ def _merged_needs(name: str) -> bool:
     return name == ENTRY or name.endswith(".pf_meta") or name.split("/")[0] in INDEX_FOLDERS
 
 
-def _indexed_before(previous: Path, bundle: str) -> frozenset[str] | None:
-    """The pages the last build's bundle at `bundle` indexed, or None if it has none (or no manifest)."""
+def _indexed_before(previous: Path, bundle: str) -> dict[str, str] | None:
+    """The pages the last build's bundle at `bundle` indexed, each with its indexed_digest ("" where the
+    manifest does not say), or None if it has none (or no manifest)."""
     try:
         text = (previous / bundle / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return frozenset(text.splitlines())
+    return {path: digest for path, _, digest in (line.partition("\t") for line in text.splitlines())}
 
 
 def _old_files(previous: Path, bundle: str) -> list[str]:
@@ -171,12 +221,21 @@ def search_bundles(
     for part, files in parts.items():
         bundle = bundle_path(part)
         before = _indexed_before(previous, bundle) if previous is not None else None
-        # Kept: the last build indexed it, none of its pages changed, and none of those it indexed is gone.
-        unchanged = previous is not None and all(data is None for _, data in files)
-        if unchanged and before is not None and before <= {path for path, _ in files}:
-            assert previous is not None
-            kept[part] = _old_files(previous, bundle)
-            continue
+        # Kept: the last build indexed it, Pagefind would read each of its pages as it did then, and none
+        # of those it indexed is gone. An unchanged page reads as it did; a changed one may too, when what
+        # changed is in a part Pagefind ignores.
+        if before is not None and all(before.get(path) for path in before):
+            now = {}
+            for path, data in files:
+                if data is None:
+                    if path in before:
+                        now[path] = before[path]
+                elif BODY in data:
+                    now[path] = indexed_digest(data)
+            if now == before:
+                assert previous is not None
+                kept[part] = _old_files(previous, bundle)
+                continue
         # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body.
         fresh[part] = [
             (path, data if data is not None else old(path))
