@@ -168,7 +168,8 @@ def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path:
 
 def test_the_indexed_digest_sees_what_pagefind_reads_and_only_that() -> None:
     page = (
-        b"<html><head><title>T</title></head><body><main data-pagefind-body><h1>Harbour</h1>"
+        b'<html><head><title>T</title><script type="application/ld+json">{"items": 5}</script></head><body>'
+        b"<main data-pagefind-body><h1>Harbour</h1>"
         b'<p title="a data-pagefind-ignore b">Lede data-pagefind-ignore</p>'
         b"<section data-pagefind-ignore><ul><li><section>Related one</section></li></ul></section>"
         b'<svg data-pagefind-ignore="all"><text>Timeline</text></svg><p>Tail</p></main></body></html>'
@@ -177,6 +178,7 @@ def test_the_indexed_digest_sees_what_pagefind_reads_and_only_that() -> None:
     # What is ignored may change (nested elements of the same name included) ...
     assert indexed_digest(page.replace(b"Related one", b"Related two")) == same
     assert indexed_digest(page.replace(b"<text>Timeline", b"<text>Other")) == same
+    assert indexed_digest(page.replace(b'"items": 5', b'"items": 6')) == same  # a script's text is never read
     # ... anything else may not: after an ignored element, or where the words only look like the attribute.
     for before, after in ((b"Tail", b"Tale"), (b"Lede", b"Lead"), (b'"a data', b'"c data'), (b"<h1>H", b"<h1>W")):
         assert indexed_digest(page.replace(before, after)) != same, after
@@ -211,5 +213,28 @@ def test_an_old_page_that_changes_only_where_search_ignores_keeps_its_months_ind
     assert b"Leith marina expansion opens" in page.read_bytes()  # the old page did change
     november = [k for k in before if k.startswith("pagefind/parts/2019-11/")]
     assert november and all(after[k] == before[k] for k in november)  # its month's index: the same files
+    assert any(after[k][0] != before.get(k, (None,))[0] for k in after if k.startswith("pagefind/parts/2020-03/"))
+    assert {k: v[0] for k, v in after.items() if k.startswith(BUNDLE)} == from_scratch(seeds, tmp_path / "full")
+
+
+def test_a_new_story_in_known_topics_and_outlets_leaves_the_lists_index_alone(tmp_path: Path) -> None:
+    """A topic's or outlet's page shows counts, dates and a chart that move with every new story; search
+    reads its name and what it is about, so a cron tick's new stories do not index the lists again."""
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site)
+    build(settings)
+    topic = (site / "topics" / "testing" / "index.html").read_bytes()
+    before = tree(site, "")
+    (seeds / "mar_2.txt").write_text(
+        story_file(
+            title="Scarborough harbour wall scarborough", url="https://port7.example/7", when="2020-03-20T08:00:00Z"
+        )
+    )
+    build(settings)
+    after = tree(site, "")
+    assert (site / "topics" / "testing" / "index.html").read_bytes() != topic  # its counts moved
+    primary = [k for k in before if k.startswith(f"{BUNDLE}/") and not k.startswith(f"{BUNDLE}/parts/")]
+    assert primary and all(after[k] == before[k] for k in primary)
     assert any(after[k][0] != before.get(k, (None,))[0] for k in after if k.startswith("pagefind/parts/2020-03/"))
     assert {k: v[0] for k, v in after.items() if k.startswith(BUNDLE)} == from_scratch(seeds, tmp_path / "full")

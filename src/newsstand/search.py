@@ -48,6 +48,8 @@ _START_TAG = re.compile(
     rb"""<([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)\s*(/?)>"""
 )
 _ATTR_NAME = re.compile(rb"""\s+([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+# A script's text is never indexed (nor can it hold "</script"): only its tag's attributes could matter.
+_SCRIPT = re.compile(rb"(<script\b[^>]*>).*?</script\s*>", re.IGNORECASE | re.DOTALL)
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 INDEX_FOLDERS = ("index", "fragment", "filter")
 ENTRY = "pagefind-entry.json"
@@ -79,9 +81,11 @@ def merged_bundles(published: Iterable[datetime]) -> tuple[str, ...]:
 
 def indexed_digest(data: bytes) -> str:
     """A digest of what Pagefind reads of a page: its bytes without the elements marked
-    `data-pagefind-ignore`. Two pages with the same digest give the same index entry, whatever the ignored
-    parts say. Conservative where unsure: an ignored element that holds Pagefind attributes (filters,
-    metadata and sort keys inside it are still read) or that cannot be matched to its end tag is kept."""
+    `data-pagefind-ignore` and without the text of its scripts (the structured data in the head lists a
+    page's stories). Two pages with the same digest give the same index entry, whatever the left-out parts
+    say. Conservative where unsure: an ignored element that holds Pagefind attributes (filters, metadata
+    and sort keys inside it are still read) or that cannot be matched to its end tag is kept."""
+    data = _SCRIPT.sub(lambda m: m.group(1), data)
     kept, pos, at = [], 0, data.find(IGNORE)
     while at != -1:
         start = data.rfind(b"<", 0, at)
