@@ -1,8 +1,10 @@
+import random
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from newsstand.normalize import normalize
+from newsstand.digest import content_digest
+from newsstand.normalize import _digest, _says, file_mentions, merge_article, normalize
 from newsstand.read import RawRecord, parse_seed, read_seeds, seed_paths
 
 from .conftest import SEEDS
@@ -156,3 +158,39 @@ def test_one_more_file_listing_an_article_leaves_its_digest_alone() -> None:
     [now] = [a for a in after.articles if a.key == old.key]
     assert now.sources == (*old.sources, "zz-new.txt")
     assert replace(now, sources=old.sources) == old and now.digest == old.digest
+
+
+def test_an_articles_digest_is_that_of_what_its_mentions_say_together() -> None:
+    # merge_article takes the richest mention's digest when the others add nothing; whichever way it gets
+    # there, the digest must be that of the merged values, for any mix of what mentions hold.
+    records, _ = read_seeds(seed_paths(SEEDS))
+    mentions = [m for r in records for m in file_mentions(r)[0]]
+    slugs = {t.casefold(): t.casefold().replace(" ", "-") for m in mentions for t in m.topics}
+    rng = random.Random(7)
+    fields = {
+        "excerpt": lambda m: "",
+        "images": lambda m: (),
+        "quality": lambda m: None if m.quality is not None else 3,
+        "heat": lambda m: None if m.heat is not None else 2,
+        "pick": lambda m: not m.pick,
+        "body_html": lambda m: "" if m.body_html else "<p>b</p>",
+        "related": lambda m: (*m.related, "example.org/other"),
+        "alternates": lambda m: (*m.alternates, m.url, "https://amp.example/x"),
+        "published": lambda m: m.published.replace(minute=(m.published.minute + 1) % 60),
+    }
+    checked = set()
+    for _ in range(400):
+        base = rng.choice(mentions)
+        group = [base, *(replace(base, path=f"other{i}.txt") for i in range(rng.randint(1, 3)))]
+        for i in range(len(group)):
+            for name in rng.sample(sorted(fields), rng.randint(0, 3)):
+                group[i] = replace(group[i], **{name: fields[name](group[i])})
+        group = [replace(m, digest=_says(m)) for m in group]
+        a = merge_article(group, slugs)
+        says = content_digest(
+            a.key, a.url, a.title, a.published, a.provider, a.excerpt, a.images, a.quality, a.heat,
+            a.pick, a.lead, a.body_html, a.related, a.alternates,
+        )  # fmt: skip
+        assert a.digest == _digest(says, a.topics)
+        checked.add(a.digest == _digest(group[0].digest, a.topics))
+    assert checked == {True, False}  # both ways were taken

@@ -137,3 +137,41 @@ def test_a_day_of_alike_reports_asks_a_higher_threshold() -> None:
     assert high > 0.6
     assert day_threshold(replace(DEFAULT, relative_threshold=0.0), pj, alike) == DEFAULT.threshold
     assert day_threshold(DEFAULT, pj[:0], alike[:0]) == DEFAULT.threshold
+
+
+def test_what_clustering_reads_is_digested_again_only_for_the_articles_that_changed() -> None:
+    # cluster_input keeps each article's part of the digest from the last run while the article's digest is
+    # the one that run saw: for random edits (read or not by clustering), additions and deletions, the
+    # digest equals the one made from nothing, and it moves exactly when a field clustering reads moves.
+    from newsstand.cluster import cluster_input
+    from newsstand.digest import content_digest
+
+    def signed(a: Article) -> Article:
+        return replace(a, digest=content_digest(replace(a, digest="")))
+
+    rng = random.Random(11)
+    arts = [signed(a) for a in corpus(5)]
+    _, state, _ = cluster_stream(arts)
+    digest, reads = cluster_input(arts)
+    for _ in range(12):
+        now = list(arts)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randrange(len(now))
+            kind = rng.choice(["title", "heat", "add", "delete"])
+            if kind == "title":
+                now[i] = signed(replace(now[i], title=now[i].title + " again"))
+            elif kind == "heat":
+                now[i] = signed(replace(now[i], heat=rng.randint(1, 99)))
+            elif kind == "add":
+                now.append(signed(replace(now[i], key=now[i].key + f"/{rng.random()}", url=now[i].url + "/x")))
+            else:
+                del now[i]
+        rng.shuffle(now)
+        got, got_reads = cluster_input(now, state, reads)
+        fresh, fresh_reads = cluster_input(now)
+        assert (got, got_reads) == (fresh, fresh_reads)
+        read_by = {a.key: (a.title, a.published) for a in arts}
+        moved = {a.key: (a.title, a.published) for a in now} != read_by
+        assert (got != digest) == moved
+        arts, digest, reads = now, got, got_reads
+        _, state, _ = cluster_stream(arts, last=state)

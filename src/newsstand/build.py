@@ -116,17 +116,20 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
 
     params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
-    read = f"{params!r} {cluster_input(articles)}" if cache else ""
     saved = cache.get() if cache else None
+    last = saved[2] if saved is not None and isinstance(saved[2], StreamState) else None
+    read, reads = "", b""
+    if cache:
+        read, reads = cluster_input(articles, last, saved[3] if saved is not None else b"")
+        read = f"{params!r} {read}"
     if saved is not None and saved[0] == read:
         clusters = clusters_from(saved[1], articles)
         if clusters is not None:
             return clusters, False
     # Otherwise the stream resumes from where the last run's decisions start to differ (cluster.stream).
-    last = saved[2] if saved is not None and isinstance(saved[2], StreamState) else None
     clusters, state, _ = cluster_stream(articles, params=params, jobs=settings.jobs or workers(), last=last)
     if cache:
-        cache.put(read, partition(clusters), state)
+        cache.put(read, partition(clusters), state, reads)
     return clusters, True
 
 

@@ -242,20 +242,23 @@ def site_unchanged(out: Path, manifest: dict[str, Stamp]) -> bool:
 
 
 class ClusterCache:
-    """The last build's clusters, by article key, with the digest of what clustering read to make them and
-    the state its stream left (cluster.StreamState), to resume from."""
+    """The last build's clusters, by article key, with the digest of what clustering read to make them, the
+    state its stream left (cluster.StreamState), to resume from, and each article's part of that digest
+    (cluster.cluster_input), so that the next build reads again only the articles that changed."""
 
     def __init__(self, folder: Path, seeds: Path) -> None:
         self.path = folder / cachefile.name_for("clusters", seeds)
         self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()}"  # the clustering's code and constants
 
-    def get(self) -> tuple[str, Any, Any] | None:
-        """(digest, partition, stream state) of the last build, if there is a trustworthy one."""
+    def get(self) -> tuple[str, Any, Any, bytes] | None:
+        """(digest, partition, stream state, parts of the digest) of the last build, if there is a
+        trustworthy one."""
         saved = cachefile.load(self.path, self.key)
-        return saved if isinstance(saved, tuple) and len(saved) == 3 and isinstance(saved[0], str) else None
+        ok = isinstance(saved, tuple) and len(saved) == 4 and isinstance(saved[0], str) and isinstance(saved[3], bytes)
+        return saved if ok else None
 
-    def put(self, digest: str, partition: Any, state: Any) -> None:
-        cachefile.save(self.path, self.key, (digest, partition, state))
+    def put(self, digest: str, partition: Any, state: Any, reads: bytes) -> None:
+        cachefile.save(self.path, self.key, (digest, partition, state, reads))
 
 
 class LastBuild:

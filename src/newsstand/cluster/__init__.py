@@ -297,11 +297,37 @@ def _clusters(entries: Sequence[Coverage], labels: np.ndarray, originals: np.nda
     return tuple(out[i] for i in np.argsort(firsts, kind="stable").tolist())
 
 
-def cluster_input(articles: Sequence[Article]) -> str:
+READ_DIGEST = 16  # bytes of each article's part of cluster_input
+
+
+def cluster_input(
+    articles: Sequence[Article], last: StreamState | None = None, reads: bytes = b""
+) -> tuple[str, bytes]:
     """A digest of every field clustering reads (the same function of the same articles gives the same
     clusters): an edit that changes none of them, as a story file re-fetched with new heat or a new body,
-    can reuse the last build's clusters instead of clustering again."""
-    return content_digest([_read(a) for a in sorted(articles, key=attrgetter("key"))])
+    can reuse the last build's clusters instead of clustering again. Also each article's part of it, in key
+    order, for the next build: given the `last` state and the `reads` that went with it, an article whose
+    digest is the one that run saw keeps its part, and only the articles that changed are read again (each
+    read is a pickle of the article's text: 3 s at 100k stories, every build)."""
+    arts = sorted(articles, key=attrgetter("key"))
+    memo = last.memo if last is not None else None
+    was: Sequence[int] = ()  # each article's index in the last run, -1 if it had none
+    if memo is not None and len(reads) == READ_DIGEST * len(memo.keys):
+        keys = tuple(map(attrgetter("key"), arts))
+        if keys == memo.keys:
+            was = range(len(keys))
+        else:
+            index = {k: j for j, k in enumerate(memo.keys)}
+            was = [index.get(k, -1) for k in keys]
+    parts = []
+    for i, a in enumerate(arts):
+        j = was[i] if was else -1
+        if j >= 0 and a.digest and memo is not None and memo.digests[j] == a.digest:
+            parts.append(reads[READ_DIGEST * j : READ_DIGEST * (j + 1)])
+        else:
+            parts.append(bytes.fromhex(content_digest(_read(a)))[:READ_DIGEST])
+    joined = b"".join(parts)
+    return hashlib.blake2b(joined, digest_size=16).hexdigest(), joined
 
 
 def _read(a: Article) -> tuple[object, ...]:
