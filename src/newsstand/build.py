@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,9 +16,9 @@ from .cachefile import code_fingerprint
 from .config import Settings
 from .digest import content_digest
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, PageCache, StoryRegister, signatures
+from .incremental import ClusterCache, LastBuild, MergeCache, PageCache, StoryRegister, signatures
 from .problems import Problem
-from .read import seed_files
+from .read import Identity, seed_files
 from .write import WriteReport, write_site
 
 if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a build needs them
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a bui
 
     from .cluster import Cluster
     from .ingest import Ingested, IngestMemo
-    from .model import Article, Story
+    from .model import Article, Corpus, Story
     from .normalize import MergeMemo
     from .preview import Shown
     from .render import Renderer
@@ -54,6 +54,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)  # the process's peak memory (MB) at the end of each stage
     clustered: bool = True  # False: nothing clustering reads had changed, and the last build's clusters served
+    parsed: int = 0  # seed files parsed by this build; the others were known from the last one
 
     def summary(self) -> str:
         wrote = ""
@@ -105,6 +106,53 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
         jobs=settings.jobs,
         memo=memo.ingest if memo else None,
     )
+
+
+def _read_and_merge(
+    settings: Settings, paths: list[Path], memo: BuildMemo | None, read_done: Callable[[], None]
+) -> tuple[Corpus, tuple[Problem, ...], dict[str, Identity], int]:
+    """Read → normalize: the corpus, every seed file's problems, what was read of each file (the next
+    build checks its seeds against it) and how many files were parsed. From the last build's record (MergeCache), only the files that changed
+    are read and only the articles they name are merged again; without one (or with `memo`, which keeps all
+    of it in memory), everything. `read_done` is called when reading ends."""
+    from .ingest import ingest_changes, workers
+    from .normalize import merge, merge_all, merge_changed
+
+    cache = MergeCache(settings.cache, settings.seeds, settings.drafts) if settings.use_cache and memo is None else None
+    saved = cache.load() if cache is not None else None
+    parsed = 0
+    if cache is not None and saved is not None:
+        state, files = saved
+        known = {path: (f[0], f[1]) for path, f in files.items()}
+        changes = ingest_changes(
+            paths, settings.seeds, settings.cache, known, settings.drafts, settings.jobs or workers()
+        )
+        if changes is not None:
+            removed = [m for r in changes.before for m in r.mentions]
+            added = [m for r in changes.fresh for m in r.mentions]
+            keys = {m.key for m in removed} | {m.key for m in added}
+            others = changes.mentions_in(
+                {k: state.articles[k].sources if k in state.articles else () for k in keys}, known
+            )
+            read_done()
+            parsed = len(changes.fresh)  # and in the cache now, for the reading of everything below if need be
+            merged = merge_changed(state, removed, added, others) if others is not None else None
+            if merged is not None:
+                for path in changes.gone:
+                    del files[path]
+                files.update((r.path, (r.stamp, r.sha, r.problems)) for r in changes.fresh)
+                cache.save(merged[1], files, state)
+                problems = tuple(sorted(p for f in files.values() for p in f[2]))
+                return merged[0], problems, {path: (f[0], f[1]) for path, f in files.items()}, parsed
+    ingested = _ingest(settings, paths, memo)
+    read_done()
+    if cache is not None:
+        corpus, state = merge_all(ingested.mentions)
+        cache.save(state, {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}, None)
+    else:
+        corpus = merge(ingested.mentions, memo=memo.merge if memo else None)
+    seen = {r.path: (r.stamp, r.sha) for r in ingested.results}
+    return corpus, tuple(sorted(ingested.problems)), seen, parsed + ingested.parsed
 
 
 def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool]:
@@ -265,7 +313,6 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     from .assets import AssetError, build_assets
     from .exclude import exclude
     from .ingest import workers
-    from .normalize import merge
     from .pages import plan
     from .preview import shown
     from .render import Renderer, render_all
@@ -274,15 +321,16 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     if memo is not None:
         memo.shown = memo.renderer = None  # until this build has written the site they would show
     paths = [Path(name) for name in names]
-    ingested = _ingest(settings, paths, memo)
-    t = lap("read", t)
-    corpus = merge(ingested.mentions, memo=memo.merge if memo else None)
+    read_at = t
+
+    def read_done() -> None:
+        nonlocal read_at
+        read_at = lap("read", t)
+
+    corpus, problems, seen, parsed = _read_and_merge(settings, paths, memo, read_done)
     # The editor's exclusions, a stage of their own before clustering (see exclude.py); timed with normalize.
     corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
-    t = lap("normalize", t)
-    problems = tuple(sorted(ingested.problems))
-    seen = {r.path: (r.stamp, r.sha) for r in ingested.results}  # what the next build checks its seeds against
-    del ingested  # every mention of every article: at 100k files, a gigabyte the later stages do not need
+    t = lap("normalize", read_at)
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
@@ -338,6 +386,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         timings=timings,
         peaks=peaks,
         clustered=clustered,
+        parsed=parsed,
     )
     if last is not None and stamp is not None:
         last.save(stamp, result, seen)

@@ -12,21 +12,28 @@ on, and a list whose order moved re-renders too (Jekyll's incremental mode misse
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cachefile
 from .digest import bytes_digest, content_digest
 from .identity import Register
-from .model import Provider, Story, Topic
+from .model import Article, Provider, Story, Topic
 from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
-from .read import read_bytes, seed_stamp
+from .problems import Problem
+from .read import Identity, read_bytes, seed_stamp
 from .summary import Summary
+
+if TYPE_CHECKING:  # normalize imports Markdown: not for a build with nothing to do
+    from .normalize import MergeState
 
 CACHE_KEY = "pages 2"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
@@ -179,9 +186,6 @@ def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inp
     return [page_signature(p, key, own, terms) for p in pages]
 
 
-Identity = tuple[tuple[int, int, int, int], str]  # a seed file's stat identity (read.seed_stamp), its bytes' digest
-
-
 def seed_identities(seed_files: Sequence[str], known: Mapping[str, Identity]) -> dict[str, Identity] | None:
     """Each seed file's stat identity and the digest of its bytes: the digest `known` holds for a file whose
     stat is as it was, else its bytes read again (a file rewritten with the same bytes is the same input);
@@ -259,6 +263,94 @@ class ClusterCache:
 
     def put(self, digest: str, partition: Any, state: Any, reads: bytes) -> None:
         cachefile.save(self.path, self.key, (digest, partition, state, reads))
+
+
+SeedRecord = tuple[tuple[int, int, int, int], str, tuple[Problem, ...]]  # what a build read of a seed file: its
+# stat (read.seed_stamp), its bytes' digest, its problems
+
+
+class MergeCache:
+    """The last build's merge (normalize.MergeState) and what it read of each seed file, so that the next
+    build reads and merges only the files that changed (ingest.ingest_changes, normalize.merge_changed).
+
+    The articles are kept by the month they were published, a file each, and a build writes only the months
+    whose articles it changed: new story files bring this month's articles and name a few recent ones as
+    related. The index, written last, names each month's file: a build killed before it leaves the last
+    index and its files as they were. Safe to delete: the next build reads every file."""
+
+    def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
+        self.dir = folder / Path(cachefile.name_for("merge", seeds)).stem
+        self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()} drafts={drafts}"
+        self.months: dict[str, dict[str, Article]] = {}  # as loaded, for save to change only some
+        self.names: dict[str, str] = {}
+
+    def load(self) -> tuple[MergeState, dict[str, SeedRecord]] | None:
+        index = cachefile.load(self.dir / "index.pickle", self.key)
+        if not (isinstance(index, tuple) and len(index) == 3 and isinstance(index[2], dict)):
+            return None
+        files, tally, names = index
+        months = {}
+        for month, name in names.items():
+            part = cachefile.load(self.dir / name, self.key)
+            if not isinstance(part, dict):
+                return None
+            months[month] = part
+        from .normalize import MergeState
+
+        everything = {k: a for part in months.values() for k, a in part.items()}
+        self.months, self.names = months, dict(names)
+        return MergeState({k: everything[k] for k in sorted(everything)}, tally), files
+
+    def save(self, state: MergeState, files: Mapping[str, SeedRecord], before: MergeState | None) -> None:
+        """Record `state`, made from `before` (the state `load` gave; None: from nothing)."""
+        months = dict(self.months)
+        if before is None or state.changed is None:
+            months = {}
+            for key, article in state.articles.items():
+                months.setdefault(_month(article), {})[key] = article
+            dirty = set(months) | set(self.names)
+        else:
+            dirty = set()
+            for key in state.changed:
+                moves: tuple[tuple[Article | None, bool], ...] = (
+                    (before.articles.get(key), False),
+                    (state.articles.get(key), True),
+                )
+                for moved, put in moves:
+                    if moved is None:
+                        continue
+                    month = _month(moved)
+                    if month not in dirty:
+                        months[month] = dict(months.get(month, {}))
+                        dirty.add(month)
+                    if put:
+                        months[month][key] = moved
+                    else:
+                        months[month].pop(key, None)
+        names = dict(self.names)
+        for month in sorted(dirty):
+            part = months.get(month)
+            if not part:
+                names.pop(month, None)
+                months.pop(month, None)
+                continue
+            name = f"{month}-{secrets.token_hex(6)}.pickle"
+            if not cachefile.save(self.dir / name, self.key, part):
+                return  # the last index and its files stay as they were
+            names[month] = name
+        if not cachefile.save(self.dir / "index.pickle", self.key, (dict(files), state.tally, names)):
+            return
+        self.months, self.names = months, names
+        with contextlib.suppress(OSError):
+            keep = {"index.pickle", *names.values()}
+            for stale in self.dir.iterdir():
+                if stale.name not in keep:
+                    stale.unlink(missing_ok=True)
+
+
+def _month(article: Article) -> str:
+    moment = article.published.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 class LastBuild:

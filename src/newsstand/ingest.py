@@ -12,9 +12,10 @@ import contextlib
 import os
 import shutil
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .digest import bytes_digest
 from .model import compact_pickle
 from .normalize import Mention, file_mentions
 from .problems import Problem
-from .read import read_bytes, seed_from_bytes, seed_stamp
+from .read import Identity, read_bytes, seed_from_bytes, seed_stamp
 
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
 
@@ -113,6 +114,47 @@ class SeedCache:
                 results.update(part)
         return results
 
+    def results_for(self, paths: Iterable[str]) -> dict[str, FileResult] | None:
+        """The cached results of `paths`, loading only their shards; None if one of them is missing."""
+        found: dict[str, FileResult] = {}
+        for path in paths:
+            shard = self.shard(path)
+            if shard not in self.loaded:
+                part = cachefile.load(self._file(shard), self.key)
+                if not isinstance(part, dict):
+                    return None
+                self.loaded[shard] = part
+            hit = self.loaded[shard].get(path)
+            if hit is None:
+                return None
+            found[path] = hit
+        return found
+
+    def save_changes(self, fresh: Iterable[FileResult], gone: Iterable[str]) -> None:
+        """Put `fresh` results in and take the `gone` files out, rewriting only their shards."""
+        parts: dict[int, dict[str, FileResult]] = {}
+
+        def part(path: str) -> dict[str, FileResult]:
+            shard = self.shard(path)
+            if shard not in parts:
+                if shard not in self.loaded:
+                    found = cachefile.load(self._file(shard), self.key)
+                    self.loaded[shard] = found if isinstance(found, dict) else {}
+                parts[shard] = dict(self.loaded[shard])
+            return parts[shard]
+
+        for result in fresh:
+            part(result.path)[result.path] = result
+        for path in gone:
+            part(path).pop(path, None)
+        for shard, part in parts.items():
+            if part:
+                cachefile.save(self._file(shard), self.key, part)
+            else:
+                with contextlib.suppress(OSError):
+                    self._file(shard).unlink(missing_ok=True)
+            self.loaded[shard] = part
+
     def save(self, results: dict[str, FileResult]) -> None:
         parts: dict[int, dict[str, FileResult]] = {}
         for path, result in results.items():
@@ -136,6 +178,62 @@ class SeedCache:
             os.utime(self.dir)  # the most recently used folder is kept longest
         except OSError:
             pass
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """The seed files that changed since a build whose reading is known (ingest_changes)."""
+
+    fresh: tuple[FileResult, ...]  # the files new or changed since, read now, in path order
+    before: tuple[FileResult, ...]  # what that build read of the files changed or gone since
+    gone: tuple[str, ...]
+    store: SeedCache  # to look up what that build read of the other files (mentions_in)
+
+    def mentions_in(
+        self, files: Mapping[str, Iterable[str]], known: Mapping[str, Identity]
+    ) -> dict[str, list[Mention]] | None:
+        """For each key of `files`, the mentions of it that the files listed hold, as that build read them
+        (files that changed since are left out: their mentions are in `fresh`); None if the cache does not
+        hold them as `known` says they were read."""
+        changed = {r.path for r in self.fresh} | set(self.gone)
+        wanted = {key: [p for p in paths if p not in changed] for key, paths in files.items()}
+        results = self.store.results_for(sorted({p for paths in wanted.values() for p in paths}))
+        if results is None or any((r.stamp, r.sha) != known.get(p) for p, r in results.items()):
+            return None
+        return {key: [m for p in paths for m in results[p].mentions if m.key == key] for key, paths in wanted.items()}
+
+
+def ingest_changes(
+    paths: Sequence[Path],
+    seeds: Path,
+    cache_dir: Path,
+    known: Mapping[str, Identity],
+    drafts: bool = False,
+    jobs: int | None = None,
+) -> Changes | None:
+    """Read the files among `paths` that are new or whose stat is not the one `known` gives (what the last
+    build read of each file), and find in the cache what it read of those and of the files since gone;
+    the cache is updated. None when the cache does not hold what `known` says was read (deleted, or left
+    by a build killed between writing it and the record of its reading): the caller reads everything."""
+    store = SeedCache(cache_dir, seeds, drafts)
+    todo = [p for p in paths if (k := known.get(str(p))) is None or k[0] != seed_stamp(p)]
+    gone = sorted(set(known) - {str(p) for p in paths})
+    touched = [str(p) for p in todo if str(p) in known] + gone
+    before = store.results_for(touched)
+    if before is None or any((r.stamp, r.sha) != known[p] for p, r in before.items()):
+        return None
+    fresh = _parse(todo, drafts, jobs or workers())
+    store.save_changes(fresh, gone)
+    return Changes(tuple(fresh), tuple(before[p] for p in touched), tuple(gone), store)
+
+
+def _parse(paths: Sequence[Path], drafts: bool, jobs: int) -> list[FileResult]:
+    if len(paths) < INLINE_BELOW or jobs == 1:
+        return _process_chunk(paths, drafts)
+    step = -(-len(paths) // (jobs * 4))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        chunks = pool.map(_process_chunk, [paths[i : i + step] for i in range(0, len(paths), step)], repeat(drafts))
+        return [r for chunk in chunks for r in chunk]
 
 
 def workers() -> int:

@@ -12,7 +12,7 @@ import hashlib
 import operator
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -423,7 +423,7 @@ def merge_article(mentions: Sequence[Mention], topic_slugs: dict[str, str]) -> A
     quality = next((m.quality for m in ranked if m.quality is not None), None)
     heat = next((m.heat for m in ranked if m.heat is not None), None)
     pick, lead, body = any(m.pick for m in mentions), any(m.lead for m in mentions), _first(m.body_html for m in ranked)
-    published = min(m.published for m in mentions)
+    published = min(m.published for m in ranked)  # of equal instants, the richest mention's (not the first file's)
     # Of what it says, as _says gives it for an article one file mentions: one more file listing it as related,
     # with fewer fields than its own file gives (each new story file does so for a few older articles),
     # changes nothing a page shows or clustering reads, and leaves the digest as it was.
@@ -489,30 +489,101 @@ def _digest(says: str, topic_slugs: tuple[str, ...]) -> str:
     return hashlib.sha256("\n".join([says, "", *topic_slugs]).encode()).hexdigest()
 
 
-def _providers(mentions: Iterable[Mention]) -> tuple[Provider, ...]:
-    names: dict[str, Counter[str]] = defaultdict(Counter)
-    logos: dict[str, Image] = {}
-    for m in mentions:
-        names[m.provider_domain][m.provider_name] += 1
-        if m.logo and m.provider_domain not in logos:
-            logos[m.provider_domain] = m.logo
+Votes = dict[str, Counter[Any]]  # a name (or logo) → how many mentions give it, for each topic or outlet
 
-    def display(domain: str) -> str:
-        # The most used name; on a tie, prefer a real name over one that is just the domain.
-        return min(names[domain].items(), key=lambda kv: (-kv[1], kv[0].lower() in domain, kv[0]))[0]
 
-    chosen = {d: display(d) for d in sorted(names)}
-    slugs = assign_slugs(((d, chosen[d]) for d in sorted(names)), fallback="provider")
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The corpus-wide votes for names: each topic's spellings (by its case-folded name) and each outlet's
+    names and logos (by domain), counted over every mention. Kept between builds (MergeState), a vote
+    moves by what the changed files' mentions give and gave."""
 
-    def every_name(domain: str) -> tuple[str, ...]:
-        return (
-            chosen[domain],
-            *sorted((n for n in names[domain] if n != chosen[domain]), key=lambda n: (-names[domain][n], n)),
+    topic_names: Votes
+    provider_names: Votes
+    provider_logos: Votes
+
+    @classmethod
+    def of(cls, mentions: Iterable[Mention]) -> Tally:
+        tally = cls({}, {}, {})
+        tally._count(mentions, 1, set())
+        return tally
+
+    def moved(self, removed: Iterable[Mention], added: Iterable[Mention]) -> Tally:
+        """The tally with the `removed` mentions' votes taken back and the `added` ones' counted."""
+        tally = Tally(dict(self.topic_names), dict(self.provider_names), dict(self.provider_logos))
+        copied: set[tuple[int, str]] = set()  # copy on write: the tables of the last build stay as they were
+        tally._count(removed, -1, copied)
+        tally._count(added, 1, copied)
+        return tally
+
+    def _count(self, mentions: Iterable[Mention], sign: int, copied: set[tuple[int, str]]) -> None:
+        tables = (self.topic_names, self.provider_names, self.provider_logos)
+
+        def vote(which: int, key: str, value: object) -> None:
+            table = tables[which]
+            if (which, key) not in copied:
+                table[key] = Counter(table.get(key, ()))
+                copied.add((which, key))
+            votes = table[key]
+            votes[value] += sign
+            if votes[value] <= 0:
+                del votes[value]
+                if not votes:
+                    del table[key]
+                    copied.discard((which, key))
+
+        for m in mentions:
+            for t in m.topics:
+                vote(0, t.casefold(), t)
+            vote(1, m.provider_domain, m.provider_name)
+            if m.logo:
+                vote(2, m.provider_domain, m.logo)
+
+    def topic_display(self) -> dict[str, str]:
+        """Each topic's name as the most mentions spell it (ties: the first in code point order)."""
+        return {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in self.topic_names.items()}
+
+    def topic_slugs(self) -> dict[str, str]:
+        display = self.topic_display()
+        return assign_slugs(((k, display[k]) for k in sorted(display)), fallback="topic")
+
+    def topics(self) -> tuple[Topic, ...]:
+        display, slugs = self.topic_display(), self.topic_slugs()
+        return tuple(sorted((Topic(slugs[k], display[k]) for k in display), key=lambda t: t.slug))
+
+    def providers(self) -> tuple[Provider, ...]:
+        names = self.provider_names
+
+        def display(domain: str) -> str:
+            # The most used name; on a tie, prefer a real name over one that is just the domain.
+            name: str = min(names[domain].items(), key=lambda kv: (-kv[1], kv[0].lower() in domain, kv[0]))[0]
+            return name
+
+        def logo(domain: str) -> Image | None:
+            # The logo the most mentions give; on a tie, the first by its fields (not by which file came first,
+            # which a build that reads only the changed files cannot know).
+            votes = self.provider_logos.get(domain)
+            if not votes:
+                return None
+            best: Image = min(votes.items(), key=lambda kv: (-kv[1], _image_order(kv[0])))[0]
+            return best
+
+        chosen = {d: display(d) for d in sorted(names)}
+        slugs = assign_slugs(((d, chosen[d]) for d in sorted(names)), fallback="provider")
+
+        def every_name(domain: str) -> tuple[str, ...]:
+            return (
+                chosen[domain],
+                *sorted((n for n in names[domain] if n != chosen[domain]), key=lambda n: (-names[domain][n], n)),
+            )
+
+        return tuple(
+            sorted((Provider(d, chosen[d], slugs[d], logo(d), every_name(d)) for d in names), key=lambda p: p.slug)
         )
 
-    return tuple(
-        sorted((Provider(d, chosen[d], slugs[d], logos.get(d), every_name(d)) for d in names), key=lambda p: p.slug)
-    )
+
+def _image_order(image: Image) -> tuple[str, int, int, str]:
+    return (image.url, image.width or 0, image.height or 0, image.title)
 
 
 @dataclass(slots=True)
@@ -532,36 +603,78 @@ def _same_objects(old: list[Mention] | None, new: list[Mention]) -> bool:
     return old is not None and len(old) == len(new) and all(map(operator.is_, old, new))
 
 
+@dataclass(frozen=True, slots=True)
+class MergeState:
+    """What a merge leaves for the next build to merge only what changed (merge_changed): every article by
+    key, in key order, and the votes for names."""
+
+    articles: dict[str, Article]
+    tally: Tally
+    changed: frozenset[str] | None = None  # the keys merged again since the state this one was made from; None: all
+
+
 def merge(mentions: Iterable[Mention], memo: MergeMemo | None = None) -> Corpus:
     """The corpus from every file's mentions: one Article per key, providers by domain, topics by name.
 
     With `memo`, articles whose mentions did not change since the memo's last merge are reused, and
     the memo is updated: the result is the same as without it."""
+    return merge_all(mentions, memo)[0]
+
+
+def merge_all(mentions: Iterable[Mention], memo: MergeMemo | None = None) -> tuple[Corpus, MergeState]:
+    """`merge`, and the state it leaves for merge_changed."""
     by_key: dict[str, list[Mention]] = defaultdict(list)
     for m in mentions:
         by_key[m.key].append(m)
-    topic_names: dict[str, Counter[str]] = defaultdict(Counter)
-    for group in by_key.values():
-        for m in group:
-            for t in m.topics:
-                topic_names[t.casefold()][t] += 1
-    topic_display = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in topic_names.items()}
-    topic_slugs = assign_slugs(((k, topic_display[k]) for k in sorted(topic_display)), fallback="topic")
+    tally = Tally.of(m for group in by_key.values() for m in group)
+    topic_slugs = tally.topic_slugs()
     # Topic names are voted over the whole corpus, so one edit can rename a slug every article carries.
     old_groups: dict[str, list[Mention]] = {}
     old_articles: dict[str, Article] = {}
     if memo is not None and memo.topic_slugs == topic_slugs:
         old_groups, old_articles = memo.groups, memo.articles
     keys = sorted(by_key)
-    articles = tuple(
-        old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else merge_article(by_key[k], topic_slugs)
+    articles = {
+        k: old_articles[k] if _same_objects(old_groups.get(k), by_key[k]) else merge_article(by_key[k], topic_slugs)
         for k in keys
-    )
-    topics = tuple(sorted((Topic(topic_slugs[k], topic_display[k]) for k in topic_display), key=lambda t: t.slug))
-    providers = _providers(m for ms in by_key.values() for m in ms)
+    }
     if memo is not None:
-        memo.groups, memo.topic_slugs, memo.articles = by_key, topic_slugs, dict(zip(keys, articles, strict=True))
-    return Corpus(articles=articles, providers=providers, topics=topics)
+        memo.groups, memo.topic_slugs, memo.articles = by_key, topic_slugs, articles
+    corpus = Corpus(articles=tuple(articles.values()), providers=tally.providers(), topics=tally.topics())
+    return corpus, MergeState(articles, tally)
+
+
+def merge_changed(
+    state: MergeState,
+    removed: Sequence[Mention],
+    added: Sequence[Mention],
+    others: Mapping[str, Sequence[Mention]],
+) -> tuple[Corpus, MergeState] | None:
+    """What `merge_all` gives for the corpus `state` was made of, with some files changed: `removed` are
+    the mentions those files (changed, or gone) held when `state` was made, `added` what they hold now, and
+    `others` the mentions every other file holds of each key either names. Only the articles of those keys
+    are merged again. None when a topic's slug moved: every article under it changes, and the caller
+    merges everything."""
+    tally = state.tally.moved(removed, added)
+    topic_slugs = tally.topic_slugs()
+    if topic_slugs != state.tally.topic_slugs():
+        return None
+    groups: dict[str, list[Mention]] = {m.key: [] for m in removed}
+    for m in added:
+        groups.setdefault(m.key, []).append(m)
+    articles = dict(state.articles)
+    new_keys = False
+    for key, group in groups.items():
+        group = [*others.get(key, ()), *group]
+        if group:
+            new_keys |= key not in articles
+            articles[key] = merge_article(group, topic_slugs)
+        else:
+            articles.pop(key, None)
+    if new_keys:
+        articles = {k: articles[k] for k in sorted(articles)}
+    corpus = Corpus(articles=tuple(articles.values()), providers=tally.providers(), topics=tally.topics())
+    return corpus, MergeState(articles, tally, frozenset(groups))
 
 
 def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpus, tuple[Problem, ...]]:

@@ -89,6 +89,9 @@ def seed_name(folder: Path, path: str) -> str | None:
     return os.path.join(*Path(folder).parts, *parts)
 
 
+Identity = tuple[tuple[int, int, int, int], str]  # a seed file's stat (seed_stamp) and its bytes' digest
+
+
 def seed_stamp(path: str | Path) -> tuple[int, int, int, int] | None:
     """A seed file's identity on disk: size, mtime, ctime, inode (any edit changes one); None if it is gone."""
     try:

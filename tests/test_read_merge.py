@@ -1,0 +1,77 @@
+"""A build from the last build's record (incremental.MergeCache) reads only the seed files that changed and
+merges only the articles they name, and gives the very site a build from nothing gives."""
+
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+from newsstand.build import build
+from newsstand.incremental import MergeCache
+
+from .conftest import settings_for
+from .test_memo import EDITS, Edit, make_seeds, seed_bytes, site_files, story
+
+
+def test_every_build_from_the_record_is_byte_identical_to_a_fresh_build(tmp_path: Path) -> None:
+    seeds = make_seeds(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "cached" / "site", search=False)
+    build(settings)
+    rng = random.Random(8)
+    steps: list[Edit | str] = [*EDITS, *EDITS, *EDITS, "drafts", "drafts", "rename"]
+    rng.shuffle(steps)
+    record = MergeCache(settings.cache, seeds, False)
+    pending: set[Path] = set()  # touched with the same bytes since the last build that did anything
+    for step, edit in enumerate(steps):
+        seeds_were, drafts_were = seed_bytes(seeds), settings.drafts
+        if edit == "drafts":
+            settings = replace(settings, drafts=not settings.drafts)
+            changed: set[Path] = set()
+        elif edit == "rename":
+            target = sorted(seeds.glob("gen_*.txt"))[0]
+            changed = {target.rename(seeds / f"moved_{step}.txt")}
+        else:
+            assert callable(edit)
+            changed = edit(seeds, rng)
+        result = build(settings)
+        fresh_out = tmp_path / f"fresh{step}" / "site"
+        fresh = build(replace(settings, out=fresh_out, use_cache=False))
+        assert site_files(settings.out) == site_files(fresh_out), f"step {step}: {edit}"
+        assert result.problems == fresh.problems and result.articles == fresh.articles, step
+        if seed_bytes(seeds) == seeds_were and settings.drafts == drafts_were:
+            pending |= changed
+            continue
+        changed |= {p for p in pending if p.exists()}
+        pending = set()
+        # Only what changed was parsed (drafts on or off: every file reads otherwise).
+        expected = result.files_read if settings.drafts != drafts_were else len(changed)
+        assert result.parsed == expected, (step, edit, result.parsed)
+    assert record.load() is not None
+
+
+def test_a_build_killed_before_its_record_was_written_is_followed_by_a_right_one(tmp_path: Path) -> None:
+    # The seed cache is written before the record of what the build read: a build killed between the two
+    # leaves a record older than the cache. The next build must see it and merge everything again.
+    seeds = make_seeds(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    record = MergeCache(settings.cache, seeds, False).dir
+    kept = tmp_path / "record"
+    shutil.copytree(record, kept)
+    target = sorted(seeds.glob("gen_*.txt"))[3]
+    # Each edit moves the story to another URL: a stale record would keep the article of the first.
+    target.write_text(story(3, title="Council 3 rejects the budget", url="https://example.org/b"), encoding="utf-8")
+    build(settings)
+    shutil.rmtree(record)
+    shutil.copytree(kept, record)  # the record as the killed build left it: the last one
+    target.write_text(story(3, title="Council 3 rejects it again", url="https://example.org/c"), encoding="utf-8")
+    result = build(settings)
+    fresh = tmp_path / "fresh"
+    build(replace(settings, out=fresh, use_cache=False))
+    assert site_files(settings.out) == site_files(fresh)
+    assert result.parsed == 1  # the record did not match the cache: all was merged again, from the cache
+    # And the record is right again: the next edit reads one file.
+    target.write_text(story(3, title="Council 3 passes the budget"), encoding="utf-8")
+    assert build(settings).parsed == 1
