@@ -134,7 +134,7 @@ class SeedCache:
         """Put `fresh` results in and take the `gone` files out, rewriting only their shards."""
         parts: dict[int, dict[str, FileResult]] = {}
 
-        def part(path: str) -> dict[str, FileResult]:
+        def changing(path: str) -> dict[str, FileResult]:
             shard = self.shard(path)
             if shard not in parts:
                 if shard not in self.loaded:
@@ -144,9 +144,9 @@ class SeedCache:
             return parts[shard]
 
         for result in fresh:
-            part(result.path)[result.path] = result
+            changing(result.path)[result.path] = result
         for path in gone:
-            part(path).pop(path, None)
+            changing(path).pop(path, None)
         for shard, part in parts.items():
             if part:
                 cachefile.save(self._file(shard), self.key, part)
