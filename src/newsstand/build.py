@@ -112,9 +112,10 @@ def _read_and_merge(
     settings: Settings, paths: list[Path], memo: BuildMemo | None, read_done: Callable[[], None]
 ) -> tuple[Corpus, tuple[Problem, ...], dict[str, Identity], int]:
     """Read → normalize: the corpus, every seed file's problems, what was read of each file (the next
-    build checks its seeds against it) and how many files were parsed. From the last build's record (MergeCache), only the files that changed
-    are read and only the articles they name are merged again; without one (or with `memo`, which keeps all
-    of it in memory), everything. `read_done` is called when reading ends."""
+    build checks its seeds against it) and how many files were parsed. From the last build's record
+    (MergeCache), only the files that changed are read and only the articles they name are merged again;
+    without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is called when
+    reading ends."""
     from .ingest import ingest_changes, workers
     from .normalize import merge, merge_all, merge_changed
 
@@ -143,7 +144,8 @@ def _read_and_merge(
                 files.update((r.path, (r.stamp, r.sha, r.problems)) for r in changes.fresh)
                 cache.save(merged[1], files, state)
                 problems = tuple(sorted(p for f in files.values() for p in f[2]))
-                return merged[0], problems, {path: (f[0], f[1]) for path, f in files.items()}, parsed
+                known = {path: (f[0], f[1]) for path, f in files.items()}
+                return merged[0], problems, known, parsed
     ingested = _ingest(settings, paths, memo)
     read_done()
     if cache is not None:

@@ -114,17 +114,21 @@ class SeedCache:
                 results.update(part)
         return results
 
+    def _part(self, shard: int) -> dict[str, FileResult] | None:
+        """One shard's results, loaded once per build; None if it has no trustworthy file."""
+        if shard not in self.loaded:
+            part = cachefile.load(self._file(shard), self.key)
+            if not isinstance(part, dict):
+                return None
+            self.loaded[shard] = part
+        return self.loaded[shard]
+
     def results_for(self, paths: Iterable[str]) -> dict[str, FileResult] | None:
         """The cached results of `paths`, loading only their shards; None if one of them is missing."""
         found: dict[str, FileResult] = {}
         for path in paths:
-            shard = self.shard(path)
-            if shard not in self.loaded:
-                part = cachefile.load(self._file(shard), self.key)
-                if not isinstance(part, dict):
-                    return None
-                self.loaded[shard] = part
-            hit = self.loaded[shard].get(path)
+            part = self._part(self.shard(path))
+            hit = part.get(path) if part is not None else None
             if hit is None:
                 return None
             found[path] = hit
@@ -137,10 +141,7 @@ class SeedCache:
         def changing(path: str) -> dict[str, FileResult]:
             shard = self.shard(path)
             if shard not in parts:
-                if shard not in self.loaded:
-                    found = cachefile.load(self._file(shard), self.key)
-                    self.loaded[shard] = found if isinstance(found, dict) else {}
-                parts[shard] = dict(self.loaded[shard])
+                parts[shard] = dict(self._part(shard) or {})
             return parts[shard]
 
         for result in fresh:
