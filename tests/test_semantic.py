@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsstand.cluster import DEFAULT, ClusterParams, cluster
-from newsstand.cluster.semantic import embed, for_step, model_files
+from newsstand.cluster.semantic import _model, _pieces_are_exact, embed, for_step, model_files, token_ids
 
 from .test_cluster import SEEDS, key_of, story_of
 
@@ -101,6 +103,55 @@ def test_an_embedding_is_a_function_of_its_text_alone() -> None:
     assert embed([]).shape == (0, 256)
     cut = embed(titles[:3], dims=128)
     assert cut.shape == (3, 128) and np.allclose(np.linalg.norm(cut, axis=1), 1.0, atol=1e-5)
+
+
+ODD_TEXTS = [
+    "",
+    " ",
+    "  two  spaces  ",
+    "tab\there and\nnewline",
+    "▁already ▁▁written",
+    "über café 日本語 🎉 naïve",
+    "a\u00a0b",
+    "a <s> in a headline",
+    "</s>",
+    "<unk>x",
+    "<not special>",
+    "UPDATE 1-Moscow rolls out live facial recognition",
+    "Remember FindFace? The Creepy App Is Back As A Moscow Surveillance System",
+]
+
+
+def _encoded(texts: list[str]) -> tuple[list[int], list[int]]:
+    tok = _model()[0]
+    ids = [tok.encode(t, add_special_tokens=False).ids for t in texts]  # type: ignore[attr-defined]
+    return [i for row in ids for i in row], [len(row) for row in ids]
+
+
+def test_pieces_give_the_tokens_the_whole_text_gives() -> None:
+    """Tokenizing each distinct piece once gives what the tokenizer gives each whole text: on the seeds,
+    on odd spacing and characters, and on the special tokens' spellings."""
+    assert _pieces_are_exact()  # else token_ids encodes every text whole, and this test proves nothing new
+    texts = [a.title for a in SEEDS] + [a.excerpt for a in SEEDS] + ODD_TEXTS
+    flat, lengths = token_ids(texts)
+    want_flat, want_lengths = _encoded(texts)
+    assert lengths.tolist() == want_lengths and flat.tolist() == want_flat
+    assert sum(want_lengths) > 1000
+
+
+# Any text a headline can be (normalize.clean_text keeps printable characters: never a lone surrogate),
+# with spaces, "▁" and the special tokens' characters often.
+headline_texts = st.text(
+    alphabet=st.sampled_from(list("ab ▁<s>/ü日")) | st.characters(blacklist_categories=("Cs",)), max_size=30
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(headline_texts, max_size=6))
+def test_pieces_give_the_tokens_of_any_text(texts: list[str]) -> None:
+    flat, lengths = token_ids(texts)
+    want_flat, want_lengths = _encoded(texts)
+    assert lengths.tolist() == want_lengths and flat.tolist() == want_flat
 
 
 def test_alike_meaning_scores_higher_than_unrelated_news() -> None:
