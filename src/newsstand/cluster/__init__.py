@@ -38,6 +38,7 @@ Cluster = tuple[Coverage, ...]
 Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
 
 FINGERPRINT = 16  # bytes of each report's fingerprint (_fingerprints)
+_BLOCK = 1 << 14  # reports `_fingerprints` digests at a time
 
 __all__ = ["DEFAULT", "Cluster", "ClusterParams", "Partition", "cluster", "cluster_input", "clusters_from", "partition"]
 
@@ -122,25 +123,37 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
     weights, topics, outlets, and its candidate pairs (partner by key, cosine, bonus). Two runs whose
     reports have equal fingerprints decide them alike (stream.Resume)."""
     keys = np.fromiter((_hash64(e.article.key) for e in entries), dtype=np.uint64, count=len(entries))
-    cuts = np.searchsorted(r.pj, np.arange(len(entries) + 1)).tolist()
-    ptr = r.x.indptr.tolist()
-    terms, weights = term_hashes[r.x.indices], r.x.data
-    partners = keys[r.pi]
-    out = []
-    for j, e in enumerate(entries):
-        h = hashlib.blake2b(digest_size=FINGERPRINT)
-        h.update(f"{e.article.key}\x00{r.seconds[j]}\x00{r.topics[j]}\x00{sorted(e.providers)}".encode())
-        a, b = ptr[j], ptr[j + 1]
-        h.update(terms[a:b].tobytes())
-        h.update(weights[a:b].tobytes())
-        a, b = cuts[j], cuts[j + 1]
-        h.update(partners[a:b].tobytes())
-        h.update(r.ps[a:b].tobytes())
-        h.update(r.pb[a:b].tobytes())
-        if r.emb is not None:
-            h.update(r.emb[j].tobytes())
-        out.append(h.digest())
-    return np.frombuffer(b"".join(out), dtype=np.uint8).reshape(len(out), FINGERPRINT).copy()
+    out = np.zeros((len(entries), FINGERPRINT), dtype=np.uint8)
+    # A block of reports at a time: their terms and partners gathered whole for the archive were 100 MB.
+    for j0 in range(0, len(entries), _BLOCK):
+        j1 = min(j0 + _BLOCK, len(entries))
+        cuts = np.searchsorted(r.pj, np.arange(j0, j1 + 1))
+        p0 = int(cuts[0])
+        cuts = (cuts - p0).tolist()
+        ptr = r.x.indptr[j0 : j1 + 1]
+        x0 = int(ptr[0])
+        ptr = (ptr - x0).tolist()
+        terms = term_hashes[r.x.indices[x0 : x0 + ptr[-1]]]
+        weights = r.x.data[x0 : x0 + ptr[-1]]
+        partners = keys[r.pi[p0 : p0 + cuts[-1]]]
+        ps, pb = r.ps[p0 : p0 + cuts[-1]], r.pb[p0 : p0 + cuts[-1]]
+        digests = []
+        for k, e in enumerate(entries[j0:j1]):
+            j = j0 + k
+            h = hashlib.blake2b(digest_size=FINGERPRINT)
+            h.update(f"{e.article.key}\x00{r.seconds[j]}\x00{r.topics[j]}\x00{sorted(e.providers)}".encode())
+            a, b = ptr[k], ptr[k + 1]
+            h.update(terms[a:b].tobytes())
+            h.update(weights[a:b].tobytes())
+            a, b = cuts[k], cuts[k + 1]
+            h.update(partners[a:b].tobytes())
+            h.update(ps[a:b].tobytes())
+            h.update(pb[a:b].tobytes())
+            if r.emb is not None:
+                h.update(r.emb[j].tobytes())
+            digests.append(h.digest())
+        out[j0:j1] = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(j1 - j0, FINGERPRINT)
+    return out
 
 
 def _outlets(entries: Sequence[Coverage]) -> tuple[sp.csr_matrix, tuple[str, ...]]:

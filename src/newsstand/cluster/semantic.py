@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 import numpy as np
@@ -78,20 +78,14 @@ def embed(texts: Sequence[str], dims: int = 256, dtype: type = np.float32) -> np
     _, table = _model()
     out = np.zeros((len(texts), dims), dtype=dtype)
     vectors = table[:, :dims]
-    flat, lengths = token_ids(texts)
-    np.clip(flat, 0, len(table) - 1, out=flat)
-    ends = np.cumsum(lengths)
+    pieces = Pieces()
     for a in range(0, len(texts), _TEXTS):
-        b = min(a + _TEXTS, len(texts))
-        first = int(ends[a] - lengths[a])
+        flat, lengths = token_ids(texts[a : a + _TEXTS], pieces)
+        np.clip(flat, 0, len(table) - 1, out=flat)
         # Text × token counts times the token vectors: each row's sum runs over its own tokens, in token order.
         counts = sp.csr_matrix(
-            (
-                np.ones(int(ends[b - 1]) - first, dtype=np.float32),
-                flat[first : ends[b - 1]],
-                np.r_[0, ends[a:b] - first],
-            ),
-            shape=(b - a, len(table)),
+            (np.ones(len(flat), dtype=np.float32), flat, np.r_[0, np.cumsum(lengths)]),
+            shape=(len(lengths), len(table)),
         )
         counts.sum_duplicates()
         sums = np.asarray(counts @ vectors, dtype=np.float64)
@@ -101,17 +95,42 @@ def embed(texts: Sequence[str], dims: int = 256, dtype: type = np.float32) -> np
     return out
 
 
-class _Pieces(dict[object, int]):
-    """Each distinct piece its number, in the order first met."""
+class Pieces:
+    """The distinct pieces of text met so far (see `token_ids`), each numbered in the order first met, with
+    its token ids: piece k's are flat[start[k] : start[k] + length[k]]."""
 
-    def __missing__(self, piece: object) -> int:
-        number = self[piece] = len(self)
-        return number
+    def __init__(self) -> None:
+        self.number: dict[object, int] = {}
+        self.flat = np.zeros(0, dtype=np.int64)
+        self.start = np.zeros(0, dtype=np.int64)
+        self.length = np.zeros(0, dtype=np.int64)
+
+    def __getitem__(self, piece: object) -> int:
+        found = self.number.get(piece)
+        if found is None:
+            found = self.number[piece] = len(self.number)
+        return found
+
+    def tokenize(self) -> None:
+        """Tokenize the pieces numbered since the last call."""
+        tok, _ = _model()
+        model = tok.model  # type: ignore[attr-defined]
+        ids: list[list[int]] = []
+        for piece in islice(self.number, len(self.length), None):
+            if isinstance(piece, tuple):
+                ids.append(tok.encode(piece[1], add_special_tokens=False).ids)  # type: ignore[attr-defined]
+            else:
+                ids.append([t.id for t in model.tokenize(piece)])
+        length = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        self.start = np.r_[self.start, len(self.flat) + np.cumsum(length) - length]
+        self.length = np.r_[self.length, length]
+        self.flat = np.r_[self.flat, np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(length.sum()))]
 
 
-def token_ids(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def token_ids(texts: Sequence[str], pieces: Pieces | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The model's token ids of each text (as `Tokenizer.encode` without special tokens gives them), all
-    texts' one after the other (int64), and how many each text has.
+    texts' one after the other (int64), and how many each text has; `pieces` keeps the pieces tokenized
+    from one call to the next.
 
     A headline's words come back thousands of times across an archive, and one `encode` call costs
     more than the words it looks up: each distinct piece is tokenized once. The tokenizer is the model's
@@ -121,32 +140,25 @@ def token_ids(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     are its pieces' (each run of "▁" with the characters up to the next run), one after the other. A text
     the special tokens' matcher would cut ("<s>" written in a headline), and the empty text, are encoded
     whole."""
-    tok, _ = _model()
-    model = tok.model  # type: ignore[attr-defined]
-    pieces = _Pieces()
+    pieces = Pieces() if pieces is None else pieces
     numbers: list[int] = []
     per_text = np.zeros(len(texts), dtype=np.int64)
     exact = _pieces_are_exact()
+    number = pieces.__getitem__
     for k, text in enumerate(texts):
         if not exact or not text or ("<" in text and any(s in text for s in _SPECIAL)):
-            found = [pieces[("whole", text)]]
+            found = [number(("whole", text))]
         else:
-            found = list(map(pieces.__getitem__, _PIECE.findall("▁" + text.replace(" ", "▁"))))
+            found = list(map(number, _PIECE.findall("▁" + text.replace(" ", "▁"))))
         numbers += found
         per_text[k] = len(found)
-    ids: list[list[int]] = []
-    for piece in pieces:
-        if isinstance(piece, tuple):
-            ids.append(tok.encode(piece[1], add_special_tokens=False).ids)  # type: ignore[attr-defined]
-        else:
-            ids.append([t.id for t in model.tokenize(piece)])
-    piece_len = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    piece_flat = np.fromiter(chain.from_iterable(ids), dtype=np.int64, count=int(piece_len.sum()))
-    piece_start = np.cumsum(piece_len) - piece_len
+    pieces.tokenize()
     which = np.asarray(numbers, dtype=np.int64)
-    lens = piece_len[which]
+    lens = pieces.length[which]
     ends = np.cumsum(lens)
-    flat = piece_flat[np.repeat(piece_start[which] - ends + lens, lens) + np.arange(int(ends[-1]) if len(ends) else 0)]
+    flat = pieces.flat[
+        np.repeat(pieces.start[which] - ends + lens, lens) + np.arange(int(ends[-1]) if len(ends) else 0)
+    ]
     text_of = np.repeat(np.arange(len(texts), dtype=np.int64), per_text)
     lengths = np.bincount(text_of, weights=lens, minlength=len(texts)).astype(np.int64)
     return flat, lengths
@@ -228,11 +240,12 @@ def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | No
     None when the signal is off; `known[i]`, where given, is text i's, made before."""
     if not p.semantic_weight:
         return None
-    out = np.zeros((len(texts), p.semantic_dims), dtype=np.float16)
     todo = [i for i in range(len(texts)) if i >= len(known) or known[i] is None]
-    if len(todo) < len(texts):
-        have = [i for i in range(len(texts)) if i < len(known) and known[i] is not None]
-        out[have] = np.stack([known[i] for i in have])
+    if len(todo) == len(texts):
+        return embed(texts, p.semantic_dims, np.float16)
+    out = np.zeros((len(texts), p.semantic_dims), dtype=np.float16)
+    have = [i for i in range(len(texts)) if i < len(known) and known[i] is not None]
+    out[have] = np.stack([known[i] for i in have])
     if todo:
         out[todo] = embed([texts[i] for i in todo], p.semantic_dims, np.float16)
     return out

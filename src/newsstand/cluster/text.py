@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
-from itertools import chain
+from collections.abc import Iterator, Sequence
+from itertools import chain, pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -317,6 +317,7 @@ def _split(joined: str) -> tuple[np.ndarray, list[str]]:
 _LOW_BYTES = np.array([(1 << (8 * n)) - 1 for n in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _PIECE = 1 << 22  # bytes `_split_ascii` scans at a time ...
 _CHUNKS = 1 << 18  # ... and chunks it keys at a time: keeps its temporaries small
+_WINDOW_CELLS = 1 << 20  # cells `_window_counts` counts at a time
 
 
 def _split_ascii(joined: str) -> tuple[np.ndarray, list[str]] | None:
@@ -511,27 +512,41 @@ def weigh(m: sp.csr_matrix, seconds: np.ndarray, half_width: float) -> sp.csr_ma
     n = m.shape[0]
     if n == 0 or m.nnz == 0:
         return normalize_rows(m)
-    xt, df, around = _window_df(m, seconds, half_width)
-    xt.data *= (np.log((1.0 + around) / (1.0 + df)) + 1.0).astype(np.float32)
+    xt = _by_term(m)
+    for c0, c1, df, around in _window_counts(xt, seconds, half_width):
+        xt.data[c0:c1] *= (np.log((1.0 + around) / (1.0 + df)) + 1.0).astype(np.float32)
     return normalize_rows(xt.T.tocsr())
 
 
-def _window_df(
-    m: sp.csr_matrix, seconds: np.ndarray, half_width: float
-) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-    """m transposed (per term, documents in time order), and for each of its cells the number of documents
-    within `half_width` hours of the cell's document that hold the term, and that there are at all."""
-    span = int(half_width * 3600)
+def _by_term(m: sp.csr_matrix) -> sp.csr_matrix:
+    """m transposed: per term, its documents in time order."""
     xt = m.T.tocsr()
     xt.sort_indices()
-    at = seconds[xt.indices]
+    return xt
+
+
+def _window_counts(
+    xt: sp.csr_matrix, seconds: np.ndarray, half_width: float, around: bool = True
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray | None]]:
+    """For the cells of `xt` (`_by_term`), a run of whole terms at a time (c0..c1, about _WINDOW_CELLS
+    cells: a few arrays of every cell of a 100k archive were 300 MB at once): the number of documents
+    within `half_width` hours of each cell's document that hold the term, and (if `around`) that there
+    are at all."""
+    span = int(half_width * 3600)
     base = int(seconds.min()) - span - 1
     width = int(seconds.max()) - base + span + 1
-    term = np.repeat(np.arange(xt.shape[0], dtype=np.int64), np.diff(xt.indptr))
-    key = term * width + (at - base)
-    df = np.searchsorted(key, key + span, side="right") - np.searchsorted(key, key - span, side="left")
-    around = np.searchsorted(seconds, at + span, side="right") - np.searchsorted(seconds, at - span, side="left")
-    return xt, df, around
+    indptr = xt.indptr
+    cuts = np.searchsorted(indptr, np.arange(0, xt.nnz, _WINDOW_CELLS), side="right") - 1
+    terms = np.unique(np.r_[cuts, xt.shape[0]]).tolist()
+    for t0, t1 in pairwise(terms):
+        c0, c1 = int(indptr[t0]), int(indptr[t1])
+        at = seconds[xt.indices[c0:c1]]
+        key = np.repeat(np.arange(t1 - t0, dtype=np.int64) * width, np.diff(indptr[t0 : t1 + 1])) + (at - base)
+        df = np.searchsorted(key, key + span, side="right") - np.searchsorted(key, key - span, side="left")
+        near = None
+        if around:
+            near = np.searchsorted(seconds, at + span, side="right") - np.searchsorted(seconds, at - span, side="left")
+        yield c0, c1, df, near
 
 
 def rare_title_words(
@@ -541,8 +556,9 @@ def rare_title_words(
     `half_width` hours of it: a name only a couple of reports this week carry in their headline."""
     if m.nnz == 0:
         return m.copy()
-    xt, df, _ = _window_df(m, seconds, half_width)
-    xt.data = ((xt.data == 1.0) & (df <= most)).astype(np.float32)
+    xt = _by_term(m)
+    for c0, c1, df, _ in _window_counts(xt, seconds, half_width, around=False):
+        xt.data[c0:c1] = (xt.data[c0:c1] == 1.0) & (df <= most)
     xt.eliminate_zeros()
     return xt.T.tocsr().multiply(named).tocsr()
 
