@@ -103,8 +103,9 @@ def _made(
 def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams, jobs: int) -> Memo:
     """Every report made from nothing, as a memo to splice the next run's from."""
     groups = copy_groups(arts, timedelta(hours=params.window_hours))
-    made = _made(arts, groups, params, jobs)
     hashes = np.fromiter(map(_hash64, groups.keys), dtype=np.uint64, count=len(arts))
+    groups = groups.originals_only()
+    made = _made(arts, groups, params, jobs)
     return Memo(tuple(map(attrgetter("key"), arts)), tuple(digests), hashes, made.entry_of, made, len(made.entries))
 
 

@@ -88,6 +88,14 @@ class CopyGroups:
     def firsts(self) -> np.ndarray:
         return self.members[self.starts[:-1]]
 
+    def originals_only(self) -> CopyGroups:
+        """The groups without what only grouping reads: the copies' headlines and every article's key (a
+        100k archive's are a hundred megabytes, held while its reports are made)."""
+        heads = [""] * len(self.headlines)
+        for i in self.firsts.tolist():
+            heads[i] = self.headlines[i]
+        return CopyGroups(self.members, self.starts, heads)
+
     def entries(self, articles: Sequence[Article]) -> list[Coverage]:
         m, s = self.members.tolist(), self.starts.tolist()
         return [
