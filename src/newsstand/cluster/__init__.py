@@ -87,14 +87,18 @@ def _made(
     pi, pj = np.concatenate([ei, ri]), np.concatenate([ej, rj])
     ps = np.concatenate([es, np.zeros(len(ri), dtype=es.dtype)])
     pb = np.concatenate([np.zeros(len(ei)), np.full(len(ri), params.related_bonus)])
+    del ei, ej, es, ri, rj  # each array of pairs once at a time: at 100k stories, two million pairs
     if rare is not None and len(pi):
         # Two reports whose headlines share a name that hardly any other report around carries.
         shared = np.asarray(rare[pi].multiply(rare[pj]).sum(axis=1)).ravel() > 0
         pb = pb + params.rare_bonus * shared
+    del rare
     order = np.lexsort((pi, pj))
+    pi, pj, ps, pb = pi[order], pj[order], ps[order], pb[order]
+    del order
     outlets, names = _outlets(entries)
     emb = semantic.rows([groups.headlines[i] for i in first_list], params, [known.get(a.key) for a in heads])
-    r = Reports(x, seconds, hours, topics, outlets, pi[order], pj[order], ps[order], pb[order], emb)
+    r = Reports(x, seconds, hours, topics, outlets, pi, pj, ps, pb, emb)
     m, s = members.tolist(), starts.tolist()
     keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
     return Made(keys, r, _fingerprints(entries, r, term_hashes), term_hashes, names, entry_of, firsts)
