@@ -99,9 +99,11 @@ def _made(
     outlets, names = _outlets(entries)
     emb = semantic.rows([groups.headlines[i] for i in first_list], params, [known.get(a.key) for a in heads])
     r = Reports(x, seconds, hours, topics, outlets, pi, pj, ps, pb, emb)
+    prints = _fingerprints(entries, r, term_hashes)
+    del entries
     m, s = members.tolist(), starts.tolist()
     keys = tuple(tuple(arts[i].key for i in m[a:b]) for a, b in pairwise(s))
-    return Made(keys, r, _fingerprints(entries, r, term_hashes), term_hashes, names, entry_of, firsts)
+    return Made(keys, r, prints, term_hashes, names, entry_of, firsts)
 
 
 def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams, jobs: int) -> Memo:
