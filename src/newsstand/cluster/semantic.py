@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import members_matrix
+from .candidates import sorted_order, unique_sorted
 from .params import ClusterParams
 
 WEIGHTS = ("weights", "l2_supercat_256.safetensors")
@@ -213,7 +213,7 @@ class Semantic:
         agglomerate._centroid_dots) stays forbidden."""
         if len(p) == 0:
             return score
-        ids = np.unique(np.concatenate([p, q]))
+        ids = unique_sorted(np.concatenate([p, q]))
         sizes = np.bincount(lab, minlength=len(lab))
         stale = ids[self.size[ids] != sizes[ids]]
         if len(stale):
@@ -230,9 +230,17 @@ class Semantic:
 
 
 def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct), members in index order."""
-    assign = members_matrix(lab, ids, np.float64)
-    return np.asarray(assign @ e)
+    """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct, each with a member),
+    members in index order, one after the other (as a product with the member lists sums them; + 0.0: a
+    sum of zeros is +0, as there)."""
+    pos = np.full(len(lab), -1, dtype=np.int64)
+    pos[ids] = np.arange(len(ids))
+    at = pos[lab]
+    members = np.flatnonzero(at >= 0)
+    at = at[members]
+    order = sorted_order(at)
+    counts = np.bincount(at, minlength=len(ids))
+    return np.add.reduceat(e[members[order]], np.cumsum(counts) - counts, axis=0) + 0.0
 
 
 def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | None] = ()) -> np.ndarray | None:
@@ -255,7 +263,7 @@ def for_step(e: np.ndarray, initial: np.ndarray, p: ClusterParams) -> Semantic:
     """The embeddings `e` of a step's items, whose clusters start as `initial` (labels), centred on the
     step's stories: the mean of each starting cluster's mean (see the module's docstring)."""
     e64 = e.astype(np.float64)
-    ids = np.unique(initial)
+    ids = unique_sorted(initial)
     means = _per_cluster(e64, initial, ids) / np.bincount(initial)[ids, None]
     n = len(e)
     unit = np.zeros(e.shape, dtype=np.float32)

@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agglomerate import Items, agglomerate
+from .candidates import unique_inverse
 from .params import ClusterParams
 from .semantic import for_step
 
@@ -220,7 +221,7 @@ def _step(
     ok = (at < len(sub)) & (sub[np.minimum(at, len(sub) - 1)] == pi)
     x = r.x[sub]
     # The step's own terms alone, in the same order: small lookup tables, and the same sums.
-    terms, cols = np.unique(x.indices, return_inverse=True)
+    terms, cols = unique_inverse(x.indices.astype(np.int64))
     x = sp.csr_matrix((x.data, cols.astype(np.int32).ravel(), x.indptr), shape=(len(sub), max(1, len(terms))))
     meaning = for_step(r.emb[sub], initial, p) if r.emb is not None else None
     items = Items(

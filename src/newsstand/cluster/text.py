@@ -17,6 +17,8 @@ from itertools import chain, pairwise
 import numpy as np
 import scipy.sparse as sp
 
+from .candidates import unique_inverse
+
 # "UPDATE 1-", "REFILE-", "Editorial: " ...: labels of the copy, not of the event.
 WIRE_PREFIX = re.compile(
     r"^\s*(?:(?:update|refile|corrected|correction|rpt|repeat|wrapup|exclusive|breaking|editorial|analysis"
@@ -446,7 +448,7 @@ def term_rows(
     b_doc_all, b_term_all = t_doc[t_ok], t_term[t_ok]
     same = b_doc_all[1:] == b_doc_all[:-1]
     pair_codes = b_term_all[:-1][same].astype(np.int64) * width + b_term_all[1:][same]
-    pair_ids, pair_inv = _unique_inverse(pair_codes)
+    pair_ids, pair_inv = unique_inverse(pair_codes)
     cols = max(1, width + len(pair_ids))
     # Binary tf: each (doc, term) cell once, with its largest weight (a title word beats the same excerpt word).
     e_ok = e_term >= 0
@@ -570,21 +572,6 @@ def _binary(doc: np.ndarray, term: np.ndarray, weight: float, n: int, cols: int)
     m.sum_duplicates()
     m.data[:] = weight
     return m
-
-
-def _unique_inverse(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(codes, return_inverse=True) for non-negative integers, by sorting the codes packed with
-    their positions (numpy's argsort is several times slower)."""
-    shift = max(1, (len(codes) - 1).bit_length()) if len(codes) else 1
-    if len(codes) == 0 or int(codes.max()).bit_length() + shift > 63:
-        found, inverse = np.unique(codes, return_inverse=True)
-        return found, inverse.ravel()
-    key = np.sort(codes << shift | np.arange(len(codes)))
-    order, sorted_codes = key & ((1 << shift) - 1), key >> shift
-    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
-    inverse = np.empty(len(codes), dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
-    return sorted_codes[first], inverse
 
 
 def normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:
