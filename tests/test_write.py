@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from newsstand.write import OutputLock, WriteError, write_site
+from newsstand.incremental import site_manifest
+from newsstand.write import Content, OutputLock, WriteError, write_site
 
 
 def test_writes_swaps_and_removes_stale_files(tmp_path: Path) -> None:
@@ -48,7 +49,7 @@ def test_the_reused_stage_never_leaks_into_the_site(tmp_path: Path) -> None:
 
     rng = random.Random(3)
     out = tmp_path / "site"
-    names = ["index.html", "a/b.html", "a/c.html", "a", "d/e/f.html", "d/e", "g.html", "h/i.html"]
+    names = ["index.html", "a/b.html", "a/c.html", "a", "d/e/f.html", "d/e", "g.html", "h/i.html", "j/k/l/m.html"]
     previous: dict[str, bytes] = {}
     for step in range(40):
         files: dict[str, bytes] = {}
@@ -62,11 +63,18 @@ def test_the_reused_stage_never_leaks_into_the_site(tmp_path: Path) -> None:
             (junk / "a").mkdir(parents=True, exist_ok=True)
             (junk / "index.html").write_bytes(b"junk")
             (junk / "zzz.html").write_bytes(b"junk")
+            (junk / "empty" / "inside").mkdir(parents=True, exist_ok=True)  # folders the site must not keep
         mtimes = {n: (out / n).stat().st_mtime_ns for n, b in files.items() if previous.get(n) == b}
         unchanged = [(n, None) for n in mtimes if step % 2]  # as the incremental build marks them
-        given = unchanged + [(n, b) for n, b in files.items() if not (step % 2 and n in mtimes)]
-        write_site(out, given)
+        given: list[tuple[str, Content]] = [*unchanged]
+        for n, b in files.items():
+            if not (step % 2 and n in mtimes):
+                given.append((n, [b[:1], b[1:]] if step % 3 == 0 else b))  # some in pieces
+        stamps: dict[str, tuple[int, int]] = {}
+        write_site(out, given, stamps)
         assert _tree(out) == files, step
+        # What the writer says it left is what a walk of the site finds, folders and all.
+        assert site_manifest(out, stamps) == site_manifest(out), step
         assert {n: (out / n).stat().st_mtime_ns for n in mtimes} == mtimes, step
         assert not (tmp_path / ".site.new").exists()
         previous = files

@@ -343,6 +343,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     t = lap("plan", t)
     report = None
     unchanged: set[str] = set()
+    stamps: dict[str, tuple[int, int]] | None = None  # every file of the site written, with its stamp
     if write:
         try:
             static = theme.static_files(settings)
@@ -357,11 +358,13 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
             renderer = Renderer(settings, site, build_assets(static))
+            stamps = {}
             report = write_site(
                 settings.out,
                 render_all(
                     pages, renderer, unchanged=unchanged, jobs=settings.jobs or workers(), previous=settings.out
                 ),
+                stamps,
             )
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None
@@ -372,7 +375,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         t = lap("render+write", t)
         StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if cache is not None:
-            cache.save(zip(pages, sigs, strict=True))
+            cache.save(zip(pages, sigs, strict=True), stamps)
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(
@@ -391,5 +394,5 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         parsed=parsed,
     )
     if last is not None and stamp is not None:
-        last.save(stamp, result, seen)
+        last.save(stamp, result, seen, stamps)
     return result

@@ -170,11 +170,15 @@ class PageCache:
             return False
         return all(_stamp(f"{self.out}/{path}") == stamp for path, stamp in record.files)
 
-    def save(self, pages: Iterable[tuple[Page, str]]) -> None:
-        """Record each page's signature and its files as written (called after the site is in place)."""
+    def save(self, pages: Iterable[tuple[Page, str]], stamps: Mapping[str, Stamp] | None = None) -> None:
+        """Record each page's signature and its files as written (called after the site is in place), with
+        the `stamps` the writer gave them (write.write_site), or as a stat finds them."""
         records: dict[str, Record] = {}
+        stamps = stamps or {}
         for page, signature in pages:
-            files = tuple((p, s) for p in output_paths(page) if (s := _stamp(f"{self.out}/{p}")) is not None)
+            files = tuple(
+                (p, s) for p in output_paths(page) if (s := stamps.get(p) or _stamp(f"{self.out}/{p}")) is not None
+            )
             records[page.path] = Record(signature, files)
         cachefile.save(self.path, CACHE_KEY, records)
 
@@ -206,10 +210,23 @@ def seed_identities(seed_files: Sequence[str], known: Mapping[str, Identity]) ->
     return found
 
 
-def site_manifest(out: Path) -> dict[str, Stamp]:
+def site_manifest(out: Path, written: Mapping[str, Stamp] | None = None) -> dict[str, Stamp]:
     """Every file of the site (not below a linked folder) with its stamp, and every folder ("x/", the
     site itself as "") with (-1, its mtime): a folder's mtime moves whenever an entry is added to it,
-    removed or renamed, so `site_unchanged` need not list a folder to know its entries are the same."""
+    removed or renamed, so `site_unchanged` need not list a folder to know its entries are the same.
+
+    `written`: the site is exactly these files with these stamps, as the writer just left it (it holds no
+    other file nor an empty folder: write.write_site), and only the folders are stat'ed."""
+    if written is not None and out.is_dir():
+        folders = {f"{path.rpartition('/')[0]}/" for path in written if "/" in path}
+        for folder in list(folders):  # and each one's parents, which may hold no file of their own
+            while (folder := f"{folder[:-1].rpartition('/')[0]}/") != "/" and folder not in folders:
+                folders.add(folder)
+        found = {"": (-1, os.stat(out).st_mtime_ns)}
+        for folder in sorted(folders):
+            found[folder] = (-1, os.stat(f"{out}/{folder}").st_mtime_ns)
+        found.update(written)
+        return found
     manifest: dict[str, Stamp] = {}
 
     def walk(folder: str, prefix: str) -> None:
@@ -380,9 +397,12 @@ class LastBuild:
             cachefile.save(self.path, CACHE_KEY, (parts, result, manifest, now))
         return result
 
-    def save(self, parts: str, result: Any, files: Mapping[str, Identity]) -> None:
-        """Record a build of the seed `files` (each one's identity as it was read) and the site it left."""
-        cachefile.save(self.path, CACHE_KEY, (parts, result, site_manifest(self.out), dict(files)))
+    def save(
+        self, parts: str, result: Any, files: Mapping[str, Identity], written: Mapping[str, Stamp] | None = None
+    ) -> None:
+        """Record a build of the seed `files` (each one's identity as it was read) and the site it left
+        (`written`: every file of it, with its stamp, as the writer left it; see site_manifest)."""
+        cachefile.save(self.path, CACHE_KEY, (parts, result, site_manifest(self.out, written), dict(files)))
 
 
 class StoryRegister:

@@ -169,12 +169,16 @@ def _reason(err: OSError) -> str:
     return f"{reason} ({err.filename})" if err.filename else reason
 
 
-def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
+def write_site(
+    out: Path, files: Iterable[tuple[str, Content]], stamps: dict[str, tuple[int, int]] | None = None
+) -> WriteReport:
     """Replace the folder `out` with exactly `files` (path relative to `out`, bytes).
 
     Bytes of None mean "unchanged since the last build": the file is linked from the current
     site without being read or rendered again (the incremental build knows it did not change).
     A file too large to hold whole comes as an iterable of pieces, written as they come.
+    `stamps`, if given, gets the size and mtime (ns) of every file of the new site, as a stat of it
+    would give them: the writer knows them, and a walk of the site after it would stat every file again.
 
     Any failure (a full disk, a read-only or unwritable folder, another build holding the
     lock) raises WriteError with one clear message and leaves the last good site as it was.
@@ -184,7 +188,7 @@ def write_site(out: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
     spare = out.parent / f".{out.name}.prev"
     with OutputLock(out), _terminate_cleanly():
         try:
-            return _write(out, stage, spare, files)
+            return _write(out, stage, spare, files, {} if stamps is None else stamps)
         except OSError as err:
             _keep_spare(stage, spare)
             raise WriteError(
@@ -241,7 +245,9 @@ def _keep_spare(stage: Path, spare: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Content]]) -> WriteReport:
+def _write(
+    out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Content]], stamps: dict[str, tuple[int, int]]
+) -> WriteReport:
     previous = out.parent / f".{out.name}.old"
     if not out.exists() and previous.is_dir():
         previous.rename(out)  # a build killed between the two renames of the fallback swap: the old site is back
@@ -268,6 +274,7 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
         if data is None or (isinstance(data, bytes) and old_stat is not None and _same_bytes(old, old_stat, data)):
             unchanged += 1
             _link_old(stage, path, old, old_stat, made_dirs)
+            stamps[path] = _stamp_of(old_stat)
             continue
         _ready(stage, path, made_dirs)
         # Never write into a stage file: it may be a hard link to a file of the live site.
@@ -285,8 +292,10 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
         ):
             unchanged += 1  # the same bytes again: the old file stays, with its mtime
             _link_old(stage, path, old, old_stat, made_dirs)
+            stamps[path] = _stamp_of(old_stat)
             continue
         written += 1
+        stamps[path] = _stamp_of(os.stat(target))  # closed: every byte is in, and the mtime final
     _prune(stage, seen)
     removed = 0
     if out.is_dir():
@@ -308,6 +317,11 @@ def _write(out: Path, stage: Path, spare: Path, files: Iterable[tuple[str, Conte
     else:
         stage.rename(out)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _stamp_of(st: os.stat_result | None) -> tuple[int, int]:
+    assert st is not None
+    return st.st_size, st.st_mtime_ns
 
 
 def _link_old(stage: Path, path: str, old: str, old_stat: os.stat_result | None, made_dirs: set[str]) -> None:
