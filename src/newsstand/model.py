@@ -104,7 +104,7 @@ class Coverage:
 
     @property
     def articles(self) -> tuple[Article, ...]:
-        return (self.article, *self.copies)
+        return (self.article,) + self.copies
 
     @property
     def providers(self) -> tuple[str, ...]:
