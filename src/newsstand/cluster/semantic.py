@@ -175,7 +175,7 @@ def _pieces_are_exact() -> bool:
     tok, _ = _model()
     try:
         config = json.loads(tok.to_str())  # type: ignore[attr-defined]
-        normalizers = [n for n in (config.get("normalizer") or {}).get("normalizers", [])]
+        normalizers = (config.get("normalizer") or {}).get("normalizers", [])
         specials = {t["content"] for t in config.get("added_tokens", [])}
         return (
             config["model"]["type"] == "BPE"
