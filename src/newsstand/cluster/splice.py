@@ -169,13 +169,14 @@ def splice(
     old_changed = old_changed[old_changed >= 0]
     # Copies group articles of one headline key only: the groups of the changed articles' keys, old and new.
     affected = np.union1d(memo.headlines[old_changed], heads[changed])
-    mine = np.flatnonzero(np.isin(heads, affected))
+    # By sorting: numpy 2.0's lookup table for integers overflows on 64-bit hashes (OverflowError).
+    mine = np.flatnonzero(np.isin(heads, affected, kind="sort"))
     window = timedelta(hours=p.window_hours)
     sub = [arts[i] for i in mine.tolist()]
     g = copy_groups(sub, window)
     m, s = g.members.tolist(), g.starts.tolist()
     new_groups = [tuple(sub[i].key for i in m[lo:hi]) for lo, hi in pairwise(s)]
-    old_groups = np.unique(memo.entry_of[np.flatnonzero(np.isin(memo.headlines, affected))]).tolist()
+    old_groups = np.unique(memo.entry_of[np.flatnonzero(np.isin(memo.headlines, affected, kind="sort"))]).tolist()
     touched = {keys[i] for i in changed} | {memo.keys[i] for i in gone.tolist()}
     was_set = {memo.made.entries[e] for e in old_groups}
     now_set = set(new_groups)
