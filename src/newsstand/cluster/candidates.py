@@ -119,17 +119,23 @@ def row_dots(x: sp.csr_matrix, i: np.ndarray, j: np.ndarray, chunk: int = 1 << 1
     return out
 
 
-def members_matrix(lab: np.ndarray, ids: np.ndarray, dtype: type = np.float32) -> sp.csr_matrix:
-    """Cluster × item ones: row k holds the members of cluster ids[k] (ids sorted, distinct; lab[i] the
-    cluster of item i), in index order, so a product with it sums each cluster's rows in that order."""
+def cluster_members(lab: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The members of the clusters ids (sorted, distinct; lab[i] the cluster of item i), cluster after
+    cluster and each in index order, and how many each cluster has."""
     pos = np.full(len(lab), -1, dtype=np.int64)
     pos[ids] = np.arange(len(ids))
     at = pos[lab]
     members = np.flatnonzero(at >= 0)
     at = at[members]
-    members = members[sorted_order(at)]
-    indptr = np.r_[0, np.cumsum(np.bincount(at, minlength=len(ids)))]
-    return sp.csr_matrix((np.ones(len(members), dtype=dtype), members, indptr), shape=(len(ids), len(lab)))
+    return members[sorted_order(at)], np.bincount(at, minlength=len(ids))
+
+
+def members_matrix(lab: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
+    """Cluster × item ones: row k holds the members of cluster ids[k] (ids sorted, distinct; lab[i] the
+    cluster of item i), in index order, so a product with it sums each cluster's rows in that order."""
+    members, counts = cluster_members(lab, ids)
+    indptr = np.r_[0, np.cumsum(counts)]
+    return sp.csr_matrix((np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab)))
 
 
 def sorted_order(keys: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import sorted_order, unique_sorted
+from .candidates import cluster_members, unique_sorted
 from .params import ClusterParams
 
 WEIGHTS = ("weights", "l2_supercat_256.safetensors")
@@ -106,10 +106,7 @@ class Pieces:
         self.length = np.zeros(0, dtype=np.int64)
 
     def __getitem__(self, piece: object) -> int:
-        found = self.number.get(piece)
-        if found is None:
-            found = self.number[piece] = len(self.number)
-        return found
+        return self.number.setdefault(piece, len(self.number))
 
     def tokenize(self) -> None:
         """Tokenize the pieces numbered since the last call."""
@@ -233,14 +230,8 @@ def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct, each with a member),
     members in index order, one after the other (as a product with the member lists sums them; + 0.0: a
     sum of zeros is +0, as there)."""
-    pos = np.full(len(lab), -1, dtype=np.int64)
-    pos[ids] = np.arange(len(ids))
-    at = pos[lab]
-    members = np.flatnonzero(at >= 0)
-    at = at[members]
-    order = sorted_order(at)
-    counts = np.bincount(at, minlength=len(ids))
-    return np.add.reduceat(e[members[order]], np.cumsum(counts) - counts, axis=0) + 0.0
+    members, counts = cluster_members(lab, ids)
+    return np.add.reduceat(e[members], np.cumsum(counts) - counts, axis=0) + 0.0
 
 
 def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | None] = ()) -> np.ndarray | None:
