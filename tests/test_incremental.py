@@ -284,7 +284,7 @@ def test_a_story_page_depends_on_what_it_shows_of_the_stories_it_links_to() -> N
         stories = rank([(Coverage(by_key["a1"]),), (Coverage(by_key["x1"]), Coverage(by_key["x2"]))])
         corpus = Corpus(tuple(sorted(arts, key=lambda a: a.key)), (Provider("a.com", "A", "a"),), ())
         pages, site = plan(corpus, stories, Settings().site)
-        return {p.path: s for p, s in zip(pages, signatures(pages, site, stories, "inputs"), strict=True)}
+        return {p.path: s for p, s in zip(pages, signatures(pages, site, stories, "inputs").pages, strict=True)}
 
     before = sigs(x1, x2, a1)
     (a_page,) = [p for p in before if "calais" in p]
@@ -319,3 +319,58 @@ def test_seed_files_rewritten_with_the_same_bytes_leave_nothing_to_do(tmp_path: 
     result, changed = _rebuild_matches_a_full_build(tmp_path, seeds, settings, good)
     assert result.timings.get("unchanged") is None and result.rendered > 0
     assert any(b"Doves" in (site / path).read_bytes() for path in changed if path.endswith(".html"))
+
+
+def _full_build(seeds: Path, out: Path) -> dict[str, bytes]:
+    build(settings_for(seeds, out, search=False, use_cache=False))
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def test_stories_json_copies_the_stories_that_did_not_move_from_the_live_file(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    data = tmp_path / "site" / "stories.json"
+    text = data.read_bytes()
+    # Mark the text of one story that the edit below leaves alone, same size and same mtime: the next build
+    # can only show the mark if it copied that story's bytes from the live file rather than making them.
+    kept = json.loads(text)["stories"][-1]
+    assert "Falmouth" not in kept["title"]
+    was = json.dumps(kept["title"], ensure_ascii=False).encode()
+    marked = was[:-2] + (b"X" if was[-2:-1] != b"X" else b"Y") + b'"'
+    assert was in text and len(marked) == len(was)
+    st = data.stat()
+    os.unlink(data)  # the spare site shares the file's inode: write a new one, as a hand edit would
+    data.write_bytes(text.replace(was, marked))
+    os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
+    seed = seeds / "gen_005.txt"
+    seed.write_text(seed.read_text().replace("Falmouth pier", "Falmouth rejects pier"))
+    build(settings)
+    copied = data.read_bytes()
+    assert marked in copied and b"Falmouth rejects" in copied
+
+    # Any other change to the live file, and nothing is copied: the build gives what a full one gives.
+    data.write_bytes(copied + b" ")
+    seed.write_text(seed.read_text().replace("Falmouth rejects pier", "Falmouth approves pier"))
+    build(settings)
+    assert data.read_bytes() == _full_build(seeds, tmp_path / "full")["stories.json"]
+
+
+def test_stories_json_after_edits_additions_and_deletions_is_a_full_builds(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    gen = sorted(seeds.glob("gen_*.txt"))
+    edits = [
+        lambda: gen[3].write_text(gen[3].read_text().replace("Dover", "Dover council")),
+        lambda: gen[7].unlink(),
+        lambda: (seeds / "new.txt").write_text(
+            story_file(title="Oban ferry timetable cut", url="https://port9.example/x", when="2020-01-21T10:00:00Z")
+        ),
+        lambda: gen[0].write_text(gen[0].read_text().replace("2020-01-01T00", "2020-01-25T00")),
+    ]
+    for step, edit in enumerate(edits):
+        edit()
+        build(settings)
+        full = _full_build(seeds, tmp_path / f"full{step}")
+        assert (tmp_path / "site" / "stories.json").read_bytes() == full["stories.json"], step

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from newsstand.incremental import site_manifest
-from newsstand.write import Content, OutputLock, WriteError, write_site
+from newsstand.write import Content, OutputLock, Span, WriteError, write_site
 
 
 def test_writes_swaps_and_removes_stale_files(tmp_path: Path) -> None:
@@ -35,6 +35,21 @@ def test_a_file_given_in_pieces_is_written_whole_and_kept_when_its_bytes_are_the
         report = write_site(out, [("data.json", pieces), ("index.html", b"i")])
         assert (report.written, report.unchanged) == (1, 1)
         assert (out / "data.json").read_bytes() == b"".join(pieces)
+
+
+def test_pieces_copied_from_the_live_file_and_refused_once_it_changed(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, [("data.json", b'{"a":[111,222,333]}\n'), ("index.html", b"i")])
+    st = (out / "data.json").stat()
+    stamp = (st.st_size, st.st_mtime_ns)
+    pieces = [b'{"a":[', Span(10, 13, stamp), b",", Span(6, 9, stamp), b"]}\n"]
+    write_site(out, [("data.json", pieces), ("index.html", b"i")])
+    assert (out / "data.json").read_bytes() == b'{"a":[222,111]}\n'
+    # A live file that is not the one the pieces were taken from (its stamp moved): nothing is written.
+    good = _tree(out)
+    with pytest.raises(WriteError, match="changed during the build"):
+        write_site(out, [("data.json", [b"[", Span(0, 3, stamp), b"]"]), ("index.html", b"i")])
+    assert _tree(out) == good
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -351,8 +351,10 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         except theme.ThemeError as err:
             raise BuildError(str(err)) from None
         cache = PageCache(settings.cache, settings.out) if settings.use_cache else None
-        sigs = signatures(pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"))
+        signed = signatures(pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"))
+        sigs = signed.pages
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
+        reuse = cache.reuse(pages, signed, stories) if cache is not None else {}
         t = lap("signatures", t)
         # Rendering streams into the writer, so the site is never whole in memory; an error half-way
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
@@ -362,7 +364,12 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
             report = write_site(
                 settings.out,
                 render_all(
-                    pages, renderer, unchanged=unchanged, jobs=settings.jobs or workers(), previous=settings.out
+                    pages,
+                    renderer,
+                    unchanged=unchanged,
+                    jobs=settings.jobs or workers(),
+                    previous=settings.out,
+                    reuse=reuse,
                 ),
                 stamps,
             )
@@ -375,7 +382,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         t = lap("render+write", t)
         StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if cache is not None:
-            cache.save(zip(pages, sigs, strict=True), stamps)
+            cache.save(zip(pages, sigs, strict=True), stamps, reuse)
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(

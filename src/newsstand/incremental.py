@@ -31,11 +31,12 @@ from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_
 from .problems import Problem
 from .read import Identity, read_bytes, seed_stamp
 from .summary import Summary
+from .write import Reuse, Span
 
 if TYPE_CHECKING:  # normalize imports Markdown: not for a build with nothing to do
     from .normalize import MergeState
 
-CACHE_KEY = "pages 2"
+CACHE_KEY = "pages 3"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
@@ -144,6 +145,8 @@ def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms:
 class Record:
     signature: str
     files: tuple[tuple[str, Stamp], ...]  # each output file and how it was left on disk
+    # A data page's: where its file holds each story's text, by the story's key (see PageCache.reuse).
+    pieces: Mapping[str, tuple[int, int]] | None = None
 
 
 def _stamp(path: str) -> Stamp | None:
@@ -168,26 +171,71 @@ class PageCache:
         record = self.records.get(page.path)
         if record is None or record.signature != signature:
             return False
+        return self._intact(record)
+
+    def _intact(self, record: Record) -> bool:
         return all(_stamp(f"{self.out}/{path}") == stamp for path, stamp in record.files)
 
-    def save(self, pages: Iterable[tuple[Page, str]], stamps: Mapping[str, Stamp] | None = None) -> None:
+    def reuse(self, pages: Sequence[Page], signed: Signed, stories: Sequence[Story]) -> dict[str, Reuse]:
+        """What each data page can copy from its file in the live site (write.Reuse): a story's text there
+        is still right when the story's key is the one recorded with that text. The key digests all the
+        page shows of the story, the site-wide inputs and the story's score (which `story_digest` leaves
+        out), so a story that did not move keeps its bytes and the file is not made again story by story."""
+        data = [page for page in pages if page.kind == "data"]
+        if not data:
+            return {}
+        keys = {s.slug: content_digest(signed.site, signed.stories[s.slug], s.score) for s in stories}
+        found: dict[str, Reuse] = {}
+        for page in data:
+            record = self.records.get(page.path)
+            old: dict[str, Span] = {}
+            if record is not None and record.pieces and self._intact(record):
+                stamp = dict(record.files)[page.path]
+                old = {key: Span(a, b, stamp) for key, (a, b) in record.pieces.items()}
+            found[page.path] = Reuse(keys, old, {})
+        return found
+
+    def save(
+        self,
+        pages: Iterable[tuple[Page, str]],
+        stamps: Mapping[str, Stamp] | None = None,
+        reused: Mapping[str, Reuse] | None = None,
+    ) -> None:
         """Record each page's signature and its files as written (called after the site is in place), with
-        the `stamps` the writer gave them (write.write_site), or as a stat finds them."""
+        the `stamps` the writer gave them (write.write_site), or as a stat finds them; and where each data
+        page's file holds each story (`reused`: what rendering it filled in; a page not rendered again
+        keeps what the last record said)."""
         records: dict[str, Record] = {}
         stamps = stamps or {}
+        reused = reused or {}
         for page, signature in pages:
             files = tuple(
                 (p, s) for p in output_paths(page) if (s := stamps.get(p) or _stamp(f"{self.out}/{p}")) is not None
             )
-            records[page.path] = Record(signature, files)
+            pieces = None
+            if page.kind == "data":
+                last = self.records.get(page.path)
+                made = reused[page.path].made if page.path in reused else None
+                pieces = made or (last.pieces if last is not None and last.signature == signature else None)
+            records[page.path] = Record(signature, files, pieces)
         cachefile.save(self.path, CACHE_KEY, records)
 
 
-def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """Each page's signature, in the pages' order, and two of the digests they are made of: the site-wide
+    inputs' (`site`) and each story's (`stories`, by slug; see `story_digest`)."""
+
+    pages: list[str]
+    site: str
+    stories: dict[str, str]
+
+
+def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> Signed:
     terms: dict[int, Any] = {}  # by id: the site's outlets and topics live as long as this call
     own = {s.slug: story_digest(s, site, terms) for s in stories}
     key = site_digest(site, *inputs)
-    return [page_signature(p, key, own, terms) for p in pages]
+    return Signed([page_signature(p, key, own, terms) for p in pages], key, own)
 
 
 def seed_identities(seed_files: Sequence[str], known: Mapping[str, Identity]) -> dict[str, Identity] | None:

@@ -8,7 +8,7 @@ import gc
 import json
 import posixpath
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from importlib.resources.abc import Traversable
 from itertools import islice
@@ -35,7 +35,7 @@ from .sitemap import robots_txt, sitemap_files
 from .summary import sparkline
 from .theme import layers
 from .timeline import timeline
-from .write import Content
+from .write import Content, Reuse, Span
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
 DATA_STORIES = 256  # stories per piece of a streamed data file
@@ -216,19 +216,47 @@ class Renderer:
         link = self._absolute if self.settings.base_url else (lambda target: self.link(page, target))
         return json_ld(page, self.site, self.settings, link)
 
-    def data(self, page: Page) -> Iterator[bytes]:
+    def data(self, page: Page, reuse: Reuse | None = None) -> Iterator[bytes | Span]:
         """`stories.json`, a few hundred stories at a time: at 100k stories the text is 150 MB, and the
-        records as Python objects several times that; this way neither is ever whole in memory."""
+        records as Python objects several times that; this way neither is ever whole in memory. A story
+        whose text the live site's file already holds (`reuse`) is copied from there, not made again."""
         stories = page.context["stories"]
-        yield b'{"stories":['
-        for a in range(0, len(stories), DATA_STORIES):
-            piece = ",".join(json_text(plan_helpers.story_data(s, self.site)) for s in stories[a : a + DATA_STORIES])
-            yield (("," if a else "") + piece).encode("utf-8")
-        yield b"]}\n"
+        made = reuse.made if reuse is not None else {}
+        at = 0  # bytes so far: where each story's text lands, for the next build's `reuse`
+        fresh: list[bytes] = []  # made here, not yet handed on: written in runs, not story by story
+
+        def emit(text: bytes) -> None:
+            nonlocal at
+            fresh.append(text)
+            at += len(text)
+
+        emit(b'{"stories":[')
+        for i, story in enumerate(stories):
+            if i:
+                emit(b",")
+            key = reuse.keys.get(story.slug) if reuse is not None else None
+            span = reuse.old.get(key) if reuse is not None and key is not None else None
+            start = at
+            if span is not None:
+                if fresh:
+                    yield b"".join(fresh)
+                    fresh.clear()
+                yield span
+                at += span.stop - span.start
+            else:
+                emit(json_text(plan_helpers.story_data(story, self.site)).encode("utf-8"))
+            if key is not None:
+                made[key] = (start, at)
+            if len(fresh) >= 2 * DATA_STORIES:
+                yield b"".join(fresh)
+                fresh.clear()
+        emit(b"]}\n")
+        yield b"".join(fresh)
 
     def render(self, page: Page) -> bytes:
         if page.kind == "data":
-            return b"".join(self.data(page))
+            pieces = list(self.data(page))  # no `reuse`: every piece is made here, as bytes
+            return b"".join(p for p in pieces if isinstance(p, bytes))
         template = self.env.get_template(page.template)
         return template.render(page=page, **page.context).encode("utf-8")
 
@@ -310,12 +338,14 @@ def render_all(
     unchanged: Collection[str] = frozenset(),
     jobs: int = 1,
     previous: Path | None = None,
+    reuse: Mapping[str, Reuse] | None = None,
 ) -> Iterator[tuple[str, Content]]:
     """Every file of the site, as a stream: pages in all their output formats, then the site-wide files.
 
     Pages whose path is in `unchanged` are not rendered: their files come out as (path, None),
     to be linked from the `previous` site by the writer. Data files come last, as streams of pieces that
-    this process makes while the writer writes them (see `Renderer.data`).
+    this process makes while the writer writes them, taking from their last version what `reuse` (by
+    page path) says it still holds (see `Renderer.data`).
     """
     pages = tuple(pages)
     settings, assets = renderer.settings, renderer.assets
@@ -326,7 +356,7 @@ def render_all(
         if page.path in unchanged:
             files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
         elif page.kind == "data":
-            streamed.append((page.path, renderer.data(page)))
+            streamed.append((page.path, renderer.data(page, (reuse or {}).get(page.path))))
             continue
         else:
             files = [next(rendered) for _ in output_paths(page)]

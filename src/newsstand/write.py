@@ -21,11 +21,35 @@ import shutil
 import signal
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO, NamedTuple
 
-Content = bytes | Iterable[bytes] | None  # a file's bytes, or its pieces in order, or None: unchanged (see write_site)
+
+class Span(NamedTuple):
+    """A piece of a file that is bytes [start, stop) of the file the live site has at the same path, which
+    must still be as `stamp` (size, mtime in ns) says: a large file that changed in a few places is
+    mostly copied from its last version rather than made again."""
+
+    start: int
+    stop: int
+    stamp: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Reuse:
+    """What a file made of many records (stories.json) can take from its last version: each record's key
+    (a digest of all the file shows of it), by the record's name; where the live file holds each key's
+    text (`old`); and, filled as the new file is made, where it holds each (`made`, for the next build)."""
+
+    keys: Mapping[str, str]
+    old: Mapping[str, Span]
+    made: dict[str, tuple[int, int]]
+
+
+# A file's bytes, or its pieces in order, or None: unchanged (see write_site).
+Content = bytes | Iterable[bytes | Span] | None
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -283,7 +307,7 @@ def _write(
             if isinstance(data, bytes):
                 fh.write(data)
             else:
-                fh.writelines(data)
+                _write_pieces(fh, data, old)
         if (
             not isinstance(data, bytes)
             and old_stat is not None
@@ -317,6 +341,26 @@ def _write(
     else:
         stage.rename(out)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
+
+
+def _write_pieces(fh: BinaryIO, pieces: Iterable[bytes | Span], old: str) -> None:
+    """Write `pieces` in turn, each Span copied from the live site's file `old`."""
+    fd = -1
+    try:
+        for piece in pieces:
+            if not isinstance(piece, Span):
+                fh.write(piece)
+                continue
+            if fd < 0:
+                fd = os.open(old, os.O_RDONLY)
+            # The build read where each piece is from the last build's record: the file must be that one.
+            got = os.pread(fd, piece.stop - piece.start, piece.start)
+            if _stamp_of(os.fstat(fd)) != piece.stamp or len(got) != piece.stop - piece.start:
+                raise WriteError(f"{old} changed during the build: nothing written; build again")
+            fh.write(got)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _stamp_of(st: os.stat_result | None) -> tuple[int, int]:
