@@ -332,10 +332,10 @@ def test_stories_json_copies_the_stories_that_did_not_move_from_the_live_file(tm
     build(settings)
     data = tmp_path / "site" / "stories.json"
     text = data.read_bytes()
-    # Mark the text of one story that the edit below leaves alone, same size and same mtime: the next build
-    # can only show the mark if it copied that story's bytes from the live file rather than making them.
-    kept = json.loads(text)["stories"][-1]
-    assert "Falmouth" not in kept["title"]
+    # Mark the text of one story that the change below leaves alone, same size and same mtime: the next
+    # build can only show the mark if it copied that story's bytes from the live file.
+    newest = max(json.loads(text)["stories"], key=lambda s: max(a["published"] for a in s["articles"]))
+    kept = newest  # its score moves most when a newer report comes in
     was = json.dumps(kept["title"], ensure_ascii=False).encode()
     marked = was[:-2] + (b"X" if was[-2:-1] != b"X" else b"Y") + b'"'
     assert was in text and len(marked) == len(was)
@@ -343,17 +343,25 @@ def test_stories_json_copies_the_stories_that_did_not_move_from_the_live_file(tm
     os.unlink(data)  # the spare site shares the file's inode: write a new one, as a hand edit would
     data.write_bytes(text.replace(was, marked))
     os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns))
-    seed = seeds / "gen_005.txt"
-    seed.write_text(seed.read_text().replace("Falmouth pier", "Falmouth rejects pier"))
+    # A cron tick: a report newer than all the others moves every story's score (recency is measured
+    # from the newest report), and the copied texts get their new scores.
+    (seeds / "tick.txt").write_text(
+        story_file(title="Oban ferry timetable cut", url="https://port9.example/x", when="2021-01-01T10:00:00Z")
+    )
     build(settings)
     copied = data.read_bytes()
-    assert marked in copied and b"Falmouth rejects" in copied
+    assert marked in copied and b"Oban ferry timetable cut" in copied
+    full = _full_build(seeds, tmp_path / "full")["stories.json"]
+    assert copied.replace(marked, was) == full
+    scores = [s["score"] for s in json.loads(full)["stories"] if s["slug"] == kept["slug"]]
+    assert scores != [kept["score"]]  # the copied story's score did move
 
     # Any other change to the live file, and nothing is copied: the build gives what a full one gives.
     data.write_bytes(copied + b" ")
-    seed.write_text(seed.read_text().replace("Falmouth rejects pier", "Falmouth approves pier"))
+    seed = seeds / "gen_005.txt"
+    seed.write_text(seed.read_text().replace("Falmouth pier", "Falmouth rejects pier"))
     build(settings)
-    assert data.read_bytes() == _full_build(seeds, tmp_path / "full")["stories.json"]
+    assert data.read_bytes() == _full_build(seeds, tmp_path / "full2")["stories.json"]
 
 
 def test_stories_json_after_edits_additions_and_deletions_is_a_full_builds(tmp_path: Path) -> None:

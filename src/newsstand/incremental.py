@@ -36,7 +36,7 @@ from .write import Reuse, Span
 if TYPE_CHECKING:  # normalize imports Markdown: not for a build with nothing to do
     from .normalize import MergeState
 
-CACHE_KEY = "pages 3"
+CACHE_KEY = "pages 4"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
@@ -146,7 +146,7 @@ class Record:
     signature: str
     files: tuple[tuple[str, Stamp], ...]  # each output file and how it was left on disk
     # A data page's: where its file holds each story's text, by the story's key (see PageCache.reuse).
-    pieces: Mapping[str, tuple[int, int]] | None = None
+    pieces: Mapping[str, tuple[int, int, int, int]] | None = None
 
 
 def _stamp(path: str) -> Stamp | None:
@@ -178,20 +178,20 @@ class PageCache:
 
     def reuse(self, pages: Sequence[Page], signed: Signed, stories: Sequence[Story]) -> dict[str, Reuse]:
         """What each data page can copy from its file in the live site (write.Reuse): a story's text there
-        is still right when the story's key is the one recorded with that text. The key digests all the
-        page shows of the story, the site-wide inputs and the story's score (which `story_digest` leaves
-        out), so a story that did not move keeps its bytes and the file is not made again story by story."""
+        is still right, but for its score, when the story's key is the one recorded with that text. The key
+        digests all the page shows of the story but its score (`story_digest`) and the site-wide inputs, so
+        a story that did not move keeps its bytes, and the file is not made again story by story."""
         data = [page for page in pages if page.kind == "data"]
         if not data:
             return {}
-        keys = {s.slug: content_digest(signed.site, signed.stories[s.slug], s.score) for s in stories}
+        keys = {s.slug: content_digest(signed.site, signed.stories[s.slug]) for s in stories}
         found: dict[str, Reuse] = {}
         for page in data:
             record = self.records.get(page.path)
-            old: dict[str, Span] = {}
+            old: dict[str, tuple[Span, Span]] = {}
             if record is not None and record.pieces and self._intact(record):
                 stamp = dict(record.files)[page.path]
-                old = {key: Span(a, b, stamp) for key, (a, b) in record.pieces.items()}
+                old = {key: (Span(a, b, stamp), Span(c, d, stamp)) for key, (a, b, c, d) in record.pieces.items()}
             found[page.path] = Reuse(keys, old, {})
         return found
 

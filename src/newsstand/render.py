@@ -39,6 +39,7 @@ from .write import Content, Reuse, Span
 
 PARALLEL_FROM = 400  # pages: below this a second process costs more than it saves
 DATA_STORIES = 256  # stories per piece of a streamed data file
+_SCORE, _ARTICLES = b',"score":', b',"articles":'  # around a story's score in stories.json (pages.story_data)
 
 
 def relative_url(from_url: str, to_url: str, pretty: bool) -> str:
@@ -218,8 +219,11 @@ class Renderer:
 
     def data(self, page: Page, reuse: Reuse | None = None) -> Iterator[bytes | Span]:
         """`stories.json`, a few hundred stories at a time: at 100k stories the text is 150 MB, and the
-        records as Python objects several times that; this way neither is ever whole in memory. A story
-        whose text the live site's file already holds (`reuse`) is copied from there, not made again."""
+        records as Python objects several times that; this way neither is ever whole in memory.
+
+        A story whose text the live site's file already holds (`reuse`) is copied from there, not made
+        again, but for its score: scores are measured from the newest report, so a story that did not move
+        still gets a new score whenever newer reports come in."""
         stories = page.context["stories"]
         made = reuse.made if reuse is not None else {}
         at = 0  # bytes so far: where each story's text lands, for the next build's `reuse`
@@ -235,18 +239,30 @@ class Renderer:
             if i:
                 emit(b",")
             key = reuse.keys.get(story.slug) if reuse is not None else None
-            span = reuse.old.get(key) if reuse is not None and key is not None else None
+            spans = reuse.old.get(key) if reuse is not None and key is not None else None
             start = at
-            if span is not None:
+            if spans is not None:
+                head, tail = spans
                 if fresh:
                     yield b"".join(fresh)
                     fresh.clear()
-                yield span
-                at += span.stop - span.start
+                yield head
+                at += head.stop - head.start
+                score_at = at
+                emit(json_text(story.score).encode())
+                score_end = at
+                yield b"".join(fresh)
+                fresh.clear()
+                yield tail
+                at += tail.stop - tail.start
             else:
-                emit(json_text(plan_helpers.story_data(story, self.site)).encode("utf-8"))
+                text = json_text(plan_helpers.story_data(story, self.site)).encode("utf-8")
+                # Every '"' inside a JSON string is escaped: this is the record's own key, not a title's words.
+                score_at = start + text.index(_SCORE) + len(_SCORE)
+                score_end = start + text.index(_ARTICLES, score_at - start)
+                emit(text)
             if key is not None:
-                made[key] = (start, at)
+                made[key] = (start, score_at, score_end, at)
             if len(fresh) >= 2 * DATA_STORIES:
                 yield b"".join(fresh)
                 fresh.clear()

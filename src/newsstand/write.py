@@ -40,12 +40,14 @@ class Span(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Reuse:
     """What a file made of many records (stories.json) can take from its last version: each record's key
-    (a digest of all the file shows of it), by the record's name; where the live file holds each key's
-    text (`old`); and, filled as the new file is made, where it holds each (`made`, for the next build)."""
+    (a digest of all the file shows of it but one value, made anew each time), by the record's name; where
+    the live file holds each key's text before and after that value (`old`); and, filled as the new file
+    is made, where it holds each key's text, value and end (`made`: start, value's start, value's end,
+    end; for the next build)."""
 
     keys: Mapping[str, str]
-    old: Mapping[str, Span]
-    made: dict[str, tuple[int, int]]
+    old: Mapping[str, tuple[Span, Span]]
+    made: dict[str, tuple[int, int, int, int]]
 
 
 # A file's bytes, or its pieces in order, or None: unchanged (see write_site).
