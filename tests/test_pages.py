@@ -116,7 +116,7 @@ def _term_lists(count: int, size: int = 10) -> dict[str, tuple[Page, str]]:
     stories = rank([cluster(a) for a in arts])
     pages, site = plan(corpus, stories, Settings(page_size=size).site)
     lists = [p for p in pages if p.url.startswith("topics/t/")]
-    return {p.url: (p, sig) for p, sig in zip(lists, signatures(lists, site, stories), strict=True)}
+    return {p.url: (p, sig) for p, sig in zip(lists, signatures(lists, site, stories).pages, strict=True)}
 
 
 def test_a_lists_archive_holds_every_story_once_by_date_cut_from_the_oldest() -> None:

@@ -122,16 +122,25 @@ class Story:
     score: float = 0.0
     related: tuple[str, ...] = field(default=())  # slugs of stories the seeds' related lists link to
     # Derived once, because every list page, feed and signature asks again: every article, lead's first;
-    # when the story broke (its earliest article) and its latest coverage.
+    # when the story broke (its earliest article) and its latest coverage; its outlets (domains), lead's
+    # first, then in coverage order; its topics (slugs), the most used by its articles first.
     articles: tuple[Article, ...] = field(init=False, repr=False, compare=False)
     published: datetime = field(init=False, repr=False, compare=False)
     updated: datetime = field(init=False, repr=False, compare=False)
+    providers: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    topics: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         articles = tuple(a for e in self.entries for a in e.articles)
         object.__setattr__(self, "articles", articles)
         object.__setattr__(self, "published", min(a.published for a in articles))
         object.__setattr__(self, "updated", max(a.published for a in articles))
+        object.__setattr__(self, "providers", tuple(dict.fromkeys(a.provider for a in articles)))
+        counts: dict[str, int] = {}
+        for a in articles:
+            for t in a.topics:
+                counts[t] = counts.get(t, 0) + 1
+        object.__setattr__(self, "topics", tuple(sorted(counts, key=lambda t: (-counts[t], t))))
 
     @property
     def lead(self) -> Article:

@@ -12,7 +12,6 @@ JSON Feed (`feed.json`). Feeds need absolute URLs, so they exist only when a bas
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .config import SiteSettings
-from .days import by_day, day_title, day_url, months, neighbours
+from .days import by_day, day_title, day_url, months, neighbours, story_day
 from .model import Article, Corpus, Provider, Story, Topic
 from .search import merged_bundles
 from .summary import Summary, summarize
@@ -153,14 +152,13 @@ def provider_url(provider: Provider) -> str:
 
 
 def story_topics(story: Story) -> tuple[str, ...]:
-    """Topic slugs of a story, the most used by its articles first."""
-    counts = Counter(t for a in story.articles for t in a.topics)
-    return tuple(sorted(counts, key=lambda t: (-counts[t], t)))
+    """Topic slugs of a story, the most used by its articles first (for templates: see model.Story)."""
+    return story.topics
 
 
 def story_providers(story: Story) -> tuple[str, ...]:
-    """Provider domains of a story, lead's first, then in coverage order."""
-    return tuple(dict.fromkeys(a.provider for a in story.articles))
+    """Provider domains of a story, lead's first, then in coverage order (for templates: see model.Story)."""
+    return story.providers
 
 
 def more_coverage(story: Story) -> tuple[Article, ...]:
@@ -357,6 +355,7 @@ def plan(
         MappingProxyType(dict(redirects)),
     )
     size = settings.page_size
+    day_of = {s.slug: story_day(s, settings.zone) for s in stories}
     # Feeds need absolute URLs: without a base URL there are none (README, "Feeds and sitemap").
     home_formats: tuple[str, ...] = ("atom", "jsonfeed") if settings.base_url else ()
     term_formats: tuple[str, ...] = ("atom",) if settings.base_url else ()
@@ -412,7 +411,7 @@ def plan(
             {"taxonomy": "topics", "term": topic},
             term_formats,
             feed_size,
-            summarize(by_topic[topic.slug], settings.zone),
+            summarize(by_topic[topic.slug], settings.zone, day_of),
         )
     provider_rows = tuple(
         (p, len(by_provider[p.domain])) for p in sorted(providers.values(), key=lambda p: (p.name.casefold(), p.slug))
@@ -439,7 +438,7 @@ def plan(
             {"taxonomy": "providers", "term": provider},
             term_formats,
             feed_size,
-            summarize(by_provider[provider.domain], settings.zone),
+            summarize(by_provider[provider.domain], settings.zone, day_of),
         )
     # Day archives: the stories whose first report fell on each day, and an index of the days by month.
     days = by_day(stories, settings.zone)

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import mmap
 import os
 import shutil
 import signal
@@ -347,22 +348,26 @@ def _write(
 
 def _write_pieces(fh: BinaryIO, pieces: Iterable[bytes | Span], old: str) -> None:
     """Write `pieces` in turn, each Span copied from the live site's file `old`."""
-    fd = -1
+    source: mmap.mmap | None = None
+    stamp: tuple[int, int] | None = None
     try:
         for piece in pieces:
             if not isinstance(piece, Span):
                 fh.write(piece)
                 continue
-            if fd < 0:
-                fd = os.open(old, os.O_RDONLY)
+            if source is None:
+                with open(old, "rb") as f:
+                    stamp = _stamp_of(os.fstat(f.fileno()))
+                    source = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if stamp[0] else None
             # The build read where each piece is from the last build's record: the file must be that one.
-            got = os.pread(fd, piece.stop - piece.start, piece.start)
-            if _stamp_of(os.fstat(fd)) != piece.stamp or len(got) != piece.stop - piece.start:
+            if piece.stamp != stamp or source is None or piece.stop > len(source):
                 raise WriteError(f"{old} changed during the build: nothing written; build again")
-            fh.write(got)
+            fh.write(source[piece.start : piece.stop])
+        if source is not None and _stamp_of(os.stat(old)) != stamp:
+            raise WriteError(f"{old} changed during the build: nothing written; build again")
     finally:
-        if fd >= 0:
-            os.close(fd)
+        if source is not None:
+            source.close()
 
 
 def _stamp_of(st: os.stat_result | None) -> tuple[int, int]:
