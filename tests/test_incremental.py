@@ -382,3 +382,30 @@ def test_stories_json_after_edits_additions_and_deletions_is_a_full_builds(tmp_p
         build(settings)
         full = _full_build(seeds, tmp_path / f"full{step}")
         assert (tmp_path / "site" / "stories.json").read_bytes() == full["stories.json"], step
+
+
+def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(tmp_path: Path) -> None:
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False)
+    build(settings)
+    folder = settings.cache / "templates"
+    compiled = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
+    assert len(compiled) >= 3  # the base, the pages' templates, the macros
+    good = _site_bytes(tmp_path / "site")
+
+    # Another site from the same cache renders every page with the templates as compiled: none again.
+    build(replace(settings, out=tmp_path / "again"))
+    assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == compiled
+    assert _site_bytes(tmp_path / "again") == good
+
+    # Damaged files, and a file of another version of the code: compiled again, the same pages.
+    for p in compiled:
+        p.write_bytes(p.read_bytes()[:20])
+    (folder / "stale.0123456789abcdef.cache").write_bytes(b"junk")
+    build(replace(settings, out=tmp_path / "third"))
+    assert _site_bytes(tmp_path / "third") == good
+    assert set(folder.iterdir()) == set(compiled) and all(p.stat().st_size > 20 for p in compiled)
+
+
+def _site_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
