@@ -13,6 +13,7 @@ from newsstand.build import BuildResult, build
 from newsstand.config import Settings
 
 from .conftest import SEEDS, own_template, settings_for, story_file
+from .test_memo import site_files
 
 NAMES = [
     "Aberdeen",
@@ -323,7 +324,7 @@ def test_seed_files_rewritten_with_the_same_bytes_leave_nothing_to_do(tmp_path: 
 
 def _full_build(seeds: Path, out: Path) -> dict[str, bytes]:
     build(settings_for(seeds, out, search=False, use_cache=False))
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    return site_files(out)
 
 
 def test_stories_json_copies_the_stories_that_did_not_move_from_the_live_file(tmp_path: Path) -> None:
@@ -391,21 +392,17 @@ def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(tmp_pat
     folder = settings.cache / "templates"
     compiled = {p: p.stat().st_mtime_ns for p in folder.iterdir()}
     assert len(compiled) >= 3  # the base, the pages' templates, the macros
-    good = _site_bytes(tmp_path / "site")
+    good = site_files(tmp_path / "site")
 
     # Another site from the same cache renders every page with the templates as compiled: none again.
     build(replace(settings, out=tmp_path / "again"))
     assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == compiled
-    assert _site_bytes(tmp_path / "again") == good
+    assert site_files(tmp_path / "again") == good
 
     # Damaged files, and a file of another version of the code: compiled again, the same pages.
     for p in compiled:
         p.write_bytes(p.read_bytes()[:20])
     (folder / "stale.0123456789abcdef.cache").write_bytes(b"junk")
     build(replace(settings, out=tmp_path / "third"))
-    assert _site_bytes(tmp_path / "third") == good
+    assert site_files(tmp_path / "third") == good
     assert set(folder.iterdir()) == set(compiled) and all(p.stat().st_size > 20 for p in compiled)
-
-
-def _site_bytes(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
