@@ -274,6 +274,11 @@ class Renderer:
             fresh.append(text)
             at += len(text)
 
+        def taken() -> bytes:
+            run = b"".join(fresh)
+            fresh.clear()
+            return run
+
         emit(b'{"stories":[')
         for i, story in enumerate(stories):
             if i:
@@ -283,31 +288,28 @@ class Renderer:
             start = at
             if spans is not None:
                 head, tail = spans
-                if fresh:
-                    yield b"".join(fresh)
-                    fresh.clear()
+                yield taken()
                 yield head
                 at += head.stop - head.start
                 score_at = at
                 emit(json_text(story.score).encode())
                 score_end = at
-                yield b"".join(fresh)
-                fresh.clear()
+                yield taken()
                 yield tail
                 at += tail.stop - tail.start
             else:
                 text = json_text(plan_helpers.story_data(story, self.site)).encode("utf-8")
-                # Every '"' inside a JSON string is escaped: this is the record's own key, not a title's words.
-                score_at = start + text.index(_SCORE) + len(_SCORE)
-                score_end = start + text.index(_ARTICLES, score_at - start)
                 emit(text)
+                if key is not None:
+                    # Every '"' inside a JSON string is escaped: this is the record's own key, not a title's.
+                    score_at = start + text.index(_SCORE) + len(_SCORE)
+                    score_end = start + text.index(_ARTICLES, score_at - start)
             if key is not None:
                 made[key] = (start, score_at, score_end, at)
             if len(fresh) >= 2 * DATA_STORIES:
-                yield b"".join(fresh)
-                fresh.clear()
+                yield taken()
         emit(b"]}\n")
-        yield b"".join(fresh)
+        yield taken()
 
     def render(self, page: Page) -> bytes:
         if page.kind == "data":

@@ -29,9 +29,9 @@ def summarize(stories: Sequence[Story], zone: tzinfo, days: Mapping[str, date] |
     several times, and a large site's hundreds of lists hold its stories half a million times."""
     if not stories:
         return Summary(0, 0, None, None, ())
-    counts = (
-        Counter(days[s.slug] for s in stories) if days is not None else Counter(story_day(s, zone) for s in stories)
-    )
+    if days is None:
+        days = {s.slug: story_day(s, zone) for s in stories}
+    counts = Counter(days[s.slug] for s in stories)
     last_day = max(counts)
     day = max(min(counts), last_day - timedelta(days=MAX_DAYS - 1))
     per_day = []
