@@ -4,7 +4,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newsstand.digest import content_digest
-from newsstand.normalize import _digest, _says, file_mentions, merge_article, normalize
+from newsstand.normalize import (
+    _digest,
+    _says,
+    file_mentions,
+    merge_all,
+    merge_article,
+    merge_changed,
+    moved_keys,
+    normalize,
+)
 from newsstand.read import RawRecord, parse_seed, read_seeds, seed_paths
 
 from .conftest import SEEDS
@@ -194,3 +203,30 @@ def test_an_articles_digest_is_that_of_what_its_mentions_say_together() -> None:
         assert a.digest == _digest(says, a.topics)
         checked.add(a.digest == _digest(group[0].digest, a.topics))
     assert checked == {True, False}  # both ways were taken
+
+
+def test_an_edited_file_merges_again_only_the_articles_whose_mentions_changed() -> None:
+    # A file rewritten with a new headline still names its related articles as before: those are neither
+    # merged again nor recorded as changed (the merge record would rewrite their months for nothing).
+    records, _ = read_seeds(seed_paths(SEEDS))
+    corpus, state = merge_all(m for r in records for m in file_mentions(r)[0])
+    target = next(r for r in records if len(file_mentions(r)[0]) > 3)
+    old = file_mentions(target)[0]
+    text = Path(SEEDS / target.path).read_text(encoding="utf-8")
+    lead = old[0]
+    edited = record(text.replace(lead.title, "Edited: " + lead.title, 1), target.path)
+    new = file_mentions(edited)[0]
+    assert moved_keys(old, new) == {lead.key}
+    others = {
+        k: [m for r in records if r.path != target.path for m in file_mentions(r)[0] if m.key == k] for k in {lead.key}
+    }
+    merged = merge_changed(state, old, new, others)
+    assert merged is not None
+    after, after_state = merged
+    assert after_state.changed == {lead.key}
+    assert all(after_state.articles[k] is a for k, a in state.articles.items() if k != lead.key)
+    fresh, _ = merge_all(m for r in records for m in file_mentions(edited if r.path == target.path else r)[0])
+    assert after == fresh
+    # Mentions that moved with nothing else (a file's related list reordered) are no change either.
+    assert moved_keys(old, list(reversed(old))) == set()
+    assert moved_keys(old, old[1:]) == {old[0].key}

@@ -117,7 +117,7 @@ def _read_and_merge(
     without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is called when
     reading ends."""
     from .ingest import ingest_changes, workers
-    from .normalize import merge, merge_all, merge_changed
+    from .normalize import merge, merge_all, merge_changed, moved_keys
 
     cache = MergeCache(settings.cache, settings.seeds, settings.drafts) if settings.use_cache and memo is None else None
     saved = cache.load() if cache is not None else None
@@ -131,7 +131,7 @@ def _read_and_merge(
         if changes is not None:
             removed = [m for r in changes.before for m in r.mentions]
             added = [m for r in changes.fresh for m in r.mentions]
-            keys = {m.key for m in removed} | {m.key for m in added}
+            keys = moved_keys(removed, added)
             others = changes.mentions_in(
                 {k: state.articles[k].sources if k in state.articles else () for k in keys}, known
             )

@@ -659,22 +659,48 @@ def merge_changed(
     topic_slugs = tally.topic_slugs()
     if topic_slugs != state.tally.topic_slugs():
         return None
-    groups: dict[str, list[Mention]] = {m.key: [] for m in removed}
+    keys = moved_keys(removed, added)
+    groups: dict[str, list[Mention]] = {k: [] for k in keys}
     for m in added:
-        groups.setdefault(m.key, []).append(m)
+        if m.key in groups:
+            groups[m.key].append(m)
     articles = dict(state.articles)
     new_keys = False
+    changed = set()
     for key, group in groups.items():
         group = [*others.get(key, ()), *group]
+        was = articles.get(key)
         if group:
-            new_keys |= key not in articles
-            articles[key] = merge_article(group, topic_slugs)
-        else:
-            articles.pop(key, None)
+            new_keys |= was is None
+            article = merge_article(group, topic_slugs)
+            if article != was:  # merged again the same, it stays the object the record holds
+                articles[key] = article
+                changed.add(key)
+        elif was is not None:
+            del articles[key]
+            changed.add(key)
     if new_keys:
         articles = {k: articles[k] for k in sorted(articles)}
     corpus = Corpus(articles=tuple(articles.values()), providers=tally.providers(), topics=tally.topics())
-    return corpus, MergeState(articles, tally, frozenset(groups))
+    return corpus, MergeState(articles, tally, frozenset(changed))
+
+
+def moved_keys(removed: Iterable[Mention], added: Iterable[Mention]) -> set[str]:
+    """The keys whose mentions differ between `removed` and `added` (the mentions some files held before
+    and hold now): only their articles can change. An edited headline rewrites its file, whose other
+    mentions (its related articles, each also in other files) are as they were."""
+    before: dict[str, list[Mention]] = defaultdict(list)
+    after: dict[str, list[Mention]] = defaultdict(list)
+    for m in removed:
+        before[m.key].append(m)
+    for m in added:
+        after[m.key].append(m)
+    by_path = operator.attrgetter("path")
+    return {
+        k
+        for k in before.keys() | after.keys()
+        if sorted(before.get(k, ()), key=by_path) != sorted(after.get(k, ()), key=by_path)
+    }
 
 
 def normalize(records: Sequence[RawRecord], drafts: bool = False) -> tuple[Corpus, tuple[Problem, ...]]:
