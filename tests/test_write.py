@@ -1,3 +1,4 @@
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,12 @@ def test_the_reused_stage_never_leaks_into_the_site(tmp_path: Path) -> None:
             (junk / "index.html").write_bytes(b"junk")
             (junk / "zzz.html").write_bytes(b"junk")
             (junk / "empty" / "inside").mkdir(parents=True, exist_ok=True)  # folders the site must not keep
+            outside = tmp_path / "outside"
+            (outside / "sub").mkdir(parents=True, exist_ok=True)
+            (outside / "sub" / "x.html").write_bytes(b"not the site's")
+            for link, to in (("linked", outside), ("empty/dangling.html", tmp_path / "nowhere"), ("a/up", outside)):
+                with contextlib.suppress(FileExistsError):
+                    (junk / link).symlink_to(to)  # links, to folders and to nothing: never followed, all gone
         mtimes = {n: (out / n).stat().st_mtime_ns for n, b in files.items() if previous.get(n) == b}
         unchanged = [(n, None) for n in mtimes if step % 2]  # as the incremental build marks them
         given: list[tuple[str, Content]] = [*unchanged]
@@ -88,6 +95,8 @@ def test_the_reused_stage_never_leaks_into_the_site(tmp_path: Path) -> None:
         stamps: dict[str, tuple[int, int]] = {}
         write_site(out, given, stamps)
         assert _tree(out) == files, step
+        assert not [p for p in out.rglob("*") if p.is_symlink()], step
+        assert (tmp_path / "outside" / "sub" / "x.html").exists() or step < 3, step
         # What the writer says it left is what a walk of the site finds, folders and all.
         assert site_manifest(out, stamps) == site_manifest(out), step
         assert {n: (out / n).stat().st_mtime_ns for n in mtimes} == mtimes, step
