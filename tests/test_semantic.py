@@ -139,6 +139,44 @@ def test_pieces_give_the_tokens_the_whole_text_gives() -> None:
     assert sum(want_lengths) > 1000
 
 
+def test_a_tokenizer_unlike_the_models_is_never_tokenized_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_pieces_are_exact` reads the tokenizer through its getters: each way a tokenizer can differ from the
+    one token_ids assumes makes it say no (and every text is then encoded whole)."""
+    from tokenizers import Tokenizer, pre_tokenizers
+
+    real = _model()[0]
+    config = json.loads(real.to_str())  # type: ignore[attr-defined]
+
+    def variant(change: object) -> object:
+        changed = json.loads(json.dumps(config))
+        change(changed)  # type: ignore[operator]
+        return Tokenizer.from_str(json.dumps(changed))
+
+    def whitespace(c: dict) -> None:  # type: ignore[type-arg]
+        c["pre_tokenizer"] = json.loads(pre_tokenizers.Whitespace().__getstate__())
+
+    def inner_space(c: dict) -> None:  # type: ignore[type-arg]
+        c["model"]["vocab"]["a▁b"] = len(c["model"]["vocab"])
+
+    def other_normalizer(c: dict) -> None:  # type: ignore[type-arg]
+        c["normalizer"]["normalizers"] = c["normalizer"]["normalizers"][:1]
+
+    def other_special(c: dict) -> None:  # type: ignore[type-arg]
+        c["added_tokens"].append({**c["added_tokens"][0], "id": 1 << 20, "content": "<mask>"})
+
+    table = _model()[1]
+    try:
+        for change in (whitespace, inner_space, other_normalizer, other_special):
+            _pieces_are_exact.cache_clear()
+            monkeypatch.setattr("newsstand.cluster.semantic._model", lambda c=change: (variant(c), table))
+            assert not _pieces_are_exact(), change.__name__
+        monkeypatch.undo()
+        _pieces_are_exact.cache_clear()
+        assert _pieces_are_exact()
+    finally:
+        _pieces_are_exact.cache_clear()
+
+
 # Any text a headline can be (normalize.clean_text keeps printable characters: never a lone surrogate),
 # with spaces, "▁" and the special tokens' characters often.
 headline_texts = st.text(

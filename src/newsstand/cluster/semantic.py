@@ -171,19 +171,20 @@ def _pieces_are_exact() -> bool:
     described there, and no token of its vocabulary has "▁" after another character."""
     tok, _ = _model()
     try:
-        config = json.loads(tok.to_str())  # type: ignore[attr-defined]
-        normalizers = (config.get("normalizer") or {}).get("normalizers", [])
-        specials = {t["content"] for t in config.get("added_tokens", [])}
+        # From the tokenizer's own getters: its whole configuration as JSON, parsed again, took 0.1 s a build.
+        normalizers = json.loads(tok.normalizer.__getstate__()).get("normalizers", [])  # type: ignore[attr-defined]
+        specials = {t.content for t in tok.get_added_tokens_decoder().values()}  # type: ignore[attr-defined]
+        vocabulary = tok.get_vocab(with_added_tokens=False)  # type: ignore[attr-defined]
         return (
-            config["model"]["type"] == "BPE"
-            and config.get("pre_tokenizer") is None
+            type(tok.model).__name__ == "BPE"  # type: ignore[attr-defined]
+            and tok.pre_tokenizer is None  # type: ignore[attr-defined]
             and normalizers
             == [
                 {"type": "Prepend", "prepend": "▁"},
                 {"type": "Replace", "pattern": {"String": " "}, "content": "▁"},
             ]
             and specials <= set(_SPECIAL)
-            and not any(_INNER.search(t) for t in config["model"]["vocab"])
+            and not any(_INNER.search(t) for t in vocabulary)
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
