@@ -101,11 +101,12 @@ class Coverage:
 
     article: Article
     copies: tuple[Article, ...] = ()
+    # The article, then its copies: made once, as a build asks for it millions of times (2.6 million at 100k
+    # stories: ranking, naming, planning and signing every story walk them).
+    articles: tuple[Article, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def articles(self) -> tuple[Article, ...]:
-        # Concatenated, not unpacked: a build asks this millions of times, and unpacking is 2.5 times slower.
-        return (self.article,) + self.copies  # noqa: RUF005
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "articles", (self.article, *self.copies))
 
     @property
     def providers(self) -> tuple[str, ...]:
