@@ -113,9 +113,9 @@ def _read_and_merge(
 ) -> tuple[Corpus, tuple[Problem, ...], dict[str, Identity], int]:
     """Read → normalize: the corpus, every seed file's problems, what was read of each file (the next
     build checks its seeds against it) and how many files were parsed. From the last build's record
-    (MergeCache), only the files that changed are read and only the articles they name are merged again;
-    without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is called when
-    reading ends."""
+    (MergeCache), only the files that changed are read and only the articles whose mentions changed are
+    merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
+    called when reading ends."""
     from .ingest import ingest_changes, workers
     from .normalize import merge, merge_all, merge_changed, moved_keys
 
