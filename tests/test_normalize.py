@@ -209,7 +209,7 @@ def test_an_edited_file_merges_again_only_the_articles_whose_mentions_changed() 
     # A file rewritten with a new headline still names its related articles as before: those are neither
     # merged again nor recorded as changed (the merge record would rewrite their months for nothing).
     records, _ = read_seeds(seed_paths(SEEDS))
-    corpus, state = merge_all(m for r in records for m in file_mentions(r)[0])
+    _, state = merge_all(m for r in records for m in file_mentions(r)[0])
     target = next(r for r in records if len(file_mentions(r)[0]) > 3)
     old = file_mentions(target)[0]
     text = Path(SEEDS / target.path).read_text(encoding="utf-8")

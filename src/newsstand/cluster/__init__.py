@@ -331,7 +331,7 @@ def cluster_input(
     read is a pickle of the article's text: 3 s at 100k stories, every build)."""
     arts = sorted(articles, key=attrgetter("key"))
     memo = last.memo if last is not None else None
-    parts: list[bytes | None] = [None] * len(arts)
+    parts: list[bytes | None] = []  # each article's part kept from the last run, if it may be
     if memo is not None and len(reads) == READ_DIGEST * len(memo.keys):
         keys = tuple(map(attrgetter("key"), arts))
         now = list(map(attrgetter("digest"), arts))
@@ -343,10 +343,12 @@ def cluster_input(
                 joined[READ_DIGEST * i : READ_DIGEST * (i + 1)] = _part(arts[i])
             return hashlib.blake2b(joined, digest_size=16).hexdigest(), bytes(joined)
         index = {k: j for j, k in enumerate(memo.keys)}
-        for i, (key, digest) in enumerate(zip(keys, now, strict=True)):
+        for key, digest in zip(keys, now, strict=True):
             j = index.get(key, -1)
-            if j >= 0 and digest and memo.digests[j] == digest:
-                parts[i] = reads[READ_DIGEST * j : READ_DIGEST * (j + 1)]
+            kept = j >= 0 and digest and memo.digests[j] == digest
+            parts.append(reads[READ_DIGEST * j : READ_DIGEST * (j + 1)] if kept else None)
+    else:
+        parts = [None] * len(arts)
     joined_parts = b"".join(part if part is not None else _part(a) for part, a in zip(parts, arts, strict=True))
     return hashlib.blake2b(joined_parts, digest_size=16).hexdigest(), joined_parts
 
