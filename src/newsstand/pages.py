@@ -11,10 +11,12 @@ JSON Feed (`feed.json`). Feeds need absolute URLs, so they exist only when a bas
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -184,7 +186,7 @@ def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePage
     """A list's archive pages, oldest first (see ArchivePager); none for a list its first page holds whole."""
     if len(stories) <= size:
         return ()
-    by_time = sorted(stories, key=lambda s: (s.published, s.slug))
+    by_time = sorted(stories, key=_BY_TIME)
     count = len(by_time) // size
     return tuple(
         ArchivePager(
@@ -197,13 +199,22 @@ def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePage
     )
 
 
+# Sort keys made in C: a large site's term lists hold its stories half a million times, and are sorted
+# by time for their archives and feeds.
+_BY_TIME = attrgetter("published", "slug")
+_BY_UPDATE = attrgetter("updated", "slug")
+
+
 def newest(stories: Sequence[Story]) -> datetime | None:
-    return max((s.updated for s in stories), default=None)
+    return max(map(_UPDATED, stories), default=None)
+
+
+_UPDATED = attrgetter("updated")
 
 
 def feed_stories(stories: Sequence[Story], size: int) -> tuple[Story, ...]:
-    """A feed's `size` entries: the most recently updated stories first."""
-    return tuple(sorted(stories, key=lambda s: (s.updated, s.slug), reverse=True)[:size])
+    """A feed's `size` entries: the most recently updated stories first (slugs break ties)."""
+    return tuple(heapq.nlargest(size, stories, key=_BY_UPDATE))
 
 
 def front_page(stories: Sequence[Story], settings: SiteSettings) -> tuple[Story, ...]:
@@ -312,19 +323,26 @@ def story_data(story: Story, site: Site) -> dict[str, Any]:
     }
 
 
-def story_page(story: Story, site: Site, feeds: tuple[tuple[str, str], ...]) -> Page:
-    """A story's own page: all its coverage, and the stories it links to as teasers."""
-    related = tuple(
-        Teaser(r.slug, r.title, r.lead, site.providers[r.lead.provider])
-        for r in map(site.stories.__getitem__, story.related[:RELATED_SHOWN])
-    )
+def story_page(
+    story: Story, site: Site, feeds: tuple[tuple[str, str], ...], teasers: dict[str, Teaser] | None = None
+) -> Page:
+    """A story's own page: all its coverage, and the stories it links to as teasers (`teasers` keeps those
+    made so far, by slug: a story is linked to from a dozen others)."""
+    teasers = {} if teasers is None else teasers
+    related = []
+    for slug in story.related[:RELATED_SHOWN]:
+        teaser = teasers.get(slug)
+        if teaser is None:
+            r = site.stories[slug]
+            teaser = teasers[slug] = Teaser(r.slug, r.title, r.lead, site.providers[r.lead.provider])
+        related.append(teaser)
     return Page(
         story_url(story),
         "story",
         "story.html",
         story.title,
         story.lead.excerpt or f"{story.title} — coverage from {len(story_providers(story))} sources.",
-        MappingProxyType({"story": story, "related": related}),
+        MappingProxyType({"story": story, "related": tuple(related)}),
         updated=story.updated,
         feeds=feeds,
     )
@@ -387,7 +405,8 @@ def plan(
         home_formats,
         feed_size,
     )
-    pages += (story_page(story, site, site_feed) for story in stories)
+    teasers: dict[str, Teaser] = {}
+    pages += (story_page(story, site, site_feed, teasers) for story in stories)
     topic_rows = tuple((t, len(by_topic[t.slug])) for t in sorted(topics.values(), key=lambda t: t.name.casefold()))
     pages.append(
         Page(
