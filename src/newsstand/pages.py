@@ -203,13 +203,11 @@ def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePage
 # by time for their archives and feeds.
 _BY_TIME = attrgetter("published", "slug")
 _BY_UPDATE = attrgetter("updated", "slug")
+_UPDATED = attrgetter("updated")
 
 
 def newest(stories: Sequence[Story]) -> datetime | None:
     return max(map(_UPDATED, stories), default=None)
-
-
-_UPDATED = attrgetter("updated")
 
 
 def feed_stories(stories: Sequence[Story], size: int) -> tuple[Story, ...]:
