@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sqlite3
 import subprocess
 import textwrap
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,18 @@ def story_file(
     if related:
         text += "related:\n" + related
     return text + "---\n" + body
+
+
+def seed_cache_database(cache: Path) -> Path:
+    """The seed cache's database in the cache folder `cache`."""
+    (database,) = cache.glob("seeds-*.sqlite")
+    return database
+
+
+def seed_cache_rows(cache: Path) -> dict[str, bytes]:
+    """Each file the seed cache holds, with the checksum its row carries."""
+    with closing(sqlite3.connect(seed_cache_database(cache))) as db:
+        return dict(db.execute("SELECT path, sum FROM results"))
 
 
 def own_template(folder: Path, name: str = "base.html") -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from newsstand import render
@@ -12,7 +14,7 @@ from newsstand.ingest import SeedCache, ingest
 from newsstand.normalize import merge, normalize
 from newsstand.read import read_seeds, seed_paths
 
-from .conftest import SEEDS, settings_for, story_file
+from .conftest import SEEDS, seed_cache_database, seed_cache_rows, settings_for, story_file
 
 
 def many_seeds(folder: Path, n: int) -> Path:
@@ -64,28 +66,53 @@ def test_a_corrupt_or_foreign_cache_is_rebuilt_not_trusted(tmp_path: Path) -> No
     seeds = many_seeds(tmp_path / "seeds", 3)
     cache = tmp_path / "cache"
     good = ingest(seed_paths(seeds), seeds, cache)
-    shards = sorted(cache.glob("seeds-*/*.pickle"))
-    assert len(shards) > 1
-    # One flipped bit in one shard's payload: only that shard's files are parsed again.
-    blob = bytearray(shards[0].read_bytes())
-    blob[-10] ^= 0xFF
-    shards[0].write_bytes(bytes(blob))
+    assert len(seed_cache_rows(cache)) == len(good.results) == 8
+    # One changed letter in one row's pickle, which still unpickles (a headline that reads otherwise): only
+    # that file is parsed again, as its checksum no longer holds.
+    with closing(sqlite3.connect(seed_cache_database(cache))) as db, db:
+        path, data = db.execute("SELECT path, data FROM results WHERE path LIKE '%gen_0001.txt'").fetchone()
+        assert b"Council" in data
+        db.execute("UPDATE results SET data = ? WHERE path = ?", (data.replace(b"Council", b"Cauncil", 1), path))
     again = ingest(seed_paths(seeds), seeds, cache)
-    assert 0 < again.parsed < 8 and again.results == good.results
-    for store in shards:
-        blob = bytearray(store.read_bytes())
-        blob[-10] ^= 0xFF
-        store.write_bytes(bytes(blob))
+    assert again.parsed == 1 and again.results == good.results
+    # A row whose pickle and checksum agree but that holds another file's result is not trusted either.
+    with closing(sqlite3.connect(seed_cache_database(cache))) as db, db:
+        (one, *_), (_, other_sum, other_data) = db.execute("SELECT path, sum, data FROM results ORDER BY path LIMIT 2")
+        db.execute("UPDATE results SET sum = ?, data = ? WHERE path = ?", (other_sum, other_data, one))
+    again = ingest(seed_paths(seeds), seeds, cache)
+    assert again.parsed == 1 and again.results == good.results
+    # Garbage where the database was (a disk error, a half-copied folder): made again from nothing.
+    seed_cache_database(cache).write_bytes(b"garbage" * 1000)
+    assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
+    assert ingest(seed_paths(seeds), seeds, cache).parsed == 0
+    # A database cut short.
+    database = seed_cache_database(cache)
+    database.write_bytes(database.read_bytes()[:3000])
     again = ingest(seed_paths(seeds), seeds, cache)
     assert again.parsed == 8 and again.results == good.results
-    for store in shards:
-        store.write_bytes(b"garbage")
-    assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
     # A cache written by other code (another fingerprint) is not used either.
     cache_obj = SeedCache(cache, seeds, drafts=False)
     cache_obj.key = "other code"
-    cache_obj.save({r.path: r for r in good.results})
+    cache_obj.save_changes(good.results, ())
     assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
+
+
+def test_a_tick_writes_only_the_rows_of_the_new_files(tmp_path: Path) -> None:
+    seeds = many_seeds(tmp_path / "seeds", 300)
+    cache = tmp_path / "cache"
+    ingest(seed_paths(seeds), seeds, cache, jobs=2)
+    before = seed_cache_rows(cache)
+    for i in range(5):
+        (seeds / f"new_{i}.txt").write_text(story_file(title=f"New {i}", url=f"https://new.example/{i}"), "utf-8")
+    (seeds / "gen_0007.txt").unlink()
+    paths = seed_paths(seeds)
+    again = ingest(paths, seeds, cache, jobs=2)
+    assert again.parsed == 5
+    after = seed_cache_rows(cache)
+    assert set(after) == {str(p) for p in paths}
+    # Every other row is the very row it was.
+    assert {p: s for p, s in after.items() if p in before} == {p: s for p, s in before.items() if p in after}
+    assert ingest(paths, seeds, cache, jobs=2).results == ingest(paths, seeds, None, jobs=1).results
 
 
 def test_output_is_byte_identical_whatever_the_workers_cache_or_file_order(tmp_path: Path) -> None:
@@ -108,17 +135,17 @@ def test_output_is_byte_identical_whatever_the_workers_cache_or_file_order(tmp_p
     assert renamed_out[Path("stories.json")] == outputs[0][Path("stories.json")]
 
 
-def test_the_workers_write_whole_shards_and_the_cache_reads_back_what_parsing_gives(tmp_path: Path) -> None:
+def test_the_workers_rows_read_back_as_what_parsing_gives(tmp_path: Path) -> None:
     seeds = many_seeds(tmp_path / "seeds", 400)
     paths = seed_paths(seeds)
     cache = tmp_path / "cache"
     reference = ingest(paths, seeds, None, jobs=1).results
-    first = ingest(paths, seeds, cache, jobs=2)  # cold: every shard parsed whole, written by its worker
+    first = ingest(paths, seeds, cache, jobs=2)  # cold: the workers make the rows, the parent writes them
     assert first.parsed == len(paths) and first.results == reference
-    assert len(list(cache.rglob("*.pickle"))) == SeedCache.SHARDS
+    assert len(seed_cache_rows(cache)) == len(paths)
     again = ingest(paths, seeds, cache, jobs=2)
     assert (again.parsed, again.results) == (0, reference)
-    # Edit most files but not all: shards that keep cached files are not whole, so the parent writes them.
+    # Edit most files but not all: the workers parse the edited ones, the others come from the cache.
     for path in paths[::2] + paths[1::4]:
         path.write_text(path.read_text().replace("votes on", "debates"))
     edited = ingest(paths, seeds, cache, jobs=2)

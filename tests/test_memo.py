@@ -17,7 +17,7 @@ from newsstand.ingest import IngestMemo, ingest
 from newsstand.read import seed_paths
 from newsstand.serve import ServeState, rebuild
 
-from .conftest import SEEDS, own_template, settings_for, story_file
+from .conftest import SEEDS, own_template, seed_cache_database, seed_cache_rows, settings_for, story_file
 
 GENERATED = 12
 
@@ -174,18 +174,17 @@ def test_the_memo_skips_the_disk_cache_but_keeps_it_warm(tmp_path: Path) -> None
     cache = tmp_path / "cache"
     memo = IngestMemo()
     first = ingest(seed_paths(seeds), seeds, cache, memo=memo)
-    shards = {p: p.stat().st_ino for p in cache.glob("seeds-*/*.pickle")}
+    rows = seed_cache_rows(cache)
     target = seeds / "gen_03.txt"
     target.write_text(story(3, title="Retitled"), encoding="utf-8")
     again = ingest(seed_paths(seeds), seeds, cache, memo=memo)
     assert (again.parsed, again.cached) == (1, len(first.results) - 1)
-    # Only the edited file's shard is written again (a save replaces the file: a new inode).
-    assert sum(p.stat().st_ino != inode for p, inode in shards.items()) == 1
+    # Only the edited file's row is written again.
+    assert {p for p, row in seed_cache_rows(cache).items() if rows[p] != row} == {str(target)}
     # What serve saved is what a later CLI build finds.
     assert ingest(seed_paths(seeds), seeds, cache).parsed == 0
-    # The memo's ingest does not read the shards at all: garbage there changes nothing.
-    for shard in shards:
-        shard.write_bytes(b"garbage")
+    # The memo's ingest does not read the cache at all: garbage there changes nothing.
+    seed_cache_database(cache).write_bytes(b"garbage")
     target.write_text(story(3, title="Retitled again"), encoding="utf-8")
     third = ingest(seed_paths(seeds), seeds, cache, memo=memo)
     assert third.parsed == 1

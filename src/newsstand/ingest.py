@@ -9,15 +9,18 @@ other code is thrown away and rebuilt, never trusted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import pickle
 import shutil
-import zlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
+from typing import TypeVar
 
 from . import cachefile
 from .digest import bytes_digest
@@ -26,7 +29,9 @@ from .normalize import Mention, file_mentions
 from .problems import Problem
 from .read import Identity, read_bytes, seed_from_bytes, seed_stamp
 
+T = TypeVar("T")
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
+CHUNK_FILES = 1000  # files a worker parses at a time: their rows are held in memory until written
 
 
 @compact_pickle
@@ -76,109 +81,147 @@ def _process_chunk(paths: Sequence[Path], drafts: bool) -> list[FileResult]:
     return [read_seed_file(p, drafts) for p in paths]
 
 
-def _process_shard(paths: Sequence[Path], drafts: bool, file: Path | None, key: str) -> tuple[list[FileResult], bool]:
-    """Parse the files of one cache shard; with `file`, they are the whole shard: write it. Whether it was
-    written comes back with the results."""
-    results = _process_chunk(paths, drafts)
-    return results, file is not None and cachefile.save(file, key, {r.path: r for r in results})
+def _process_rows(paths: Sequence[Path], drafts: bool) -> list[tuple[str, bytes, bytes]]:
+    """Parse files as the seed cache's rows: a worker pickles its results once, for the cache and for the
+    way back to the parent alike, so a cold build pickles on every core."""
+    return [_row(r) for r in _process_chunk(paths, drafts)]
 
 
 class SeedCache:
-    """The on-disk cache of per-file results; `.newsstand-cache/` is safe to delete at any time.
+    """The on-disk cache of per-file results: a row per seed file in an SQLite database beside the other
+    caches. Safe to delete at any time.
 
-    Results are spread over SHARDS files by a hash of the path, so a build after one file changed
-    rewrites one small shard rather than the whole cache (10k files: 53 MB, 2 s to write)."""
+    A build reads and writes only the rows of the files that changed: a cron tick's 50 new files are 50
+    rows, where 64 shards by a hash of the path had each file land in its own shard, and the tick rewrote
+    most of the cache (290 MB of shards at 100k files). Each row carries the checksum of its pickle and
+    the database the code's fingerprint: a row that is missing, corrupt or from other code reads as
+    missing, and a database that cannot be read is deleted and made again. A build killed mid-write
+    leaves the last committed rows (SQLite's journal)."""
 
     KEEP = 8  # caches of other seed folders kept beside this one
-    SHARDS = 64
+    BATCH = 500  # paths per query: under SQLite's oldest limit on a statement's parameters (999)
 
     def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
-        # One folder per seed folder, so building a test folder does not evict the real one.
-        self.dir = folder / Path(cachefile.name_for("seeds", seeds)).stem
+        # One database per seed folder, so building a test folder does not evict the real one.
+        self.path = folder / f"{Path(cachefile.name_for('seeds', seeds)).stem}.sqlite"
         self.key = f"{cachefile.code_fingerprint()} drafts={drafts}"
-        self.loaded: dict[int, dict[str, FileResult]] = {}
 
-    @classmethod
-    def shard(cls, path: str) -> int:
-        return zlib.crc32(path.encode("utf-8", "surrogateescape")) % cls.SHARDS
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The database, made if need be, and emptied if other code wrote it; one transaction, committed
+        at the end. None of it fails the build: the caller catches sqlite3.Error (see _safely)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer (serve beside a cron build)
+            db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last build's rows, never corrupt
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                db.execute("CREATE TABLE IF NOT EXISTS results (path TEXT PRIMARY KEY, sum BLOB, data BLOB)")
+                if db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone() != (self.key,):
+                    db.execute("DELETE FROM results")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.key,))
+                yield db
+        finally:
+            db.close()
 
-    def _file(self, shard: int) -> Path:
-        return self.dir / f"{shard:02d}.pickle"
+    def _safely(self, work: Callable[[sqlite3.Connection], T], failed: T) -> T:
+        """`work` on the database; `failed` if it cannot be done, after deleting a database that is not one."""
+        for attempt in range(2):
+            try:
+                with self._db() as db:
+                    return work(db)
+            except sqlite3.OperationalError:  # locked past the timeout, a full disk: only costs time
+                break
+            except sqlite3.DatabaseError:  # not a database, or a corrupt one: start again from nothing
+                if attempt == 0:
+                    _delete_database(self.path)
+            except (sqlite3.Error, OSError):
+                break
+        return failed
 
     def load(self) -> dict[str, FileResult]:
-        results: dict[str, FileResult] = {}
-        for shard in range(self.SHARDS):
-            part = cachefile.load(self._file(shard), self.key)
-            if isinstance(part, dict) and all(self.shard(p) == shard for p in part):
-                self.loaded[shard] = part
-                results.update(part)
-        return results
-
-    def _part(self, shard: int) -> dict[str, FileResult] | None:
-        """One shard's results, loaded once per build; None if it has no trustworthy file."""
-        if shard not in self.loaded:
-            part = cachefile.load(self._file(shard), self.key)
-            if not isinstance(part, dict):
-                return None
-            self.loaded[shard] = part
-        return self.loaded[shard]
+        """Every file's result the cache holds."""
+        nothing: dict[str, FileResult] = {}
+        return self._safely(lambda db: _rows(db.execute("SELECT path, sum, data FROM results")), nothing)
 
     def results_for(self, paths: Iterable[str]) -> dict[str, FileResult] | None:
-        """The cached results of `paths`, loading only their shards; None if one of them is missing."""
-        found: dict[str, FileResult] = {}
-        for path in paths:
-            part = self._part(self.shard(path))
-            hit = part.get(path) if part is not None else None
-            if hit is None:
-                return None
-            found[path] = hit
-        return found
+        """The cached results of `paths`; None if one of them is missing."""
+        wanted = list(dict.fromkeys(paths))
+
+        def look(db: sqlite3.Connection) -> dict[str, FileResult]:
+            found: dict[str, FileResult] = {}
+            for i in range(0, len(wanted), self.BATCH):
+                batch = wanted[i : i + self.BATCH]
+                query = f"SELECT path, sum, data FROM results WHERE path IN ({','.join('?' * len(batch))})"
+                found.update(_rows(db.execute(query, batch)))
+            return found
+
+        nothing: dict[str, FileResult] = {}
+        found = self._safely(look, nothing) if wanted else nothing
+        return found if len(found) == len(wanted) else None
 
     def save_changes(self, fresh: Iterable[FileResult], gone: Iterable[str]) -> None:
-        """Put `fresh` results in and take the `gone` files out, rewriting only their shards."""
-        parts: dict[int, dict[str, FileResult]] = {}
+        """Put `fresh` results in and take the `gone` files out, in one transaction."""
+        self.put([_row(r) for r in fresh], gone)
 
-        def changing(path: str) -> dict[str, FileResult]:
-            shard = self.shard(path)
-            if shard not in parts:
-                parts[shard] = dict(self._part(shard) or {})
-            return parts[shard]
+    def put(self, rows: Sequence[tuple[str, bytes, bytes]], gone: Iterable[str]) -> None:
+        """Write rows made by `_row` (a worker may make them) and delete the `gone` files' rows."""
+        dropped = [(path,) for path in gone]
 
-        for result in fresh:
-            changing(result.path)[result.path] = result
-        for path in gone:
-            changing(path).pop(path, None)
-        for shard, part in parts.items():
-            if part:
-                cachefile.save(self._file(shard), self.key, part)
-            else:
-                with contextlib.suppress(OSError):
-                    self._file(shard).unlink(missing_ok=True)
-            self.loaded[shard] = part
+        def write(db: sqlite3.Connection) -> None:
+            db.executemany("INSERT OR REPLACE INTO results VALUES (?, ?, ?)", rows)
+            db.executemany("DELETE FROM results WHERE path = ?", dropped)
 
-    def save(self, results: dict[str, FileResult]) -> None:
-        parts: dict[int, dict[str, FileResult]] = {}
-        for path, result in results.items():
-            parts.setdefault(self.shard(path), {})[path] = result
-        for shard in range(self.SHARDS):
-            part = parts.get(shard)
-            if not part:
-                with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-                    self._file(shard).unlink(missing_ok=True)
-                self.loaded.pop(shard, None)
-            elif self.loaded.get(shard) != part:  # unchanged results are the loaded objects: compared by identity
-                cachefile.save(self._file(shard), self.key, part)
-                self.loaded[shard] = part
+        if rows or dropped:
+            self._safely(write, None)
+        self._evict_others()
+
+    def _evict_others(self) -> None:
+        """Keep the caches of the KEEP seed folders built most recently, and none of an older layout."""
         try:
-            others = sorted(self.dir.parent.glob("seeds-*"), key=lambda p: p.stat().st_mtime, reverse=True)
-            for stale in [p for p in others if p != self.dir][self.KEEP :]:
-                if stale.is_dir():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
-            os.utime(self.dir)  # the most recently used folder is kept longest
+            if self.path.exists():
+                os.utime(self.path)  # the most recently used is kept longest
+            others = sorted(
+                (p for p in self.path.parent.glob("seeds-*.sqlite") if p != self.path),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            for stale in others[self.KEEP :]:
+                _delete_database(stale)
+            for legacy in self.path.parent.glob("seeds-*"):
+                if legacy.is_dir():  # the shard folders of earlier versions
+                    shutil.rmtree(legacy, ignore_errors=True)
         except OSError:
             pass
+
+
+def _delete_database(path: Path) -> None:
+    """An SQLite database and its journal files."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            stale.unlink(missing_ok=True)
+
+
+def _row(result: FileResult) -> tuple[str, bytes, bytes]:
+    """A result as the cache's row: its path, the checksum of its pickle, the pickle."""
+    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    return result.path, hashlib.sha256(data).digest(), data
+
+
+def _rows(rows: Iterable[tuple[str, bytes, bytes]]) -> dict[str, FileResult]:
+    """The results of rows that are whole: a row whose checksum or content is wrong is left out."""
+    found: dict[str, FileResult] = {}
+    for path, digest, data in rows:
+        if not isinstance(data, bytes) or hashlib.sha256(data).digest() != digest:
+            continue
+        try:
+            result = pickle.loads(data)
+        except Exception:  # a row that does not unpickle is as good as missing
+            continue
+        if isinstance(result, FileResult) and result.path == path:
+            found[path] = result
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,37 +323,24 @@ def ingest(
     jobs = jobs or workers()
     if len(todo) < INLINE_BELOW or jobs == 1:
         fresh = _process_chunk(todo, drafts)
+        written = False
     else:
-        # One task per cache shard. A worker that parses every file of a shard also writes the shard, so a
-        # cold build's cache (53 MB at 10k files) is pickled on every core during the parse, not after it on
-        # one; the save below then finds those shards already as they should be.
-        shards: dict[int, list[Path]] = {}
-        for path in todo:
-            shards.setdefault(SeedCache.shard(str(path)), []).append(path)
-        cached = {SeedCache.shard(r) for r in results}
-        order = sorted(shards)
-        files = [store._file(k) if store is not None and k not in cached else None for k in order]
+        # The workers' rows go into the cache as they come, so they are never all in memory at once.
+        step = min(CHUNK_FILES, -(-len(todo) // (jobs * 4)))
         fresh = []
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-            for k, (part, saved) in zip(
-                order,
-                pool.map(
-                    _process_shard,
-                    [shards[k] for k in order],
-                    [drafts] * len(order),
-                    files,
-                    [store.key if store else ""] * len(order),
-                ),
-                strict=True,
-            ):
-                fresh += part
-                if saved and store is not None:
-                    store.loaded[k] = {r.path: r for r in part}
+            chunks = [todo[i : i + step] for i in range(0, len(todo), step)]
+            for rows in pool.map(_process_rows, chunks, repeat(drafts)):
+                fresh += [pickle.loads(data) for _, _, data in rows]
+                if store is not None:
+                    store.put(rows, ())
+        written = True
     for result in fresh:
         results[result.path] = result
     ordered = tuple(results[str(p)] for p in paths)
-    if store is not None and (fresh or len(known) != len(ordered)):
-        store.save({r.path: r for r in ordered})
+    gone = set(known) - set(results)
+    if store is not None and (gone or (fresh and not written)):
+        store.save_changes(() if written else fresh, gone)
     if memo is not None:
         memo.source, memo.store, memo.results = source, store, {r.path: r for r in ordered}
     return Ingested(ordered, parsed=len(fresh), cached=len(ordered) - len(fresh))
