@@ -92,7 +92,7 @@ def test_a_corrupt_or_foreign_cache_is_rebuilt_not_trusted(tmp_path: Path) -> No
     assert again.parsed == 8 and again.results == good.results
     # A cache written by other code (another fingerprint) is not used either.
     cache_obj = SeedCache(cache, seeds, drafts=False)
-    cache_obj.key = "other code"
+    cache_obj.db.key = "other code"
     cache_obj.save_changes(good.results, ())
     assert ingest(seed_paths(seeds), seeds, cache).parsed == 8
 

@@ -6,16 +6,28 @@ from __future__ import annotations
 import random
 import shutil
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from newsstand.build import build
-from newsstand.incremental import MergeCache
+from newsstand.incremental import MergeCache, SeedRecord
+from newsstand.model import Article
+from newsstand.normalize import MergeState, Tally
+from newsstand.problems import Problem
 
 from .conftest import settings_for
 from .test_memo import EDITS, Edit, make_seeds, seed_bytes, site_files, story
 
 
-def test_every_build_from_the_record_is_byte_identical_to_a_fresh_build(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fold", [0, MergeCache.FOLD, 10**9], ids=["never-folded", "folded-as-built", "always-folded"])
+def test_every_build_from_the_record_is_byte_identical_to_a_fresh_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fold: int
+) -> None:
+    # The changed articles' table is folded into the months when it grows (MergeCache.FOLD): every build
+    # folds, none does, or as shipped; each must give the fresh build's site.
+    monkeypatch.setattr(MergeCache, "FOLD", fold)
     seeds = make_seeds(tmp_path / "seeds")
     settings = settings_for(seeds, tmp_path / "cached" / "site", search=False)
     build(settings)
@@ -57,15 +69,14 @@ def test_a_build_killed_before_its_record_was_written_is_followed_by_a_right_one
     seeds = make_seeds(tmp_path / "seeds")
     settings = settings_for(seeds, tmp_path / "site", search=False)
     build(settings)
-    record = MergeCache(settings.cache, seeds, False).dir
+    record = MergeCache(settings.cache, seeds, False).path
     kept = tmp_path / "record"
-    shutil.copytree(record, kept)
+    shutil.copyfile(record, kept)
     target = sorted(seeds.glob("gen_*.txt"))[3]
     # Each edit moves the story to another URL: a stale record would keep the article of the first.
     target.write_text(story(3, title="Council 3 rejects the budget", url="https://example.org/b"), encoding="utf-8")
     build(settings)
-    shutil.rmtree(record)
-    shutil.copytree(kept, record)  # the record as the killed build left it: the last one
+    shutil.copyfile(kept, record)  # the record as the killed build left it: the last one
     target.write_text(story(3, title="Council 3 rejects it again", url="https://example.org/c"), encoding="utf-8")
     result = build(settings)
     fresh = tmp_path / "fresh"
@@ -75,3 +86,46 @@ def test_a_build_killed_before_its_record_was_written_is_followed_by_a_right_one
     # And the record is right again: the next edit reads one file.
     target.write_text(story(3, title="Council 3 passes the budget"), encoding="utf-8")
     assert build(settings).parsed == 1
+
+
+@pytest.mark.parametrize("fold", [0, MergeCache.FOLD, 10**9], ids=["never-folded", "folded-as-built", "always-folded"])
+def test_the_record_loads_what_each_build_saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fold: int) -> None:
+    # Articles edited, moved to another month, deleted, added back; files changed, gone, with problems: each
+    # build's record, loaded by the next, is the state and the files that build saved.
+    monkeypatch.setattr(MergeCache, "FOLD", fold)
+    rng = random.Random(fold)
+    seeds = tmp_path / "seeds"
+
+    def article(key: str) -> Article:
+        when = datetime(2020, rng.randrange(1, 13), rng.randrange(1, 29), rng.randrange(24), tzinfo=UTC)
+        return Article(key, key, f"Title {rng.randrange(10**6)}", when, "example.com", digest=str(rng.random()))
+
+    articles = {f"https://example.com/{i}": article(f"https://example.com/{i}") for i in range(300)}
+    files: dict[str, SeedRecord] = {f"{i}.txt": ((i, i, i, i), f"sha{i}", ()) for i in range(60)}
+    tally = Tally.of([])
+    MergeCache(tmp_path / "cache", seeds, False).save(MergeState(dict(sorted(articles.items())), tally), files, None)
+    for step in range(25):
+        record = MergeCache(tmp_path / "cache", seeds, False)
+        loaded = record.load()
+        assert loaded is not None, step
+        before, read = loaded
+        assert before.articles == articles and list(before.articles) == sorted(articles), step
+        assert read == files and before.tally == tally, step
+        changed = set(rng.sample(sorted(articles), 12)) | {f"https://example.com/new/{step}/{i}" for i in range(3)}
+        for key in changed:
+            if key in articles and rng.random() < 0.3:
+                del articles[key]
+            else:
+                articles[key] = article(key)  # a new title, and most often another month
+        for path in rng.sample(sorted(files), 5):
+            del files[path]
+        for i in range(5):
+            problems = (Problem(f"n{step}-{i}.txt", 1, 2, "a problem"),) if i % 2 else ()
+            files[f"n{step}-{i}.txt"] = ((step, i, 0, 0), f"sha{step}-{i}", problems)
+        for path in rng.sample(sorted(files), 5):
+            stamp, sha, problems = files[path]
+            files[path] = ((stamp[0] + 1, *stamp[1:]), sha + "x", problems)
+        state = MergeState(dict(sorted(articles.items())), tally, frozenset(changed))
+        record.save(state, dict(files), before)
+    loaded = MergeCache(tmp_path / "cache", seeds, False).load()
+    assert loaded is not None and loaded[0].articles == articles and loaded[1] == files

@@ -1,7 +1,9 @@
-"""One format for everything under `.newsstand-cache/`: a checksummed pickle, written atomically.
+"""The two forms of everything under `.newsstand-cache/`: a checksummed pickle written atomically, for what
+a build reads and writes whole; and an SQLite database of checksummed pickles (`Database`), for what a build
+reads and writes a little of at a time.
 
-A cache file that is missing, truncated, corrupt or written by other code loads as None, so the
-caller rebuilds what it held: a cache can cost time, never correctness.
+A cache that is missing, truncated, corrupt or written by other code loads as nothing, so the caller
+rebuilds what it held: a cache can cost time, never correctness.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ import contextlib
 import hashlib
 import os
 import pickle
+import sqlite3
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 MAGIC = b"newsstand-cache 1"
 
@@ -51,6 +57,78 @@ def save(path: Path, key: str, value: Any) -> bool:
             tmp.unlink(missing_ok=True)
         return False
     return True
+
+
+def pack(value: Any) -> tuple[bytes, bytes]:
+    """A value as a database row's checksum and pickle."""
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return hashlib.sha256(data).digest(), data
+
+
+def unpack(digest: object, data: object) -> Any:
+    """The value of a row that `pack` made; ValueError if its checksum or pickle is wrong."""
+    if not isinstance(data, bytes) or hashlib.sha256(data).digest() != digest:
+        raise ValueError("a cache row that is not what was written")
+    try:
+        return pickle.loads(data)
+    except Exception as err:  # a pickle that checks out but does not load: other code's classes
+        raise ValueError(f"a cache row that does not load: {err}") from None
+
+
+class Database:
+    """An SQLite database under `.newsstand-cache/` (Python's own sqlite3, WAL journal).
+
+    The rules of a cache file hold: made if missing, emptied when other code wrote it (`key`), deleted and
+    made again when it is not a database, and a failure to read or write only costs time (`run` then
+    gives its `failed` value). Each `run` is one transaction: a build killed mid-write leaves the last
+    committed rows. Connections last one `run`: serve builds on another thread than it started on."""
+
+    def __init__(self, path: Path, key: str, tables: Mapping[str, str]) -> None:
+        self.path, self.key, self.tables = path, key, dict(tables)  # table name -> its columns, as SQL
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer (serve beside a cron build)
+            db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last commit, never corrupt
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                for name, columns in self.tables.items():
+                    db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+                if db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone() != (self.key,):
+                    for name in self.tables:
+                        db.execute(f"DELETE FROM {name}")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.key,))
+                yield db
+        finally:
+            db.close()
+
+    def run(self, work: Callable[[sqlite3.Connection], T], failed: T) -> T:
+        """`work` in one transaction; `failed` if it cannot be done."""
+        for attempt in range(2):
+            try:
+                with self._open() as db:
+                    return work(db)
+            except sqlite3.OperationalError:  # locked past the timeout, a full disk: only costs time
+                break
+            except sqlite3.DatabaseError:  # not a database, or a corrupt one: start again from nothing
+                if attempt == 0:
+                    self.delete()
+            except (sqlite3.Error, OSError):
+                break
+        return failed
+
+    def delete(self) -> None:
+        delete_database(self.path)
+
+
+def delete_database(path: Path) -> None:
+    """An SQLite database and its journal files."""
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):
+            stale.unlink(missing_ok=True)
 
 
 def name_for(kind: str, folder: Path) -> str:

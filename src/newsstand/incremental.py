@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
+import shutil
+import sqlite3
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -338,79 +339,128 @@ class MergeCache:
     """The last build's merge (normalize.MergeState) and what it read of each seed file, so that the next
     build reads and merges only the files that changed (ingest.ingest_changes, normalize.merge_changed).
 
-    The articles are kept by the month they were published, a file each, and a build writes only the months
-    whose articles it changed: new story files bring this month's articles and name a few recent ones as
-    related. The index, written last, names each month's file: a build killed before it leaves the last
-    index and its files as they were. Safe to delete: the next build reads every file."""
+    An SQLite database (cachefile.Database). The articles are kept by the month they were published, a
+    pickle each; the articles a build changes go to a table of their own (`changed`: each one's newest
+    version, or nothing for one deleted, and the month whose pickle holds an older one), so a build writes
+    the articles it changed, not their months. A cron tick's new files name old articles all over the
+    archive as related: at 100k stories it rewrote most months, ~400 MB. When that table holds more than
+    a fiftieth of the articles, the months it touches are written again and it is emptied. The record of
+    each seed file is a row too. One transaction a build: a build killed mid-way leaves the last one's
+    record whole. Safe to delete: the next build reads every file."""
+
+    TABLES = MappingProxyType(
+        {
+            "months": "month TEXT PRIMARY KEY, sum BLOB, data BLOB",
+            "changed": "key TEXT PRIMARY KEY, was TEXT, sum BLOB, data BLOB",
+            # A file's stamp and digest as they are, its problems (if any) pickled: a wrong stamp or digest
+            # only has the file read again.
+            "files": "path TEXT PRIMARY KEY, size INT, mtime INT, ctime INT, inode INT, sha TEXT, sum BLOB, data BLOB",
+            "tally": "name TEXT PRIMARY KEY, sum BLOB, data BLOB",
+        }
+    )
+    FOLD = 50  # the changed articles' table is folded into the months when it holds over 1/FOLD of them
 
     def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
-        self.dir = folder / Path(cachefile.name_for("merge", seeds)).stem
-        self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()} drafts={drafts}"
-        self.months: dict[str, dict[str, Article]] = {}  # as loaded, for save to change only some
-        self.names: dict[str, str] = {}
+        self.path = folder / f"{Path(cachefile.name_for('merge', seeds)).stem}.sqlite"
+        self.db = cachefile.Database(
+            self.path, f"{CACHE_KEY} {cachefile.code_fingerprint()} drafts={drafts}", self.TABLES
+        )
+        # As loaded, and kept by save: each month's articles as they are now; the changed articles (each
+        # with the month whose pickle holds an older version, or None); the months whose pickle is older
+        # than their articles; the seed files' records.
+        self.months: dict[str, dict[str, Article]] = {}
+        self.was: dict[str, str | None] = {}
+        self.stale: set[str] = set()
+        self.files: dict[str, SeedRecord] = {}
 
     def load(self) -> tuple[MergeState, dict[str, SeedRecord]] | None:
-        index = cachefile.load(self.dir / "index.pickle", self.key)
-        if not (isinstance(index, tuple) and len(index) == 3 and isinstance(index[2], dict)):
-            return None
-        files, tally, names = index
-        months = {}
-        for month, name in names.items():
-            part = cachefile.load(self.dir / name, self.key)
-            if not isinstance(part, dict):
-                return None
-            months[month] = part
         from .normalize import MergeState
 
-        everything = {k: a for part in months.values() for k, a in part.items()}
-        self.months, self.names = months, dict(names)
-        return MergeState({k: everything[k] for k in sorted(everything)}, tally), files
+        def read(db: sqlite3.Connection) -> tuple[MergeState, dict[str, SeedRecord]] | None:
+            tally = [cachefile.unpack(digest, data) for digest, data in db.execute("SELECT sum, data FROM tally")]
+            if not tally:
+                return None
+            files: dict[str, SeedRecord] = {
+                path: ((size, mtime, ctime, inode), sha, cachefile.unpack(digest, data) if data is not None else ())
+                for path, size, mtime, ctime, inode, sha, digest, data in db.execute("SELECT * FROM files")
+            }
+            months = {m: cachefile.unpack(digest, data) for m, digest, data in db.execute("SELECT * FROM months")}
+            was: dict[str, str | None] = {}
+            stale: set[str] = set()
+            for key, old, digest, data in db.execute("SELECT * FROM changed"):
+                article = cachefile.unpack(digest, data) if data is not None else None
+                was[key] = old
+                if old is not None:
+                    months[old].pop(key, None)
+                    stale.add(old)
+                if article is not None:
+                    month = _month(article)
+                    months.setdefault(month, {})[key] = article
+                    stale.add(month)
+            everything = {k: a for part in months.values() for k, a in part.items()}
+            self.months, self.was, self.stale, self.files = months, was, stale, files
+            return MergeState({k: everything[k] for k in sorted(everything)}, tally[0]), dict(files)
+
+        try:
+            return self.db.run(read, None)
+        except (ValueError, KeyError, AttributeError, TypeError):  # a row that is not what was written
+            return None
 
     def save(self, state: MergeState, files: Mapping[str, SeedRecord], before: MergeState | None) -> None:
         """Record `state`, made from `before` (the state `load` gave; None: from nothing)."""
-        months = dict(self.months)
-        if before is None or state.changed is None:
-            months = {}
+        full = before is None or state.changed is None
+        if full:
+            months: dict[str, dict[str, Article]] = {}
             for key, article in state.articles.items():
                 months.setdefault(_month(article), {})[key] = article
-            dirty = set(months) | set(self.names)
-        else:
-            dirty = set()
-            for key in state.changed:
-                moves: tuple[tuple[Article | None, bool], ...] = (
-                    (before.articles.get(key), False),
-                    (state.articles.get(key), True),
-                )
-                for moved, put in moves:
-                    if moved is None:
-                        continue
-                    month = _month(moved)
-                    if month not in dirty:
-                        months[month] = dict(months.get(month, {}))
-                        dirty.add(month)
-                    if put:
-                        months[month][key] = moved
+            self.months, self.was, self.stale, self.files = months, {}, set(months), {}
+        rows: list[tuple[str, str | None, bytes | None, bytes | None]] = []
+        for key in sorted(state.changed or ()):
+            old, new = (before.articles.get(key) if before else None), state.articles.get(key)
+            if old is not None:
+                self.months[_month(old)].pop(key, None)
+            if new is not None:
+                self.months.setdefault(_month(new), {})[key] = new
+            was = self.was[key] if key in self.was else (_month(old) if old is not None else None)
+            self.was[key] = was
+            rows.append((key, was, *cachefile.pack(new)) if new is not None else (key, was, None, None))
+        fold = full or len(self.was) * self.FOLD > len(state.articles)
+        if fold:
+            self.stale |= {m for m in self.was.values() if m is not None}
+            self.stale |= {_month(state.articles[k]) for k in self.was if k in state.articles}
+        records = [
+            (path, *stamp, sha, *(cachefile.pack(problems) if problems else (None, None)))
+            for path, (stamp, sha, problems) in files.items()
+            if self.files.get(path) != (stamp, sha, problems)
+        ]
+        gone = [(path,) for path in self.files if path not in files]
+
+        def write(db: sqlite3.Connection) -> None:
+            if full:
+                for name in self.TABLES:
+                    db.execute(f"DELETE FROM {name}")
+            if fold:
+                for month in sorted(self.stale):
+                    part = self.months.get(month)
+                    if part:
+                        db.execute("INSERT OR REPLACE INTO months VALUES (?, ?, ?)", (month, *cachefile.pack(part)))
                     else:
-                        months[month].pop(key, None)
-        names = dict(self.names)
-        for month in sorted(dirty):
-            part = months.get(month)
-            if not part:
-                names.pop(month, None)
-                months.pop(month, None)
-                continue
-            name = f"{month}-{secrets.token_hex(6)}.pickle"
-            if not cachefile.save(self.dir / name, self.key, part):
-                return  # the last index and its files stay as they were
-            names[month] = name
-        if not cachefile.save(self.dir / "index.pickle", self.key, (dict(files), state.tally, names)):
-            return
-        self.months, self.names = months, names
-        with contextlib.suppress(OSError):
-            keep = {"index.pickle", *names.values()}
-            for stale in self.dir.iterdir():
-                if stale.name not in keep:
-                    stale.unlink(missing_ok=True)
+                        db.execute("DELETE FROM months WHERE month = ?", (month,))
+                db.execute("DELETE FROM changed")
+            else:
+                db.executemany("INSERT OR REPLACE INTO changed VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", records)
+            db.executemany("DELETE FROM files WHERE path = ?", gone)
+            db.execute("INSERT OR REPLACE INTO tally VALUES ('tally', ?, ?)", cachefile.pack(state.tally))
+
+        self.db.run(write, None)
+        if fold:
+            self.was, self.stale = {}, set()
+        self.files = dict(files)
+        with contextlib.suppress(OSError):  # the folder of months of earlier versions
+            legacy = self.path.with_suffix("")
+            if legacy.is_dir():
+                shutil.rmtree(legacy, ignore_errors=True)
 
 
 def _month(article: Article) -> str:

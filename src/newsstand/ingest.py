@@ -8,19 +8,16 @@ other code is thrown away and rebuilt, never trusted.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import pickle
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import repeat
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TypeVar
 
 from . import cachefile
 from .digest import bytes_digest
@@ -29,7 +26,7 @@ from .normalize import Mention, file_mentions
 from .problems import Problem
 from .read import Identity, read_bytes, seed_from_bytes, seed_stamp
 
-T = TypeVar("T")
+RESULTS = "path TEXT PRIMARY KEY, sum BLOB, data BLOB"  # the seed cache's table: a row per file
 INLINE_BELOW = 200  # files: under this, a process pool costs more than it saves
 CHUNK_FILES = 1000  # files a worker parses at a time: their rows are held in memory until written
 
@@ -104,46 +101,12 @@ class SeedCache:
     def __init__(self, folder: Path, seeds: Path, drafts: bool) -> None:
         # One database per seed folder, so building a test folder does not evict the real one.
         self.path = folder / f"{Path(cachefile.name_for('seeds', seeds)).stem}.sqlite"
-        self.key = f"{cachefile.code_fingerprint()} drafts={drafts}"
-
-    @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The database, made if need be, and emptied if other code wrote it; one transaction, committed
-        at the end. None of it fails the build: the caller catches sqlite3.Error (see _safely)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=60)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")  # readers never wait on a writer (serve beside a cron build)
-            db.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last build's rows, never corrupt
-            with db:
-                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                db.execute("CREATE TABLE IF NOT EXISTS results (path TEXT PRIMARY KEY, sum BLOB, data BLOB)")
-                if db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone() != (self.key,):
-                    db.execute("DELETE FROM results")
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.key,))
-                yield db
-        finally:
-            db.close()
-
-    def _safely(self, work: Callable[[sqlite3.Connection], T], failed: T) -> T:
-        """`work` on the database; `failed` if it cannot be done, after deleting a database that is not one."""
-        for attempt in range(2):
-            try:
-                with self._db() as db:
-                    return work(db)
-            except sqlite3.OperationalError:  # locked past the timeout, a full disk: only costs time
-                break
-            except sqlite3.DatabaseError:  # not a database, or a corrupt one: start again from nothing
-                if attempt == 0:
-                    _delete_database(self.path)
-            except (sqlite3.Error, OSError):
-                break
-        return failed
+        self.db = cachefile.Database(self.path, f"{cachefile.code_fingerprint()} drafts={drafts}", {"results": RESULTS})
 
     def load(self) -> dict[str, FileResult]:
         """Every file's result the cache holds."""
         nothing: dict[str, FileResult] = {}
-        return self._safely(lambda db: _rows(db.execute("SELECT path, sum, data FROM results")), nothing)
+        return self.db.run(lambda db: _rows(db.execute("SELECT path, sum, data FROM results")), nothing)
 
     def results_for(self, paths: Iterable[str]) -> dict[str, FileResult] | None:
         """The cached results of `paths`; None if one of them is missing."""
@@ -158,7 +121,7 @@ class SeedCache:
             return found
 
         nothing: dict[str, FileResult] = {}
-        found = self._safely(look, nothing) if wanted else nothing
+        found = self.db.run(look, nothing) if wanted else nothing
         return found if len(found) == len(wanted) else None
 
     def save_changes(self, fresh: Iterable[FileResult], gone: Iterable[str]) -> None:
@@ -174,7 +137,7 @@ class SeedCache:
             db.executemany("DELETE FROM results WHERE path = ?", dropped)
 
         if rows or dropped:
-            self._safely(write, None)
+            self.db.run(write, None)
         self._evict_others()
 
     def _evict_others(self) -> None:
@@ -188,7 +151,7 @@ class SeedCache:
                 reverse=True,
             )
             for stale in others[self.KEEP :]:
-                _delete_database(stale)
+                cachefile.delete_database(stale)
             for legacy in self.path.parent.glob("seeds-*"):
                 if legacy.is_dir():  # the shard folders of earlier versions
                     shutil.rmtree(legacy, ignore_errors=True)
@@ -196,28 +159,18 @@ class SeedCache:
             pass
 
 
-def _delete_database(path: Path) -> None:
-    """An SQLite database and its journal files."""
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        with contextlib.suppress(OSError):
-            stale.unlink(missing_ok=True)
-
-
 def _row(result: FileResult) -> tuple[str, bytes, bytes]:
     """A result as the cache's row: its path, the checksum of its pickle, the pickle."""
-    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    return result.path, hashlib.sha256(data).digest(), data
+    return (result.path, *cachefile.pack(result))
 
 
 def _rows(rows: Iterable[tuple[str, bytes, bytes]]) -> dict[str, FileResult]:
     """The results of rows that are whole: a row whose checksum or content is wrong is left out."""
     found: dict[str, FileResult] = {}
     for path, digest, data in rows:
-        if not isinstance(data, bytes) or hashlib.sha256(data).digest() != digest:
-            continue
         try:
-            result = pickle.loads(data)
-        except Exception:  # a row that does not unpickle is as good as missing
+            result = cachefile.unpack(digest, data)
+        except ValueError:  # as good as missing
             continue
         if isinstance(result, FileResult) and result.path == path:
             found[path] = result
