@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from newsstand.cluster import DEFAULT, cluster, cluster_stream
+from newsstand.cluster import DEFAULT, cluster, cluster_stream, clusters_of
 from newsstand.cluster.stream import day_threshold, steps
 from newsstand.model import Article
 
@@ -176,3 +176,19 @@ def test_what_clustering_reads_is_digested_again_only_for_the_articles_that_chan
         assert (got != digest) == moved
         arts, digest, reads = now, got, got_reads
         _, state, _ = cluster_stream(arts, last=state)
+
+
+def test_the_state_gives_back_the_clusters_of_its_run() -> None:
+    # A build whose edits change nothing clustering reads takes its clusters from the last run's state.
+    rng = random.Random(3)
+    articles = corpus(3)
+    clusters, state, _ = cluster_stream(articles)
+    shuffled = rng.sample(articles, len(articles))
+    assert clusters_of(state, shuffled) == clusters
+    # New heat changes nothing clustering reads: the same clusters, of the new articles.
+    hotter = [replace(a, heat=(a.heat or 0) + 1) for a in articles]
+    again = clusters_of(state, hotter)
+    assert again == cluster(hotter) and {a.heat for c in again for e in c for a in e.articles} != {None}
+    # Other articles than the state's: nothing to give.
+    assert clusters_of(state, articles[1:]) is None
+    assert clusters_of(state, [*articles, replace(articles[0], key="https://other.example/1")]) is None

@@ -161,25 +161,25 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
     """The articles' clusters, and whether they were clustered now. Clustering is the costliest stage after
     parsing, and an edit that leaves every field it reads alone (new heat, a new body) gives the same
     clusters: those the last build kept in the cache are reused."""
-    from .cluster import DEFAULT, StreamState, cluster_input, cluster_stream, clusters_from, partition
+    from .cluster import DEFAULT, StreamState, cluster_input, cluster_stream, clusters_of
     from .ingest import workers
 
     params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
     saved = cache.get() if cache else None
-    last = saved[2] if saved is not None and isinstance(saved[2], StreamState) else None
+    last = saved[1] if saved is not None and isinstance(saved[1], StreamState) else None
     read, reads = "", b""
     if cache:
-        read, reads = cluster_input(articles, last, saved[3] if saved is not None else b"")
+        read, reads = cluster_input(articles, last, saved[2] if saved is not None else b"")
         read = f"{params!r} {read}"
-    if saved is not None and saved[0] == read:
-        clusters = clusters_from(saved[1], articles)
+    if last is not None and saved is not None and saved[0] == read:
+        clusters = clusters_of(last, articles)
         if clusters is not None:
             return clusters, False
     # Otherwise the stream resumes from where the last run's decisions start to differ (cluster.stream).
     clusters, state, _ = cluster_stream(articles, params=params, jobs=settings.jobs or workers(), last=last)
     if cache:
-        cache.put(read, partition(clusters), state, reads)
+        cache.put(read, state, reads)
     return clusters, True
 
 

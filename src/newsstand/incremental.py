@@ -312,23 +312,24 @@ def site_unchanged(out: Path, manifest: dict[str, Stamp]) -> bool:
 
 
 class ClusterCache:
-    """The last build's clusters, by article key, with the digest of what clustering read to make them, the
-    state its stream left (cluster.StreamState), to resume from, and each article's part of that digest
-    (cluster.cluster_input), so that the next build reads again only the articles that changed."""
+    """The state the last build's stream left (cluster.StreamState), which holds its clusters and is where
+    the next run resumes from, with the digest of what clustering read to make it and each article's part
+    of that digest (cluster.cluster_input), so that the next build reads again only the articles that
+    changed."""
 
     def __init__(self, folder: Path, seeds: Path) -> None:
         self.path = folder / cachefile.name_for("clusters", seeds)
         self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()}"  # the clustering's code and constants
 
-    def get(self) -> tuple[str, Any, Any, bytes] | None:
-        """(digest, partition, stream state, parts of the digest) of the last build, if there is a
-        trustworthy one."""
+    def get(self) -> tuple[str, Any, bytes] | None:
+        """(digest, stream state, parts of the digest) of the last build, if there is a trustworthy one. The
+        state holds the clusters too (cluster.clusters_of)."""
         saved = cachefile.load(self.path, self.key)
-        ok = isinstance(saved, tuple) and len(saved) == 4 and isinstance(saved[0], str) and isinstance(saved[3], bytes)
+        ok = isinstance(saved, tuple) and len(saved) == 3 and isinstance(saved[0], str) and isinstance(saved[2], bytes)
         return saved if ok else None
 
-    def put(self, digest: str, partition: Any, state: Any, reads: bytes) -> None:
-        cachefile.save(self.path, self.key, (digest, partition, state, reads))
+    def put(self, digest: str, state: Any, reads: bytes) -> None:
+        cachefile.save(self.path, self.key, (digest, state, reads))
 
 
 SeedRecord = tuple[tuple[int, int, int, int], str, tuple[Problem, ...]]  # what a build read of a seed file: its

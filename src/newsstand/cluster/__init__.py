@@ -35,12 +35,11 @@ from .stream import Log, Reports, Resume, run
 from .text import rare_title_words, term_rows, weigh
 
 Cluster = tuple[Coverage, ...]
-Partition = tuple[tuple[tuple[str, ...], ...], ...]  # clusters → entries → article keys (the original first)
 
 FINGERPRINT = 16  # bytes of each report's fingerprint (_fingerprints)
 _BLOCK = 1 << 14  # reports `_fingerprints` digests at a time
 
-__all__ = ["DEFAULT", "Cluster", "ClusterParams", "Partition", "cluster", "cluster_input", "clusters_from", "partition"]
+__all__ = ["DEFAULT", "Cluster", "ClusterParams", "cluster", "cluster_input", "clusters_of"]
 
 
 def reports(
@@ -363,19 +362,15 @@ def _read(a: Article) -> tuple[object, ...]:
     return (a.key, a.title, a.excerpt, a.published, a.topics, a.related, a.pick, a.lead, a.quality, a.provider)
 
 
-def partition(clusters: Sequence[Cluster]) -> Partition:
-    """The clusters as article keys: small to keep, and free of the articles' other fields."""
-    return tuple(tuple(tuple(a.key for a in e.articles) for e in c) for c in clusters)
-
-
-def clusters_from(keys: Partition, articles: Sequence[Article]) -> tuple[Cluster, ...] | None:
-    """The clusters `keys` names, made of `articles`; None if they do not name exactly these articles."""
-    by_key = {a.key: a for a in articles}
-    try:
-        out = tuple(tuple(Coverage(by_key[e[0]], tuple(map(by_key.__getitem__, e[1:]))) for e in c) for c in keys)
-    except (KeyError, IndexError, TypeError):
+def clusters_of(state: StreamState, articles: Sequence[Article]) -> tuple[Cluster, ...] | None:
+    """The clusters of the run that left `state`, made of `articles` (the articles it clustered, as far as
+    clustering reads them: see cluster_input); None if the state does not hold these articles."""
+    memo = state.memo
+    arts = sorted(articles, key=attrgetter("key"))
+    if memo is None or tuple(map(attrgetter("key"), arts)) != memo.keys:
         return None
-    return out if sum(len(e) for c in keys for e in c) == len(by_key) else None
+    made = memo.made
+    return _clusters(made.groups().entries(arts), Log(state.joined, state.merges).labels(), made.originals)
 
 
 def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
