@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -109,13 +109,17 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
 
 
 def _read_and_merge(
-    settings: Settings, paths: list[Path], memo: BuildMemo | None, read_done: Callable[[], None]
+    settings: Settings,
+    names: list[str],
+    memo: BuildMemo | None,
+    read_done: Callable[[], None],
+    stamps: Mapping[str, tuple[int, int, int, int]] | None = None,
 ) -> tuple[Corpus, tuple[Problem, ...], dict[str, Identity], int]:
     """Read → normalize: the corpus, every seed file's problems, what was read of each file (the next
     build checks its seeds against it) and how many files were parsed. From the last build's record
     (MergeCache), only the files that changed are read and only the articles whose mentions changed are
     merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
-    called when reading ends."""
+    called when reading ends; `stamps` are the seed files' stats if this build took them already."""
     from .ingest import ingest_changes, workers
     from .normalize import merge, merge_all, merge_changed, moved_keys
 
@@ -126,7 +130,7 @@ def _read_and_merge(
         state, files = saved
         known = {path: (f[0], f[1]) for path, f in files.items()}
         changes = ingest_changes(
-            paths, settings.seeds, settings.cache, known, settings.drafts, settings.jobs or workers()
+            names, settings.seeds, settings.cache, known, settings.drafts, settings.jobs or workers(), stamps
         )
         if changes is not None:
             removed = [m for r in changes.before for m in r.mentions]
@@ -146,7 +150,7 @@ def _read_and_merge(
                 problems = tuple(sorted(p for f in files.values() for p in f[2]))
                 known = {path: (f[0], f[1]) for path, f in files.items()}
                 return merged[0], problems, known, parsed
-    ingested = _ingest(settings, paths, memo)
+    ingested = _ingest(settings, [Path(name) for name in names], memo)
     read_done()
     if cache is not None:
         corpus, state = merge_all(ingested.mentions)
@@ -322,14 +326,15 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
 
     if memo is not None:
         memo.shown = memo.renderer = None  # until this build has written the site they would show
-    paths = [Path(name) for name in names]
     read_at = t
 
     def read_done() -> None:
         nonlocal read_at
         read_at = lap("read", t)
 
-    corpus, problems, seen, parsed = _read_and_merge(settings, paths, memo, read_done)
+    # The check above stat'ed every seed file when it found the same number of them: reading need not again.
+    stats = {name: found[0] for name, found in last.seen.items()} if last is not None and last.seen else None
+    corpus, problems, seen, parsed = _read_and_merge(settings, names, memo, read_done, stats)
     # The editor's exclusions, a stage of their own before clustering (see exclude.py); timed with normalize.
     corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
     t = lap("normalize", read_at)
@@ -386,7 +391,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
     result = BuildResult(
-        files_read=len(paths),
+        files_read=len(names),
         files_rejected=rejected,
         articles=len(corpus.articles),
         stories=len(stories),

@@ -477,6 +477,7 @@ class LastBuild:
     def __init__(self, folder: Path, out: Path) -> None:
         self.path = folder / cachefile.name_for("last-build", out)
         self.out = out
+        self.seen: dict[str, Identity] | None = None  # each seed file as the check found it, if it looked
 
     def result_if_unchanged(self, seed_files: Sequence[str], parts: str) -> Any | None:
         """The last build's result if these seed files (by their bytes), these `parts` (the digest of the
@@ -487,7 +488,7 @@ class LastBuild:
         saved_parts, result, manifest, files = saved
         if saved_parts != parts or not isinstance(files, dict) or len(files) != len(seed_files):
             return None
-        now = seed_identities(seed_files, files)
+        now = self.seen = seed_identities(seed_files, files)
         if now is None or any(files.get(path, ("", ""))[1] != sha for path, (_, sha) in now.items()):
             return None
         if not isinstance(manifest, dict) or not site_unchanged(self.out, manifest):

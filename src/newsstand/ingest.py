@@ -201,25 +201,28 @@ class Changes:
 
 
 def ingest_changes(
-    paths: Sequence[Path],
+    names: Sequence[str],
     seeds: Path,
     cache_dir: Path,
     known: Mapping[str, Identity],
     drafts: bool = False,
     jobs: int | None = None,
+    stamps: Mapping[str, tuple[int, int, int, int]] | None = None,
 ) -> Changes | None:
-    """Read the files among `paths` that are new or whose stat is not the one `known` gives (what the last
-    build read of each file), and find in the cache what it read of those and of the files since gone;
-    the cache is updated. None when the cache does not hold what `known` says was read (deleted, or left
-    by a build killed between writing it and the record of its reading): the caller reads everything."""
+    """Read the files among `names` (as read.seed_files gives them) that are new or whose stat is not the
+    one `known` gives (what the last build read of each file), and find in the cache what it read of those
+    and of the files since gone; the cache is updated. `stamps`: each file's stat as this build already
+    took it, if it did. None when the cache does not hold what `known` says was read (deleted, or left by
+    a build killed between writing it and the record of its reading): the caller reads everything."""
     store = SeedCache(cache_dir, seeds, drafts)
-    todo = [p for p in paths if (k := known.get(str(p))) is None or k[0] != seed_stamp(p)]
-    gone = sorted(set(known) - {str(p) for p in paths})
-    touched = [str(p) for p in todo if str(p) in known] + gone
+    stat = stamps.get if stamps is not None else seed_stamp
+    todo = [name for name in names if (k := known.get(name)) is None or k[0] != stat(name)]
+    gone = sorted(set(known).difference(names))
+    touched = [name for name in todo if name in known] + gone
     before = store.results_for(touched)
     if before is None or any((r.stamp, r.sha) != known[p] for p, r in before.items()):
         return None
-    fresh = _parse(todo, drafts, jobs or workers())
+    fresh = _parse([Path(name) for name in todo], drafts, jobs or workers())
     store.save_changes(fresh, gone)
     return Changes(tuple(fresh), tuple(before[p] for p in touched), tuple(gone), store)
 
