@@ -129,3 +129,38 @@ def test_the_record_loads_what_each_build_saved(tmp_path: Path, monkeypatch: pyt
         record.save(state, dict(files), before)
     loaded = MergeCache(tmp_path / "cache", seeds, False).load()
     assert loaded is not None and loaded[0].articles == articles and loaded[1] == files
+
+
+def test_a_record_saved_by_another_build_meanwhile_is_written_whole(tmp_path: Path) -> None:
+    # Two builds of one seed folder (to two sites) load the same record (of 500 articles: neither folds its
+    # one change into the months); the one that saves second made its change against a record that is no
+    # longer there, so it writes all of its own.
+    seeds, cache = tmp_path / "seeds", tmp_path / "cache"
+    when = datetime(2020, 1, 1, tzinfo=UTC)
+    articles = {
+        f"https://example.com/{i}": Article(f"https://example.com/{i}", "u", f"T {i}", when, "e") for i in range(500)
+    }
+    files: dict[str, SeedRecord] = {"a.txt": ((1, 1, 1, 1), "a", ())}
+    MergeCache(cache, seeds, False).save(MergeState(dict(articles), Tally.of([])), files, None)
+    first, second = MergeCache(cache, seeds, False), MergeCache(cache, seeds, False)
+    first_loaded, second_loaded = first.load(), second.load()
+    assert first_loaded is not None and second_loaded is not None
+    moved = replace(articles["https://example.com/1"], published=datetime(2020, 3, 1, tzinfo=UTC))
+    first_state = {**articles, moved.key: moved}
+    first.save(MergeState(first_state, Tally.of([]), frozenset({moved.key})), files, first_loaded[0])
+    gone = "https://example.com/2"
+    second_state = {k: a for k, a in articles.items() if k != gone}
+    second_files: dict[str, SeedRecord] = {"b.txt": ((2, 2, 2, 2), "b", ())}
+    second.save(MergeState(second_state, Tally.of([]), frozenset({gone})), second_files, second_loaded[0])
+    loaded = MergeCache(cache, seeds, False).load()
+    assert loaded is not None and loaded[0].articles == second_state and loaded[1] == second_files
+    # A record emptied by other code meanwhile (another fingerprint) is written whole too.
+    third = MergeCache(cache, seeds, False)
+    third_loaded = third.load()
+    assert third_loaded is not None
+    other = MergeCache(cache, seeds, False)
+    other.db.key = "other code"
+    assert other.load() is None
+    third.save(MergeState(first_state, Tally.of([]), frozenset({moved.key, gone})), files, third_loaded[0])
+    loaded = MergeCache(cache, seeds, False).load()
+    assert loaded is not None and loaded[0].articles == first_state and loaded[1] == files

@@ -98,9 +98,10 @@ class Database:
                 for name, columns in self.tables.items():
                     db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
                 if db.execute("SELECT value FROM meta WHERE name = 'key'").fetchone() != (self.key,):
-                    for name in self.tables:
+                    for name in (*self.tables, "meta"):  # and whatever else the last code noted
                         db.execute(f"DELETE FROM {name}")
-                    db.execute("INSERT OR REPLACE INTO meta VALUES ('key', ?)", (self.key,))
+                    db.execute("INSERT INTO meta VALUES ('key', ?)", (self.key,))
+            with db:  # the caller's work: committed if it returns, rolled back if it raises
                 yield db
         finally:
             db.close()

@@ -373,11 +373,14 @@ class MergeCache:
         self.was: dict[str, str | None] = {}
         self.stale: set[str] = set()
         self.files: dict[str, SeedRecord] = {}
+        self.generation = -1  # of the record as loaded: another build's save in between makes save write all
 
     def load(self) -> tuple[MergeState, dict[str, SeedRecord]] | None:
         from .normalize import MergeState
 
         def read(db: sqlite3.Connection) -> tuple[MergeState, dict[str, SeedRecord]] | None:
+            db.execute("BEGIN")  # one snapshot for every table, whatever another build writes meanwhile
+            generation = _generation(db)
             tally = [cachefile.unpack(digest, data) for digest, data in db.execute("SELECT sum, data FROM tally")]
             if not tally:
                 return None
@@ -400,6 +403,7 @@ class MergeCache:
                     stale.add(month)
             everything = {k: a for part in months.values() for k, a in part.items()}
             self.months, self.was, self.stale, self.files = months, was, stale, files
+            self.generation = generation
             return MergeState({k: everything[k] for k in sorted(everything)}, tally[0]), dict(files)
 
         try:
@@ -425,23 +429,22 @@ class MergeCache:
             was = self.was[key] if key in self.was else (_month(old) if old is not None else None)
             self.was[key] = was
             rows.append((key, was, *cachefile.pack(new)) if new is not None else (key, was, None, None))
-        fold = full or len(self.was) * self.FOLD > len(state.articles)
+        fold = len(self.was) * self.FOLD > len(state.articles)
         if fold:
             self.stale |= {m for m in self.was.values() if m is not None}
             self.stale |= {_month(state.articles[k]) for k in self.was if k in state.articles}
-        records = [
-            (path, *stamp, sha, *(cachefile.pack(problems) if problems else (None, None)))
-            for path, (stamp, sha, problems) in files.items()
-            if self.files.get(path) != (stamp, sha, problems)
-        ]
-        gone = [(path,) for path in self.files if path not in files]
 
-        def write(db: sqlite3.Connection) -> None:
-            if full:
+        def write(db: sqlite3.Connection) -> bool:
+            """Whether the record was written whole."""
+            db.execute("BEGIN IMMEDIATE")  # the write lock first: no other save between the check and the writes
+            generation = _generation(db)
+            # Not the record this build loaded (none, or another build saved since): all of it from `state`.
+            whole = full or generation != self.generation
+            if whole:
                 for name in self.TABLES:
                     db.execute(f"DELETE FROM {name}")
-            if fold:
-                for month in sorted(self.stale):
+            if whole or fold:
+                for month in sorted(self.months if whole else self.stale):
                     part = self.months.get(month)
                     if part:
                         db.execute("INSERT OR REPLACE INTO months VALUES (?, ?, ?)", (month, *cachefile.pack(part)))
@@ -450,18 +453,34 @@ class MergeCache:
                 db.execute("DELETE FROM changed")
             else:
                 db.executemany("INSERT OR REPLACE INTO changed VALUES (?, ?, ?, ?)", rows)
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)", records)
-            db.executemany("DELETE FROM files WHERE path = ?", gone)
+            was = {} if whole else self.files
+            db.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (path, *stamp, sha, *(cachefile.pack(problems) if problems else (None, None)))
+                    for path, (stamp, sha, problems) in files.items()
+                    if was.get(path) != (stamp, sha, problems)
+                ),
+            )
+            db.executemany("DELETE FROM files WHERE path = ?", [(path,) for path in was if path not in files])
             db.execute("INSERT OR REPLACE INTO tally VALUES ('tally', ?, ?)", cachefile.pack(state.tally))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(generation + 1),))
+            self.generation = generation + 1
+            return whole
 
-        self.db.run(write, None)
-        if fold:
+        if self.db.run(write, False) or fold:
             self.was, self.stale = {}, set()
         self.files = dict(files)
         with contextlib.suppress(OSError):  # the folder of months of earlier versions
             legacy = self.path.with_suffix("")
             if legacy.is_dir():
                 shutil.rmtree(legacy, ignore_errors=True)
+
+
+def _generation(db: sqlite3.Connection) -> int:
+    """How many times the merge record was saved (-1: never)."""
+    row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
+    return int(row[0]) if row is not None else -1
 
 
 def _month(article: Article) -> str:
