@@ -112,11 +112,14 @@ class Database:
             try:
                 with self._open() as db:
                     return work(db)
+            except sqlite3.ProgrammingError:  # a mistake in this code, not in the database: the tests must see it
+                raise
             except sqlite3.OperationalError:  # locked past the timeout, a full disk: only costs time
                 break
-            except sqlite3.DatabaseError:  # not a database, or a corrupt one: start again from nothing
-                if attempt == 0:
-                    self.delete()
+            except sqlite3.DatabaseError as err:
+                if type(err) is not sqlite3.DatabaseError or attempt:
+                    break
+                self.delete()  # not a database, or a corrupt one: start again from nothing
             except (sqlite3.Error, OSError):
                 break
         return failed
