@@ -376,6 +376,7 @@ class MergeCache:
         self.generation = -1  # of the record as loaded: another build's save in between makes save write all
 
     def load(self) -> tuple[MergeState, dict[str, SeedRecord]] | None:
+        """The last build's merge and its record of each seed file; None when there is no whole one."""
         from .normalize import MergeState
 
         def read(db: sqlite3.Connection) -> tuple[MergeState, dict[str, SeedRecord]] | None:
@@ -423,7 +424,7 @@ class MergeCache:
         for key in sorted(state.changed or ()):
             old, new = (before.articles.get(key) if before else None), state.articles.get(key)
             if old is not None:
-                self.months[_month(old)].pop(key, None)
+                self.months.get(_month(old), {}).pop(key, None)
             if new is not None:
                 self.months.setdefault(_month(new), {})[key] = new
             was = self.was[key] if key in self.was else (_month(old) if old is not None else None)
