@@ -119,13 +119,10 @@ class Database:
             except sqlite3.DatabaseError as err:
                 if type(err) is not sqlite3.DatabaseError or attempt:
                     break
-                self.delete()  # not a database, or a corrupt one: start again from nothing
+                delete_database(self.path)  # not a database, or a corrupt one: start again from nothing
             except (sqlite3.Error, OSError):
                 break
         return failed
-
-    def delete(self) -> None:
-        delete_database(self.path)
 
 
 def delete_database(path: Path) -> None:

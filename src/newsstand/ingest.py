@@ -138,9 +138,8 @@ class SeedCache:
 
         if rows or dropped:
             self.db.run(write, None)
-        self._evict_others()
 
-    def _evict_others(self) -> None:
+    def evict_others(self) -> None:
         """Keep the caches of the KEEP seed folders built most recently, and none of an older layout."""
         try:
             if self.path.exists():
@@ -297,6 +296,8 @@ def ingest(
     gone = set(known) - set(results)
     if store is not None and (gone or (fresh and not written)):
         store.save_changes(() if written else fresh, gone)
+    if store is not None and (fresh or gone):
+        store.evict_others()
     if memo is not None:
         memo.source, memo.store, memo.results = source, store, {r.path: r for r in ordered}
     return Ingested(ordered, parsed=len(fresh), cached=len(ordered) - len(fresh))

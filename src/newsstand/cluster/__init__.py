@@ -272,7 +272,7 @@ def cluster_stream(
             ends[keep] = max(ends[keep], ends[gone])
     # No articles in the state (it is pickled into the cache), nor the renumbering, which only this run reads.
     state = StreamState(params, firsts, r.days, prints, log.joined, ends, dict(log.merges), replace(memo, prev=None))
-    return _clusters(made.groups().entries(arts), log.labels(), made.originals), state, ran
+    return _made_clusters(made, arts, log), state, ran
 
 
 def _prev(keys: Sequence[str], firsts: Sequence[str]) -> np.ndarray:
@@ -303,6 +303,11 @@ def _resume(last: StreamState, params: ClusterParams, prev: np.ndarray, prints: 
     lut = label.tolist()
     merges = {d: tuple((lut[a], lut[b]) for a, b in m) for d, m in last.merges.items()}
     return Resume(Log(joined, merges), ends, changed, gone)
+
+
+def _made_clusters(made: Made, arts: Sequence[Article], log: Log) -> tuple[Cluster, ...]:
+    """The clusters of a run: its reports `made` of `arts` (sorted by key), by the stories of its `log`."""
+    return _clusters(made.groups().entries(arts), log.labels(), made.originals)
 
 
 def _clusters(entries: Sequence[Coverage], labels: np.ndarray, originals: np.ndarray) -> tuple[Cluster, ...]:
@@ -369,8 +374,7 @@ def clusters_of(state: StreamState, articles: Sequence[Article]) -> tuple[Cluste
     arts = sorted(articles, key=attrgetter("key"))
     if memo is None or tuple(map(attrgetter("key"), arts)) != memo.keys:
         return None
-    made = memo.made
-    return _clusters(made.groups().entries(arts), Log(state.joined, state.merges).labels(), made.originals)
+    return _made_clusters(memo.made, arts, Log(state.joined, state.merges))
 
 
 def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
