@@ -17,6 +17,7 @@ from .config import Settings
 from .digest import content_digest
 from .identity import Register
 from .incremental import ClusterCache, LastBuild, MergeCache, PageCache, StoryRegister, signatures
+from .parallel import Pending, in_background, workers
 from .problems import Problem
 from .read import Identity, seed_files
 from .write import WriteReport, write_site
@@ -120,7 +121,7 @@ def _read_and_merge(
     (MergeCache), only the files that changed are read and only the articles whose mentions changed are
     merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
     called when reading ends; `stamps` are the seed files' stats if this build took them already."""
-    from .ingest import ingest_changes, workers
+    from .ingest import ingest_changes
     from .normalize import merge, merge_all, merge_changed, moved_keys
 
     cache = MergeCache(settings.cache, settings.seeds, settings.drafts) if settings.use_cache and memo is None else None
@@ -161,12 +162,13 @@ def _read_and_merge(
     return corpus, tuple(sorted(ingested.problems)), seen, parsed + ingested.parsed
 
 
-def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool]:
-    """The articles' clusters, and whether they were clustered now. Clustering is the costliest stage after
-    parsing, and an edit that leaves every field it reads alone (new heat, a new body) gives the same
-    clusters: those the last build kept in the cache are reused."""
+def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool, Pending]:
+    """The articles' clusters, whether they were clustered now, and the saving of the stream's state for the
+    next build, which goes on beside the stages that follow (hundreds of megabytes at 100k stories, over a
+    second to pickle and write): the caller waits for it. Clustering is the costliest stage after parsing,
+    and an edit that leaves every field it reads alone (new heat, a new body) gives the same clusters: those
+    the last build kept in the cache are reused."""
     from .cluster import DEFAULT, StreamState, cluster_input, cluster_stream, clusters_of
-    from .ingest import workers
 
     params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
@@ -179,12 +181,12 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
     if last is not None and saved is not None and saved[0] == read:
         clusters = clusters_of(last, articles)
         if clusters is not None:
-            return clusters, False
+            return clusters, False, Pending(None)
     # Otherwise the stream resumes from where the last run's decisions start to differ (cluster.stream).
     clusters, state, _ = cluster_stream(articles, params=params, jobs=settings.jobs or workers(), last=last)
     if cache:
-        cache.put(read, state, reads)
-    return clusters, True
+        return clusters, True, in_background(lambda: cache.put(read, state, reads))
+    return clusters, True, Pending(None)
 
 
 def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Story, ...], Register]:
@@ -194,7 +196,7 @@ def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Sto
     from .rank import rank
 
     slugs, register = identify(clusters, StoryRegister(settings.cache, settings.seeds).load())
-    return rank(clusters, slugs), register
+    return rank(clusters, slugs, settings.jobs or workers()), register
 
 
 @contextmanager
@@ -237,7 +239,9 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
-        stories, register = _stories(settings, _cluster(settings, corpus.articles)[0])
+        clusters, _, saving = _cluster(settings, corpus.articles)
+        stories, register = _stories(settings, clusters)
+        _saved(saving)
         pages, site = plan(corpus, stories, settings.site, register.redirects)
         memo.shown = shown(pages, site)
         memo.renderer = Renderer(settings, site, build_assets(theme.static_files(settings)))
@@ -271,11 +275,22 @@ def build(settings: Settings, write: bool = True, memo: BuildMemo | None = None)
 
     With `memo`, what the last build with it read and merged is reused where unchanged, and the memo is
     updated: the site is the same as without it."""
+    background: list[Pending] = []
     with _collector_paused():
-        return _build(settings, write, memo)
+        try:
+            return _build(settings, write, memo, background)
+        finally:
+            for pending in background:  # a build that failed leaves no process behind either
+                pending.wait()
 
 
-def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResult:
+def _saved(pending: Pending) -> None:
+    """Wait for work `in_background`: it only writes caches, and fails only by a mistake in the code."""
+    if not pending.wait():
+        raise RuntimeError("a cache of this build could not be written: see the error above")
+
+
+def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: list[Pending]) -> BuildResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     peaks: dict[str, float] = {}
@@ -287,6 +302,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         return now
 
     t = time.perf_counter()
+    jobs = settings.jobs or workers()
     if not settings.seeds.is_dir():
         raise BuildError(f"{settings.seeds}: no such folder of seed files")
     names = seed_files(settings.seeds)
@@ -318,7 +334,6 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
 
     from .assets import AssetError, build_assets
     from .exclude import exclude
-    from .ingest import workers
     from .pages import plan
     from .preview import shown
     from .render import Renderer, render_all
@@ -341,7 +356,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
-    clusters, clustered = _cluster(settings, corpus.articles)
+    clusters, clustered, saving = _cluster(settings, corpus.articles)
+    background.append(saving)
     stories, register = _stories(settings, clusters)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings.site, register.redirects)
@@ -356,7 +372,9 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
         except theme.ThemeError as err:
             raise BuildError(str(err)) from None
         cache = PageCache(settings.cache, settings.out) if settings.use_cache else None
-        signed = signatures(pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"))
+        signed = signatures(
+            pages, site, stories, templates, code_fingerprint(), theme.digest(settings, "static"), jobs=jobs
+        )
         sigs = signed.pages
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
         reuse = cache.reuse(pages, signed, stories) if cache is not None else {}
@@ -372,7 +390,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
                     pages,
                     renderer,
                     unchanged=unchanged,
-                    jobs=settings.jobs or workers(),
+                    jobs=jobs,
                     previous=settings.out,
                     reuse=reuse,
                 ),
@@ -390,6 +408,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None) -> BuildResu
             cache.save(zip(pages, sigs, strict=True), stamps, reuse)
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
+    for pending in background:
+        _saved(pending)
     result = BuildResult(
         files_read=len(names),
         files_rejected=rejected,

@@ -29,6 +29,7 @@ from .digest import bytes_digest, content_digest
 from .identity import Register
 from .model import Article, Provider, Story, Topic
 from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
+from .parallel import split_map
 from .problems import Problem
 from .read import Identity, read_bytes, seed_stamp
 from .summary import Summary
@@ -232,11 +233,21 @@ class Signed:
     stories: dict[str, str]
 
 
-def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str) -> Signed:
-    terms: dict[int, Any] = {}  # by id: the site's outlets and topics live as long as this call
-    own = {s.slug: story_digest(s, site, terms) for s in stories}
+SIGN_FROM = 5000  # stories or pages per process: below this a forked one costs more than it saves
+
+
+def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str, jobs: int = 1) -> Signed:
+    """Every page's signature, over `jobs` processes (parallel.split_map: digests are small to send back)."""
+    terms: dict[int, Any] = {}  # by id: the site's outlets and topics live as long as this call (in each process)
+    own = dict(
+        zip(
+            (s.slug for s in stories),
+            split_map(lambda s: story_digest(s, site, terms), stories, jobs, SIGN_FROM),
+            strict=True,
+        )
+    )
     key = site_digest(site, *inputs)
-    return Signed([page_signature(p, key, own, terms) for p in pages], key, own)
+    return Signed(split_map(lambda p: page_signature(p, key, own, terms), pages, jobs, SIGN_FROM), key, own)
 
 
 def seed_identities(seed_files: Sequence[str], known: Mapping[str, Identity]) -> dict[str, Identity] | None:

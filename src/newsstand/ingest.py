@@ -23,6 +23,7 @@ from . import cachefile
 from .digest import bytes_digest
 from .model import compact_pickle
 from .normalize import Mention, file_mentions
+from .parallel import workers
 from .problems import Problem
 from .read import Identity, read_bytes, seed_from_bytes, seed_stamp
 
@@ -233,10 +234,6 @@ def _parse(paths: Sequence[Path], drafts: bool, jobs: int) -> list[FileResult]:
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
         chunks = pool.map(_process_chunk, [paths[i : i + step] for i in range(0, len(paths), step)], repeat(drafts))
         return [r for chunk in chunks for r in chunk]
-
-
-def workers() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 @dataclass(slots=True)

@@ -1,0 +1,94 @@
+"""Pure work spread over this machine's cores, through forked processes.
+
+A build's stages after reading are pure functions of values already in memory, and most of them are
+single-threaded Python: on a two-core machine the other core idles while every story is ranked, planned
+and signed. A forked process inherits those values for nothing (no pickling on the way in), so work whose
+results are small (digests, numbers) can be split over processes, and work with no result for this
+process (writing a cache file) can run beside the stages that follow.
+
+Where there is no `fork` (Windows), or one core, everything runs here, in order: the results are the same.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CAN_FORK = hasattr(os, "fork")
+
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None  # what forked workers inherit
+
+
+def workers() -> int:
+    """The cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _part(start: int, stop: int) -> list[Any]:
+    assert _WORK is not None
+    fn, items = _WORK
+    return [fn(item) for item in items[start:stop]]
+
+
+def split_map(fn: Callable[[T], R], items: Sequence[T], jobs: int, least: int) -> list[R]:
+    """`[fn(x) for x in items]`, with the items split in `jobs` contiguous parts, one computed here and the
+    others in forked processes, when there are at least `least` items per process: a fork and the results'
+    way back cost a few tens of milliseconds. `fn` must be pure and its results small to pickle."""
+    global _WORK
+    jobs = min(jobs, len(items) // max(1, least))
+    if jobs < 2 or not CAN_FORK:
+        return [fn(item) for item in items]
+    step = -(-len(items) // jobs)
+    bounds = [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    _WORK = (fn, items)
+    try:
+        with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=get_context("fork")) as pool:
+            theirs = [pool.submit(_part, *b) for b in bounds[1:]]
+            out: list[R] = _part(*bounds[0])
+            for future in theirs:
+                out.extend(future.result())
+            return out
+    finally:
+        _WORK = None
+
+
+class Pending:
+    """Work started by `in_background`; `wait` says whether it succeeded (a failure printed its traceback)."""
+
+    def __init__(self, pid: int | None, ok: bool = True) -> None:
+        self._pid = pid
+        self._ok = ok
+
+    def wait(self) -> bool:
+        if self._pid is not None:
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            self._ok = os.waitstatus_to_exitcode(status) == 0
+        return self._ok
+
+
+def in_background(fn: Callable[[], object]) -> Pending:
+    """Run `fn` in a forked process while this one goes on (here and now where there is no fork); the caller
+    must `wait` for it. For work whose only result is a file: the child writes it and exits, never running
+    this process's exit handlers nor flushing its buffers a second time."""
+    if not CAN_FORK:
+        fn()
+        return Pending(None)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child: coverage does not follow it
+        code = 1
+        try:
+            fn()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    return Pending(pid)
