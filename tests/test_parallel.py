@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from newsstand import incremental, parallel
-from newsstand import rank as rank_module
 from newsstand.config import Settings
 from newsstand.incremental import signatures
 from newsstand.model import Corpus, Provider, Topic
@@ -64,16 +63,3 @@ def test_signatures_over_several_processes_are_those_of_one(monkeypatch: pytest.
     monkeypatch.setattr(incremental, "SIGN_FROM", 2)
     several = signatures(pages, site, stories, "inputs", jobs=3)
     assert several == one and len(set(one.pages)) == len(pages) > 30
-
-
-def test_stories_ranked_over_several_processes_are_those_of_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    arts = [
-        article(f"a{i}", hours=i * 5 % 97, quality=i % 7 * 10, heat=i % 4, related=(f"https://a.com/a{(i * 13) % 90}",))
-        for i in range(90)
-    ]
-    clusters = [cluster(*arts[i : i + 1 + i // 4 % 4]) for i in range(0, 90, 4)]
-    one = rank(clusters, jobs=1)
-    monkeypatch.setattr(rank_module, "RANK_FROM", 2)
-    several = rank(clusters, jobs=3)
-    assert several == one and any(s.related for s in one) and len({s.score for s in one}) > 5
-    assert {len(s.entries) for s in one} == {1, 2, 3, 4}

@@ -196,7 +196,7 @@ def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Sto
     from .rank import rank
 
     slugs, register = identify(clusters, StoryRegister(settings.cache, settings.seeds).load())
-    return rank(clusters, slugs, settings.jobs or workers()), register
+    return rank(clusters, slugs), register
 
 
 @contextmanager
@@ -403,13 +403,12 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         except (AssetError, SearchIndexError) as err:
             raise BuildError(str(err)) from None
         t = lap("render+write", t)
+        if cache is not None:  # a record older than the site only costs pages rendered again (_intact)
+            page_cache = cache
+            background.append(in_background(lambda: page_cache.save(zip(pages, sigs, strict=True), stamps, reuse)))
         StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
-        if cache is not None:
-            cache.save(zip(pages, sigs, strict=True), stamps, reuse)
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer
-    for pending in background:
-        _saved(pending)
     result = BuildResult(
         files_read=len(names),
         files_rejected=rejected,
@@ -427,4 +426,6 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
     )
     if last is not None and stamp is not None:
         last.save(stamp, result, seen, stamps)
+    for pending in background:
+        _saved(pending)
     return result

@@ -2,9 +2,11 @@
 
 A build's stages after reading are pure functions of values already in memory, and most of them are
 single-threaded Python: on a two-core machine the other core idles while every story is ranked, planned
-and signed. A forked process inherits those values for nothing (no pickling on the way in), so work whose
-results are small (digests, numbers) can be split over processes, and work with no result for this
-process (writing a cache file) can run beside the stages that follow.
+and signed. A forked process inherits those values without pickling them, so work with no result for
+this process (writing a cache file) can run beside the stages that follow, and work whose results are
+small (digests) can be split over processes. The fork is not free: a forked process copies every memory
+page whose objects it reads (reference counts are writes), so a split pays only for heavy work. At 100k
+stories, the signatures over two processes took 9% less time, and ranking 4% less, so ranking was not split.
 
 Where there is no `fork` (Windows), or one core, everything runs here, in order: the results are the same.
 """

@@ -13,7 +13,6 @@ from datetime import datetime
 from .cluster import Cluster
 from .identity import identify
 from .model import Article, Coverage, Story
-from .parallel import split_map
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
 RECENCY_HALF_LIFE_HOURS = 36.0
@@ -66,49 +65,33 @@ def importance(entries: Sequence[Coverage]) -> float:
 
 def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
     """The front-page order: importance, then recency."""
-    return _score(importance(entries), max(a.published for e in entries for a in e.articles), newest)
-
-
-def _score(weight: float, latest: datetime, newest: datetime) -> float:
+    latest = max(a.published for e in entries for a in e.articles)
     age_hours = max(0.0, (newest - latest).total_seconds() / 3600.0)
-    score = weight + 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
+    score = importance(entries) + 2.0 * 0.5 ** (age_hours / RECENCY_HALF_LIFE_HOURS)
     return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
-RANK_FROM = 2000  # stories per process: below this a forked one costs more than it saves
-
-
-def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None, jobs: int = 1) -> tuple[Story, ...]:
+def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tuple[Story, ...]:
     """Stories in front-page order, each with its lead first; `slugs` names each cluster's story
-    (identity.identify; by default, as a site's first build names them). Each story's own part (its order,
-    its importance, its related stories) is worked out over `jobs` processes (parallel.split_map): numbers
-    and slugs go back, and the stories are made here."""
+    (identity.identify; by default, as a site's first build names them)."""
     if not clusters:
         return ()
     if slugs is None:
         slugs = identify(clusters)[0]
+    ordered = [lead_first(c) for c in clusters]
+    newest = max(a.published for entries in ordered for e in entries for a in e.articles)
     story_slugs = list(slugs)
-    story_of = {a.key: slug for c, slug in zip(clusters, story_slugs, strict=True) for e in c for a in e.articles}
-
-    def own(i: int) -> tuple[tuple[int, ...], float, datetime, tuple[str, ...]]:
-        cluster = clusters[i]
-        at = {id(e): j for j, e in enumerate(cluster)}
-        entries = lead_first(cluster)
+    story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
+    scores = [story_score(es, newest) for es in ordered]
+    order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
+    stories = []
+    for i in order:
+        entries, slug = ordered[i], story_slugs[i]
         linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
-        linked.pop(story_slugs[i], None)
+        linked.pop(slug, None)
         # In the order the story's own coverage lists them (lead first, then by time), not by rank or by
         # importance: both move as other stories gain reports, and every old page relating to those would
         # change, and be rendered and indexed again, at each cron tick.
-        latest = max(a.published for e in entries for a in e.articles)
-        return tuple(at[id(e)] for e in entries), importance(entries), latest, tuple(linked)
-
-    parts = split_map(own, range(len(clusters)), jobs, RANK_FROM)
-    newest = max(latest for _, _, latest, _ in parts)
-    scores = [_score(weight, latest, newest) for _, weight, latest, _ in parts]
-    order = sorted(range(len(clusters)), key=lambda i: (-scores[i], story_slugs[i]))
-    stories = []
-    for i in order:
-        cluster, (at, _, _, related) = clusters[i], parts[i]
-        entries = tuple(cluster[j] for j in at)
-        stories.append(Story(slug=story_slugs[i], entries=entries, score=scores[i], related=related))
+        related = tuple(linked)
+        stories.append(Story(slug=slug, entries=entries, score=scores[i], related=related))
     return tuple(stories)
