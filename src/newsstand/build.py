@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -404,8 +405,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
             raise BuildError(str(err)) from None
         t = lap("render+write", t)
         if cache is not None:  # a record older than the site only costs pages rendered again (_intact)
-            page_cache = cache
-            background.append(in_background(lambda: page_cache.save(zip(pages, sigs, strict=True), stamps, reuse)))
+            background.append(in_background(partial(cache.save, zip(pages, sigs, strict=True), stamps, reuse)))
         StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer

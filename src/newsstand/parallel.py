@@ -8,7 +8,8 @@ small (digests) can be split over processes. The fork is not free: a forked proc
 page whose objects it reads (reference counts are writes), so a split pays only for heavy work. At 100k
 stories, the signatures over two processes took 9% less time, and ranking 4% less, so ranking was not split.
 
-Where there is no `fork` (Windows), or one core, everything runs here, in order: the results are the same.
+Where there is no `fork` (Windows), everything runs here, in order, and so does a split on one core: the
+results are the same.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def _part(start: int, stop: int) -> list[Any]:
 
 def split_map(fn: Callable[[T], R], items: Sequence[T], jobs: int, least: int) -> list[R]:
     """`[fn(x) for x in items]`, with the items split in `jobs` contiguous parts, one computed here and the
-    others in forked processes, when there are at least `least` items per process: a fork and the results'
-    way back cost a few tens of milliseconds. `fn` must be pure and its results small to pickle."""
+    others in forked processes, when there are at least `least` items per process: a fork costs more than
+    its own tens of milliseconds, as it copies the memory its work reads. `fn` must be pure and its results
+    small to pickle."""
     global _WORK
     jobs = min(jobs, len(items) // max(1, least))
     if jobs < 2 or not CAN_FORK:
@@ -64,9 +66,9 @@ def split_map(fn: Callable[[T], R], items: Sequence[T], jobs: int, least: int) -
 class Pending:
     """Work started by `in_background`; `wait` says whether it succeeded (a failure printed its traceback)."""
 
-    def __init__(self, pid: int | None, ok: bool = True) -> None:
-        self._pid = pid
-        self._ok = ok
+    def __init__(self, pid: int | None) -> None:
+        self._pid = pid  # None: done already (or nothing to do)
+        self._ok = True
 
     def wait(self) -> bool:
         if self._pid is not None:
