@@ -335,7 +335,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
 
     from .assets import AssetError, build_assets
     from .exclude import exclude
-    from .pages import plan
+    from .fragments import Fragments
+    from .pages import listed, plan
     from .preview import shown
     from .render import Renderer, render_all
     from .search import SearchIndexError
@@ -378,12 +379,17 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         )
         sigs = signed.pages
         unchanged = {p.path for p, sig in zip(pages, sigs, strict=True) if cache and cache.unchanged(p, sig)}
-        reuse = cache.reuse(pages, signed, stories) if cache is not None else {}
+        keys = signed.keys() if cache is not None else {}
+        reuse = cache.reuse(pages, keys) if cache is not None else {}
         t = lap("signatures", t)
+        fragments = None
+        if cache is not None:
+            fragments = Fragments(settings.cache, settings.out, keys)
+            fragments.fetch(story.slug for page in pages if page.path not in unchanged for story in listed(page))
         # Rendering streams into the writer, so the site is never whole in memory; an error half-way
         # leaves the staged folder behind, removed by the writer, and the last good site in place.
         try:
-            renderer = Renderer(settings, site, build_assets(static))
+            renderer = Renderer(settings, site, build_assets(static), fragments)
             stamps = {}
             report = write_site(
                 settings.out,
@@ -406,6 +412,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         t = lap("render+write", t)
         if cache is not None:  # a record older than the site only costs pages rendered again (_intact)
             background.append(in_background(partial(cache.save, zip(pages, sigs, strict=True), stamps, reuse)))
+        if fragments is not None:
+            background.append(in_background(fragments.save))
         StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site), renderer

@@ -10,7 +10,7 @@ same bytes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from xml.sax.saxutils import escape as _xml_escape
 
@@ -68,33 +68,8 @@ def _el(tag: str, text: str | None = None, **attrs: str) -> str:
     return f"<{tag}{_attrs(**attrs)}/>" if text is None else f"<{tag}{_attrs(**attrs)}>{escape(text)}</{tag}>"
 
 
-class _EntryCache:
-    """A story's <entry> is the same in every feed it is in: written once per build, then reused."""
-
-    def __init__(self) -> None:
-        self.site: Site | None = None  # held, so its id cannot be reused by another build's site
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get(self, story: Story, site: Site, absolute: Absolute) -> str:
-        if site is not self.site:
-            self.site, self.entries = site, {}
-        key = (story.slug, absolute(""))
-        entry = self.entries.get(key)
-        if entry is None:
-            entry = self.entries[key] = _entry(story, site, absolute)
-        return entry
-
-
-_ENTRIES = _EntryCache()
-
-
-def forget(slugs: Iterable[str]) -> None:
-    """Drop the entries of stories that changed since they were written (serve's preview of an edit)."""
-    gone = set(slugs)
-    _ENTRIES.entries = {key: entry for key, entry in _ENTRIES.entries.items() if key[0] not in gone}
-
-
-def _entry(story: Story, site: Site, absolute: Absolute) -> str:
+def atom_entry(story: Story, site: Site, absolute: Absolute) -> str:
+    """A story's <entry>, the same in every feed it is in: the caller keeps it (render.Renderer)."""
     lead = story.lead
     parts = [
         _el("id", absolute(story_url(story))),
@@ -112,8 +87,9 @@ def _entry(story: Story, site: Site, absolute: Absolute) -> str:
     return " <entry>\n" + "".join(f"  {p}\n" for p in parts) + " </entry>\n"
 
 
-def atom(page: Page, site: Site, settings: SiteSettings, absolute: Absolute) -> bytes:
-    """The Atom 1.0 feed (RFC 4287) of a list page, written as text: every value is escaped."""
+def atom(page: Page, site: Site, settings: SiteSettings, absolute: Absolute, entry: Callable[[Story], str]) -> bytes:
+    """The Atom 1.0 feed (RFC 4287) of a list page, written as text: every value is escaped. `entry` gives a
+    story's <entry> (atom_entry, as the caller keeps them)."""
     stories: Sequence[Story] = page.context["feed"]
     head = [
         _el("id", absolute(page.output_url("atom"))),
@@ -129,7 +105,7 @@ def atom(page: Page, site: Site, settings: SiteSettings, absolute: Absolute) -> 
         '<?xml version="1.0" encoding="utf-8"?>\n'
         f'<feed xmlns="{ATOM}" xml:lang="{escape(settings.language)}">\n'
         + "".join(f" {h}\n" for h in head)
-        + "".join(_ENTRIES.get(story, site, absolute) for story in stories)
+        + "".join(entry(story) for story in stories)
         + "</feed>\n"
     )
     return text.encode("utf-8")
@@ -168,6 +144,3 @@ def json_feed(page: Page, site: Site, settings: SiteSettings, absolute: Absolute
         "items": items,
     }
     return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-
-
-RENDERERS: dict[str, Callable[[Page, Site, SiteSettings, Absolute], bytes]] = {"atom": atom, "jsonfeed": json_feed}

@@ -178,15 +178,13 @@ class PageCache:
     def _intact(self, record: Record) -> bool:
         return all(_stamp(f"{self.out}/{path}") == stamp for path, stamp in record.files)
 
-    def reuse(self, pages: Sequence[Page], signed: Signed, stories: Sequence[Story]) -> dict[str, Reuse]:
+    def reuse(self, pages: Sequence[Page], keys: Mapping[str, str]) -> dict[str, Reuse]:
         """What each data page can copy from its file in the live site (write.Reuse): a story's text there
-        is still right, but for its score, when the story's key is the one recorded with that text. The key
-        digests all the page shows of the story but its score (`story_digest`) and the site-wide inputs, so
-        a story that did not move keeps its bytes, and the file is not made again story by story."""
+        is still right, but for its score, when the story's key (`Signed.keys`) is the one recorded with that
+        text, so a story that did not move keeps its bytes, and the file is not made again story by story."""
         data = [page for page in pages if page.kind == "data"]
         if not data:
             return {}
-        keys = {s.slug: content_digest(signed.site, signed.stories[s.slug]) for s in stories}
         found: dict[str, Reuse] = {}
         for page in data:
             record = self.records.get(page.path)
@@ -231,6 +229,12 @@ class Signed:
     pages: list[str]
     site: str
     stories: dict[str, str]
+
+    def keys(self) -> dict[str, str]:
+        """Each story's key, by slug: a digest of all a list page, a feed or stories.json shows of the story
+        but its score, and of the site-wide inputs. What a build made of a story under a key is what the
+        story makes now (see fragments and PageCache.reuse)."""
+        return {slug: content_digest(self.site, digest) for slug, digest in self.stories.items()}
 
 
 SIGN_FROM = 5000  # stories or pages per process: below this a forked one costs more than it saves

@@ -175,6 +175,14 @@ def more_coverage(story: Story) -> tuple[Article, ...]:
     return tuple(out)
 
 
+def listed(page: Page) -> Iterator[Story]:
+    """The stories a page lists, as cards or as its feeds' entries."""
+    pager = page.context.get("pager")
+    if pager is not None:
+        yield from pager.items
+    yield from page.context.get("feed", ())
+
+
 def paginate(items: Sequence[Any], size: int, base: str) -> Iterator[Pager]:
     total = max(1, math.ceil(len(items) / size))
     for number in range(1, total + 1):

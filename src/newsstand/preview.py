@@ -19,7 +19,7 @@ from types import MappingProxyType
 from .ingest import FileResult
 from .model import Article, Coverage, Story
 from .normalize import Mention, MergeMemo, merge_article
-from .pages import Page, Site, newest, story_page
+from .pages import Page, Site, listed, newest, story_page
 from .rank import lead_first
 
 
@@ -42,7 +42,7 @@ def shown(pages: Sequence[Page], site: Site) -> Shown:
         if page.kind == "story":
             showing[page.context["story"].slug].add(i)
         elif page.kind == "home":
-            for story in (*page.context["pager"].items, *page.context.get("feed", ())):
+            for story in listed(page):
                 showing[story.slug].add(i)
     story_of = {a.key: s.slug for s in site.stories.values() for a in s.articles}
     return Shown(

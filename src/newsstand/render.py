@@ -28,10 +28,11 @@ from .cachefile import code_fingerprint
 from .config import Settings, SiteSettings
 from .countries import countries, generic_count
 from .coverage import coverage_groups, opinion_label
-from .feeds import RENDERERS
-from .feeds import forget as forget_entries
+from .feeds import atom, atom_entry, json_feed
+from .fragments import Fragments
 from .images import shown_image
 from .metadata import crumbs, json_ld, social
+from .model import Story
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
 from .search import partition, search_bundles
 from .sitemap import robots_txt, sitemap_files
@@ -136,11 +137,17 @@ def template_loader(settings: Settings) -> jinja2.BaseLoader:
 
 
 class Renderer:
-    def __init__(self, settings: Settings, site: Site, assets: Assets | None = None) -> None:
+    def __init__(
+        self, settings: Settings, site: Site, assets: Assets | None = None, fragments: Fragments | None = None
+    ) -> None:
         self.settings = site.settings  # what pages show; the rest of `settings` says where the theme is
         self.site = site
         self.assets = assets or build_assets({})
-        self._cards: dict[str, str] = {}  # story slug → card HTML, links from _ROOT
+        # A story's card and feed entry are the same on every page, so made once a build (by slug), and kept
+        # from the last builds when `fragments` holds them.
+        self._cards: dict[str, str] = {}  # links from _ROOT
+        self._entries: dict[str, str] = {}
+        self.fragments = fragments
         self.env = jinja2.Environment(
             loader=template_loader(settings),
             bytecode_cache=compiled_templates(settings),
@@ -209,7 +216,9 @@ class Renderer:
         slugs = tuple(slugs)
         for slug in slugs:
             self._cards.pop(slug, None)
-        forget_entries(slugs)
+            self._entries.pop(slug, None)
+        if self.fragments is not None:
+            self.fragments.forget(slugs)
 
     @jinja2.pass_context
     def _story_card(self, ctx: jinja2.runtime.Context, story: Any) -> Markup:
@@ -217,12 +226,28 @@ class Renderer:
         outlets' pages, at several depths, so it is rendered once, its links starting from a marker that
         each page replaces with its own way to the site root."""
         card = self._cards.get(story.slug)
+        if card is None and self.fragments is not None:
+            card = self.fragments.get("card", story.slug)
         if card is None:
             macros = ctx.environment.get_template("_macros.html").make_module(
                 vars={**ctx.get_all(), "page": _CARD_PAGE}
             )
-            card = self._cards[story.slug] = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
+            card = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
+            if self.fragments is not None:
+                self.fragments.put("card", story.slug, card)
+        self._cards[story.slug] = card
         return Markup(card.replace(_ROOT, self.root(ctx["page"])))
+
+    def _atom_entry(self, story: Story) -> str:
+        entry = self._entries.get(story.slug)
+        if entry is None and self.fragments is not None:
+            entry = self.fragments.get("entry", story.slug)
+        if entry is None:
+            entry = atom_entry(story, self.site, self._absolute)
+            if self.fragments is not None:
+                self.fragments.put("entry", story.slug, entry)
+        self._entries[story.slug] = entry
+        return entry
 
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:
@@ -322,8 +347,10 @@ class Renderer:
         """Every output format of one page: its HTML (or data), then its feeds."""
         yield page.path, self.render(page)
         for fmt in page.outputs:
-            if fmt != "html":
-                yield page.output_url(fmt), RENDERERS[fmt](page, self.site, self.settings, self._absolute)
+            if fmt == "atom":
+                yield page.output_url(fmt), atom(page, self.site, self.settings, self._absolute, self._atom_entry)
+            elif fmt == "jsonfeed":
+                yield page.output_url(fmt), json_feed(page, self.site, self.settings, self._absolute)
 
 
 def sitemap_entries(pages: Iterable[Page], settings: SiteSettings) -> list[tuple[str, Any]]:
@@ -339,10 +366,15 @@ _FORKED: tuple[Renderer, Sequence[Page]] | None = None  # what forked render wor
 CHUNK = 64  # pages per task: small enough that memory stays bounded, large enough to amortize the round trip
 
 
-def _render_chunk(start: int, stop: int) -> list[tuple[str, bytes]]:
+Chunk = tuple[list[tuple[str, bytes]], dict[tuple[str, str], str]]  # a chunk's files, and the fragments it made
+
+
+def _render_chunk(start: int, stop: int) -> Chunk:
+    """A forked worker's share: its files, and the fragments it made, for the build to keep."""
     assert _FORKED is not None
     renderer, pages = _FORKED
-    return [out for page in pages[start:stop] for out in renderer.outputs(page)]
+    files = [out for page in pages[start:stop] for out in renderer.outputs(page)]
+    return files, renderer.fragments.take() if renderer.fragments is not None else {}
 
 
 def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterator[tuple[str, bytes]]:
@@ -372,16 +404,17 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
         with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=get_context("fork"), initializer=gc.enable) as pool:
             # A few chunks ahead of the writer, not all of them (as pool.map would): when the writer falls
             # behind, finished pages wait in the workers' queue, not by the hundred megabytes in this process.
-            ahead: deque[Future[list[tuple[str, bytes]]]] = deque(
-                pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs)
-            )
+            ahead: deque[Future[Chunk]] = deque(pool.submit(_render_chunk, *c) for c in islice(theirs, 2 * jobs))
             for k, chunk in enumerate(chunks):
                 if k % jobs == 0:
-                    yield from _render_chunk(*chunk)
+                    for page in pages[chunk[0] : chunk[1]]:
+                        yield from renderer.outputs(page)
                     continue
-                part = ahead.popleft().result()
+                part, made = ahead.popleft().result()
                 if (c := next(theirs, None)) is not None:
                     ahead.append(pool.submit(_render_chunk, *c))
+                if renderer.fragments is not None:  # to be saved by this process
+                    renderer.fragments.add(made)
                 yield from part
     finally:
         if not collecting:
