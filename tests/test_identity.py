@@ -144,3 +144,35 @@ def test_a_merge_in_the_build_redirects_the_merged_story_and_a_headline_edit_kee
     build(settings)
     assert _story_dirs(out) == {"acme-unveils-the-zephyr-drone-in-oslo", "lima-council-votes-on-the-city-budget"}
     assert "Acme shows off" in (out / "stories" / "acme-unveils-the-zephyr-drone-in-oslo" / "index.html").read_text()
+
+
+def test_the_register_is_written_only_when_a_build_changes_it(seed_dir, tmp_path) -> None:
+    # At 100k stories it holds 470,000 article keys: a second to write, for an edited headline that moves nothing.
+    one = story_file("Acme unveils the Zephyr drone in Oslo", "https://a.example/1", "2020-03-01T10:00:00Z")
+    seeds = seed_dir(one__md=one)
+    out = tmp_path / "site"
+    settings = settings_for(seeds, out, base_url=BASE_URL, search=False)
+    build(settings)
+    (register,) = settings.cache.glob("stories-*")
+    written = register.stat()
+    (seeds / "one.md").write_text(one.replace("unveils", "shows off"), encoding="utf-8")
+    build(settings)
+    assert "shows off" in (out / "stories" / "acme-unveils-the-zephyr-drone-in-oslo" / "index.html").read_text()
+    now = register.stat()
+    assert (now.st_ino, now.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+    # A new story is in the next build's register; deleted, the register is written again (its stories
+    # named afresh, from their first reports' titles), though no story moved.
+    (seeds / "two.md").write_text(
+        story_file("Lima council votes on the city budget", "https://b.example/2", "2020-03-02T12:00:00Z"),
+        encoding="utf-8",
+    )
+    build(settings)
+    assert register.stat().st_mtime_ns != written.st_mtime_ns
+    register.unlink()
+    (seeds / "two.md").write_text(
+        story_file("Lima council votes on its city budget", "https://b.example/2", "2020-03-02T12:00:00Z"),
+        encoding="utf-8",
+    )
+    build(settings)
+    assert register.exists()
+    assert _story_dirs(out) == {"acme-shows-off-the-zephyr-drone-in-oslo", "lima-council-votes-on-its-city-budget"}
