@@ -27,6 +27,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -54,6 +55,15 @@ _SCRIPT = re.compile(rb"(<script\b[^>]*>).*?</script\s*>", re.IGNORECASE | re.DO
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 INDEX_FOLDERS = ("index", "fragment", "filter")
 ENTRY = "pagefind-entry.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A page the last build's bundle indexed and that did not change since: its file in the live site, and
+    the digest of what Pagefind read of it (indexed_digest), from that bundle's manifest."""
+
+    file: Path
+    digest: str
 
 
 class SearchIndexError(RuntimeError):
@@ -121,18 +131,27 @@ def _element_end(data: bytes, tag: re.Match[bytes]) -> int | None:
 
 
 def search_files(
-    outputs: Iterable[tuple[str, bytes]], language: str = "en", bundle: str = f"{BUNDLE}/"
+    outputs: Iterable[tuple[str, bytes | Known]], language: str = "en", bundle: str = f"{BUNDLE}/"
 ) -> list[tuple[str, bytes]]:
     """The Pagefind bundle at `bundle` for the HTML among `outputs` that marks a body to index, as
-    (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs."""
+    (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs.
+    A page given as `Known` is a file the last bundle indexed, unchanged: linked, not read and written again."""
     with tempfile.TemporaryDirectory(prefix="newsstand-search-", dir=_scratch()) as tmp:
         site = Path(tmp) / "site"
         indexed = {}
         for path, data in outputs:
             # Only pages that mark a body to index are given to Pagefind: the rest would be parsed for nothing.
-            if path.endswith(".html") and BODY in data:
-                target = site / PurePosixPath(path)
-                target.parent.mkdir(parents=True, exist_ok=True)
+            if not path.endswith(".html") or (isinstance(data, bytes) and BODY not in data):
+                continue
+            target = site / PurePosixPath(path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(data, Known):
+                try:  # Pagefind reads through a link to a file as through the file
+                    target.symlink_to(data.file)
+                except OSError:  # a system without them
+                    target.write_bytes(data.file.read_bytes())
+                indexed[path] = data.digest
+            else:
                 target.write_bytes(data)
                 indexed[path] = indexed_digest(data)
         site.mkdir(exist_ok=True)
@@ -243,9 +262,15 @@ def search_bundles(
             raise ValueError("unchanged pages need the previous site to be indexed")
         return (previous / path).read_bytes()
 
+    def known(path: str, before: Mapping[str, str] | None) -> bytes | Known:
+        digest = before.get(path) if before is not None else None
+        if previous is None or not digest:
+            return old(path)
+        return Known((previous / path).absolute(), digest)
+
     parts = {LISTS: (), **pages}
     kept: dict[str, list[str]] = {}
-    fresh: dict[str, list[tuple[str, bytes]]] = {}
+    fresh: dict[str, list[tuple[str, bytes | Known]]] = {}
     for part, files in parts.items():
         bundle = bundle_path(part)
         before = _indexed_before(previous, bundle) if previous is not None else None
@@ -264,9 +289,10 @@ def search_bundles(
                 assert previous is not None
                 kept[part] = _old_files(previous, bundle)
                 continue
-        # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body.
+        # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body; if it
+        # did, with a digest, Pagefind reads it where it is.
         fresh[part] = [
-            (path, data if data is not None else old(path))
+            (path, data if data is not None else known(path, before))
             for path, data in files
             if data is not None or before is None or path in before
         ]
@@ -285,7 +311,7 @@ def search_bundles(
 
 
 def _index(
-    parts: Mapping[str, list[tuple[str, bytes]]], language: str, jobs: int
+    parts: Mapping[str, Sequence[tuple[str, bytes | Known]]], language: str, jobs: int
 ) -> dict[str, list[tuple[str, bytes]]]:
     """A new bundle for each partition; Pagefind runs in its own process, so threads run them side by side."""
     if jobs <= 1 or len(parts) <= 1:
