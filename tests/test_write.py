@@ -21,6 +21,19 @@ def test_writes_swaps_and_removes_stale_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", ".site.prev", "site"]
 
 
+def test_the_files_removed_are_counted_from_the_record_of_the_site_when_there_is_one(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    stamps: dict[str, tuple[int, int]] = {}
+    write_site(out, [("index.html", b"one"), ("a/b.html", b"b"), ("a/c.html", b"c")], stamps)
+    # What the last build's record says the site holds (its stamps), not a walk of it: the same count ...
+    again = write_site(out, [("index.html", b"two")], before=list(stamps))
+    assert (again.written, again.removed) == (1, 2) and not (out / "a").exists()
+    # ... and the files are gone whatever the record says: the stage is pruned by a walk of its own.
+    report = write_site(out, [("x.html", b"x")], before=[])
+    assert (report.written, report.removed) == (1, 0)
+    assert sorted(p.name for p in out.iterdir()) == ["x.html"]
+
+
 def test_a_file_given_in_pieces_is_written_whole_and_kept_when_its_bytes_are_the_same(tmp_path: Path) -> None:
     out = tmp_path / "site"
     write_site(out, [("data.json", iter([b'{"a":', b"[1,2]", b"}\n"])), ("index.html", b"i")])

@@ -404,6 +404,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
                     reuse=reuse,
                 ),
                 stamps,
+                last.site if last is not None else None,
             )
         except jinja2.TemplateSyntaxError as err:
             raise BuildError(f"{err.filename or err.name}:{err.lineno}: template error: {err.message}") from None

@@ -513,6 +513,7 @@ class LastBuild:
         self.path = folder / cachefile.name_for("last-build", out)
         self.out = out
         self.seen: dict[str, Identity] | None = None  # each seed file as the check found it, if it looked
+        self.site: tuple[str, ...] | None = None  # every file of the site the last build left, if recorded
 
     def result_if_unchanged(self, seed_files: Sequence[str], parts: str) -> Any | None:
         """The last build's result if these seed files (by their bytes), these `parts` (the digest of the
@@ -521,6 +522,8 @@ class LastBuild:
         if not isinstance(saved, tuple) or len(saved) != 4:
             return None
         saved_parts, result, manifest, files = saved
+        if isinstance(manifest, dict):
+            self.site = tuple(path for path in manifest if path and not path.endswith("/"))
         if saved_parts != parts or not isinstance(files, dict) or len(files) != len(seed_files):
             return None
         now = self.seen = seed_identities(seed_files, files)
