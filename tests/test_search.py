@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from newsstand import search
 from newsstand.build import build
 
 from .chromium import ARGS, CHROMIUM, require_chromium
@@ -90,4 +91,47 @@ def test_search_merges_the_month_partitions_and_the_lists(news: str) -> None:
         for part in parts.split():
             assert any(url.startswith(news + part + "pagefind-entry.json") for url in fetched), part
         assert not any("/parts/" in url and url.endswith(".js") for url in fetched)
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def split_news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The seeds' site with months of more than three stories indexed in quarters (search.MONTH_STORIES)."""
+    root = tmp_path_factory.mktemp("split-search-host")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}/news/"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "MONTH_STORIES", 3)
+        build(settings_for(SEEDS, root / "news", base_url=base))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_search_merges_the_quarters_of_a_month_it_split(split_news: str) -> None:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(split_news + "search/")
+        parts = (page.locator("#search").get_attribute("data-parts") or "").split()
+        assert len(parts) > 2 and all(
+            part.startswith(("pagefind/parts/2020-01-", "pagefind/parts/2020-02")) for part in parts
+        )
+        fetched: list[str] = []
+        page.on("request", lambda request: fetched.append(request.url))
+        box = page.locator(".pagefind-ui__search-input")
+        for query, title, href in (
+            ("FindFace", "Moscow rolls out", "/news/stories/remember-findface-"),
+            ("Vuzix", "Vuzix integrates TensorMark", "/news/stories/vuzix-integrates-"),
+            ("Computer Vision", "Computer Vision", "/news/topics/computer-vision/"),
+        ):
+            box.fill(query)
+            result = page.locator(f'.pagefind-ui__result-link[href^="{href}"]').first
+            expect(result).to_be_visible()
+            expect(result).to_contain_text(title)
+        for part in parts:
+            assert any(url.startswith(split_news + part + "pagefind-entry.json") for url in fetched), part
         browser.close()

@@ -6,8 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
+import pytest
+
+from newsstand import search
 from newsstand.build import build
 from newsstand.search import BUNDLE, LISTS, MANIFEST, bundle_path, indexed_digest, search_bundles
 
@@ -238,3 +242,50 @@ def test_a_new_story_in_known_topics_and_outlets_leaves_the_lists_index_alone(tm
     assert primary and all(after[k] == before[k] for k in primary)
     assert any(after[k][0] != before.get(k, (None,))[0] for k in after if k.startswith("pagefind/parts/2020-03/"))
     assert {k: v[0] for k, v in after.items() if k.startswith(BUNDLE)} == from_scratch(seeds, tmp_path / "full")
+
+
+def test_a_month_with_many_stories_is_indexed_in_quarters_and_an_edit_reindexes_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # At 100k stories a month holds a thousand story pages: past MONTH_STORIES it is indexed in four parts.
+    monkeypatch.setattr(search, "MONTH_STORIES", 2)
+    seeds = corpus(tmp_path / "seeds")
+    (seeds / "nov_3.txt").write_text(
+        story_file(
+            title="Margate pier restoration margate", url="https://port7.example/7", when="2019-11-28T10:00:00Z"
+        ),
+        "utf-8",
+    )
+    site = tmp_path / "site"
+    settings = settings_for(seeds, site)
+    build(settings)
+    stories = json.loads((site / "stories.json").read_text("utf-8"))["stories"]
+    first = {s["url"]: min(a["published"] for a in s["articles"]) for s in stories}  # UTC, ISO
+    per_month = Counter(when[:7] for when in first.values())
+    split = {m for m, n in per_month.items() if n > 2}
+    assert "2019-11" in split and "2020-03" not in split  # four stories in November, two in March
+    parts = parts_of(site)
+    assert "pagefind/parts/2020-03/" in parts and "pagefind/parts/2019-11/" not in parts
+    # November's stories fell on the 4th, 12th, 20th and 28th: one in each quarter.
+    assert [p for p in parts if p.startswith("pagefind/parts/2019-11")] == [
+        f"pagefind/parts/2019-11-{q}/" for q in (1, 2, 3, 4)
+    ]
+    assert sorted(p.name for p in (site / "pagefind" / "parts").iterdir()) == sorted(
+        p.removeprefix("pagefind/parts/").rstrip("/") for p in parts
+    )
+    # Every story is in exactly one bundle, and the search page merges them all.
+    found = [indexed_urls(site / p) for p in parts]
+    assert sum(map(len, found)) == len(stories) and set().union(*found) == {"/" + s["url"] for s in stories}
+    assert indexed_urls(site / "pagefind" / "parts" / "2019-11-2") == {
+        "/" + url for url, when in first.items() if when.startswith("2019-11-12")
+    }
+
+    # An edited story re-indexes its quarter, and no other bundle of its month.
+    before = tree(site)
+    seed = seeds / "nov_2.txt"
+    seed.write_text(seed.read_text("utf-8") + "The strike ends after a week.\n", "utf-8")
+    build(settings)
+    after = tree(site)
+    moved = {k for k in {*before, *after} if before.get(k) != after.get(k)}
+    assert {k.split("/")[2] for k in moved if k.startswith("pagefind/parts/")} == {"2019-11-3"}
+    assert {k: v[0] for k, v in after.items()} == from_scratch(seeds, tmp_path / "full")

@@ -34,7 +34,7 @@ from .images import shown_image
 from .metadata import crumbs, json_ld, social
 from .model import Story
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
-from .search import partition, search_bundles
+from .search import partition, search_bundles, split_months
 from .sitemap import robots_txt, sitemap_files
 from .summary import sparkline
 from .theme import layers
@@ -445,6 +445,7 @@ def render_all(
     settings, assets = renderer.settings, renderer.assets
     rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
     indexed: dict[str, list[tuple[str, bytes | None]]] = {}  # by partition, the pages search may index
+    split = split_months(s.published for s in renderer.site.stories.values()) if settings.search else frozenset()
     streamed: list[tuple[str, Content]] = []
     kept: list[str] = []  # the unchanged pages' files, for the writer to link
     for page in pages:
@@ -458,7 +459,7 @@ def render_all(
             files = [next(rendered) for _ in output_paths(page)]
             yield from files
         if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
-            indexed.setdefault(partition(page), []).extend(
+            indexed.setdefault(partition(page, split), []).extend(
                 (path, data)
                 for path, data in files
                 if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)

@@ -8,8 +8,9 @@ carries `data-pagefind-body` (the story cards on term pages are `data-pagefind-i
 
 Pagefind cannot update an index (it has no incremental mode), so the site is indexed in parts and the
 search page merges them in the browser (Pagefind's `mergeIndex`): a story page belongs to the month of
-its first report (UTC), every other page to "lists", whose bundle is the primary one at `pagefind/`
-(with Pagefind's scripts); each month's is at `pagefind/parts/YYYY-MM/`. A partition none of whose
+its first report (UTC), or to its quarter of that month when the month has more than MONTH_STORIES
+stories, every other page to "lists", whose bundle is the primary one at `pagefind/` (with Pagefind's
+scripts); each month's is at `pagefind/parts/YYYY-MM/` (a quarter's at `pagefind/parts/YYYY-MM-Q/`). A partition none of whose
 pages changed what Pagefind reads of them, and which lost none, is kept as the last build wrote it; any
 other is indexed afresh. New stories land in the current month, so a build after new files indexes that
 month and the lists, and the closed months are left alone — even when an old story's page changes in a
@@ -25,7 +26,8 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +57,10 @@ _SCRIPT = re.compile(rb"(<script\b[^>]*>).*?</script\s*>", re.IGNORECASE | re.DO
 _VOID = frozenset(b"area base br col embed hr img input link meta source track wbr".split())
 INDEX_FOLDERS = ("index", "fragment", "filter")
 ENTRY = "pagefind-entry.json"
+# Stories a month's bundle holds before the month is indexed in four parts. Pagefind takes ~2 ms a story page:
+# at 100k stories a month holds a thousand, and one edited story in it cost two seconds of indexing; more
+# bundles cost the reader's browser a few small files each on the first search.
+MONTH_STORIES = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +81,24 @@ def month(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
-def partition(page: Page) -> str:
-    """The partition a page's search entry belongs to."""
-    return month(page.context["story"].published) if page.kind == "story" else LISTS
+def split_months(published: Iterable[datetime]) -> frozenset[str]:
+    """The months with more than MONTH_STORIES stories, whose index is made in four parts (see `story_part`)."""
+    counts = Counter(map(month, published))
+    return frozenset(m for m, n in counts.items() if n > MONTH_STORIES)
+
+
+def story_part(published: datetime, split: Collection[str]) -> str:
+    """The partition of a story first reported at `published`: its month ("2020-06"), or, in a month of
+    `split`, its quarter of that month: the days 1-7, 8-14, 15-21 and 22 on ("2020-06-1" to "2020-06-4")."""
+    part = month(published)
+    if part not in split:
+        return part
+    return f"{part}-{min((published.astimezone(UTC).day - 1) // 7, 3) + 1}"
+
+
+def partition(page: Page, split: Collection[str] = frozenset()) -> str:
+    """The partition a page's search entry belongs to; `split`: the site's split_months."""
+    return story_part(page.context["story"].published, split) if page.kind == "story" else LISTS
 
 
 def bundle_path(part: str) -> str:
@@ -86,8 +107,11 @@ def bundle_path(part: str) -> str:
 
 
 def merged_bundles(published: Iterable[datetime]) -> tuple[str, ...]:
-    """The bundles the search page merges into the primary one: one per month that has a story, in order."""
-    return tuple(bundle_path(m) for m in sorted({month(moment) for moment in published}))
+    """The bundles the search page merges into the primary one: one per month (or quarter of a month) that
+    has a story, in order."""
+    moments = list(published)
+    split = split_months(moments)
+    return tuple(bundle_path(part) for part in sorted({story_part(moment, split) for moment in moments}))
 
 
 def indexed_digest(data: bytes) -> str:
