@@ -225,29 +225,31 @@ class Renderer:
         """A story's card on a list page. The same card stands on the front page and on its topics' and
         outlets' pages, at several depths, so it is rendered once, its links starting from a marker that
         each page replaces with its own way to the site root."""
-        card = self._cards.get(story.slug)
-        if card is None and self.fragments is not None:
-            card = self.fragments.get("card", story.slug)
-        if card is None:
+
+        def make() -> str:
             macros = ctx.environment.get_template("_macros.html").make_module(
                 vars={**ctx.get_all(), "page": _CARD_PAGE}
             )
-            card = str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
-            if self.fragments is not None:
-                self.fragments.put("card", story.slug, card)
-        self._cards[story.slug] = card
+            return str(macros.story_card(story))  # type: ignore[attr-defined]  # a macro
+
+        card = self._piece("card", story.slug, self._cards, make)
         return Markup(card.replace(_ROOT, self.root(ctx["page"])))
 
     def _atom_entry(self, story: Story) -> str:
-        entry = self._entries.get(story.slug)
-        if entry is None and self.fragments is not None:
-            entry = self.fragments.get("entry", story.slug)
-        if entry is None:
-            entry = atom_entry(story, self.site, self._absolute)
+        return self._piece("entry", story.slug, self._entries, lambda: atom_entry(story, self.site, self._absolute))
+
+    def _piece(self, kind: str, slug: str, made: dict[str, str], make: Callable[[], str]) -> str:
+        """A story's card or feed entry: made once a build (`made`, by slug), and taken from the fragments
+        the last builds kept when they hold it."""
+        piece = made.get(slug)
+        if piece is None and self.fragments is not None:
+            piece = self.fragments.get(kind, slug)
+        if piece is None:
+            piece = make()
             if self.fragments is not None:
-                self.fragments.put("entry", story.slug, entry)
-        self._entries[story.slug] = entry
-        return entry
+                self.fragments.put(kind, slug, piece)
+        made[slug] = piece
+        return piece
 
     @jinja2.pass_context
     def _url(self, ctx: jinja2.runtime.Context, target: str) -> str:
