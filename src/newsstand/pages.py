@@ -190,11 +190,11 @@ def paginate(items: Sequence[Any], size: int, base: str) -> Iterator[Pager]:
         yield Pager(number, total, tuple(items[start : start + size]), base, start)
 
 
-def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePager, ...]:
-    """A list's archive pages, oldest first (see ArchivePager); none for a list its first page holds whole."""
-    if len(stories) <= size:
+def archive(by_time: Sequence[Story], size: int, base: str) -> tuple[ArchivePager, ...]:
+    """The archive pages of a list of stories in time order (`by_time`: by first report, then slug), oldest
+    first (see ArchivePager); none for a list its first page holds whole."""
+    if len(by_time) <= size:
         return ()
-    by_time = sorted(stories, key=_BY_TIME)
     count = len(by_time) // size
     return tuple(
         ArchivePager(
@@ -207,8 +207,8 @@ def archive(stories: Sequence[Story], size: int, base: str) -> tuple[ArchivePage
     )
 
 
-# Sort keys made in C: a large site's term lists hold its stories half a million times, and are sorted
-# by time for their archives and feeds.
+# Sort keys made in C: a large site's term lists hold its stories half a million times, and the stories
+# are sorted by time for the archives, by update for each list's feed.
 _BY_TIME = attrgetter("published", "slug")
 _BY_UPDATE = attrgetter("updated", "slug")
 _UPDATED = attrgetter("updated")
@@ -269,15 +269,17 @@ def _term_pages(
     title: str,
     description: str,
     stories: Sequence[Story],
+    by_time: Sequence[Story],
     size: int,
     extra: Mapping[str, Any],
     formats: tuple[str, ...],
     feed_size: int,
     summary: Summary,
 ) -> Iterator[Page]:
-    """A topic's or an outlet's pages: the first shows its best-ranked stories, with its facts and feeds;
-    the archive pages (ArchivePager) every story by date, where new stories leave the older pages alone."""
-    pages = archive(stories, size, base)
+    """A topic's or an outlet's pages: the first shows its best-ranked stories (`stories` are in rank
+    order), with its facts and feeds; the archive pages (ArchivePager) every story by date (`by_time`: the
+    same stories in time order), where new stories leave the older pages alone."""
+    pages = archive(by_time, size, base)
     feeds = tuple((fmt, base + OUTPUT_FORMATS[fmt][0]) for fmt in formats)
     top = Pager(1, 1, tuple(stories[:size]), base, 0)
     context: dict[str, Any] = {"pager": top, **extra, "summary": summary}
@@ -371,6 +373,15 @@ def plan(
             by_topic[t].append(story)
         for p in story_providers(story):
             by_provider[p].append(story)
+    # The same lists in time order, for the archives: the stories sorted once, not every list on its own
+    # (a large site's lists hold its stories half a million times).
+    topic_times: dict[str, list[Story]] = {t: [] for t in topics}
+    provider_times: dict[str, list[Story]] = {p: [] for p in providers}
+    for story in sorted(stories, key=_BY_TIME):
+        for t in story_topics(story):
+            topic_times[t].append(story)
+        for p in story_providers(story):
+            provider_times[p].append(story)
     site = Site(
         settings,
         MappingProxyType(providers),
@@ -432,6 +443,7 @@ def plan(
             topic.name,
             f"Stories about {topic.name} on {settings.title}.",
             by_topic[topic.slug],
+            topic_times[topic.slug],
             size,
             {"taxonomy": "topics", "term": topic},
             term_formats,
@@ -459,6 +471,7 @@ def plan(
             provider.name,
             f"Stories covered by {provider.name} on {settings.title}.",
             by_provider[provider.domain],
+            provider_times[provider.domain],
             size,
             {"taxonomy": "providers", "term": provider},
             term_formats,
