@@ -7,7 +7,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from newsstand import cachefile
+import pytest
+
+from newsstand import cachefile, render
 from newsstand.build import build
 
 from .conftest import settings_for, story_file
@@ -113,3 +115,25 @@ def test_a_damaged_store_costs_time_not_the_site(tmp_path: Path) -> None:
     assert site_files(tmp_path / "site") == full_build(seeds, tmp_path / "full")
     # And made again, with the pieces this build rendered.
     assert any(KEPT in t for (kind, _), t in pieces(settings.cache).items() if kind == "card")
+
+
+def test_the_pieces_forked_renderers_make_are_kept_and_give_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past render.PARALLEL_FROM pages, forked workers render a share of the pages: the cards and entries
+    # they make come back with their pages, to be kept by this process.
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)
+    seeds = corpus(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url=BASE, jobs=3)
+    build(settings)
+    stories = json.loads((tmp_path / "site" / "stories.json").read_bytes())["stories"]
+    stored = pieces(settings.cache)
+    assert sum(1 for kind, _ in stored if kind == "card") == len(stories)
+    assert site_files(tmp_path / "site") == full_build(seeds, tmp_path / "full")
+    # And an edit rendered by the workers, with the pieces they and this process kept, is a full build's.
+    mark(settings.cache, KEPT, "card")
+    seed = seeds / "gen_005.txt"
+    seed.write_text(seed.read_text().replace("Falmouth pier", "Falmouth rejects pier"))
+    build(settings)
+    topic = (tmp_path / "site" / "topics/testing/index.html").read_text()
+    assert "Falmouth rejects pier" in topic and KEPT.replace(" ", " X", 1) in topic
