@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -289,3 +290,26 @@ def test_a_month_with_many_stories_is_indexed_in_quarters_and_an_edit_reindexes_
     moved = {k for k in {*before, *after} if before.get(k) != after.get(k)}
     assert {k.split("/")[2] for k in moved if k.startswith("pagefind/parts/")} == {"2019-11-3"}
     assert {k: v[0] for k, v in after.items()} == from_scratch(seeds, tmp_path / "full")
+
+
+def test_pagefinds_scratch_folder_is_in_memory_only_with_room_and_unless_tmpdir_says_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def scratch() -> str | None:
+        search._scratch.cache_clear()
+        try:
+            return search._scratch()
+        finally:
+            search._scratch.cache_clear()
+
+    monkeypatch.delenv("TMPDIR", raising=False)
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        room = os.statvfs(shm)
+        monkeypatch.setattr(search, "SCRATCH_FREE", room.f_bavail * room.f_frsize // 2)
+        assert scratch() == "/dev/shm"
+    monkeypatch.setattr(search, "SCRATCH_FREE", 1 << 62)  # more than any machine has free
+    assert scratch() is None
+    monkeypatch.setattr(search, "SCRATCH_FREE", 0)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert scratch() is None

@@ -205,15 +205,22 @@ def search_files(
     return sorted([*files, (bundle + MANIFEST, manifest)])
 
 
+SCRATCH_FREE = 512 << 20  # bytes /dev/shm must have free to be used: a container's is often 64 MB in all
+
+
 @cache
 def _scratch() -> str | None:
     """Where Pagefind's input and output live for the second it runs: in memory (/dev/shm) where the system
-    has it and TMPDIR does not say otherwise. On a disk, making a folder and a file for each page and
+    has room there and TMPDIR does not say otherwise. On a disk, making a folder and a file for each page and
     reading the bundle back cost as much as Pagefind itself (0.17 s for a month of 100 pages)."""
     shm = "/dev/shm"
-    if "TMPDIR" not in os.environ and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
-    return None
+    if "TMPDIR" in os.environ or not os.path.isdir(shm) or not os.access(shm, os.W_OK | os.X_OK):
+        return None
+    try:
+        room = os.statvfs(shm)
+    except OSError:
+        return None
+    return shm if room.f_bavail * room.f_frsize >= SCRATCH_FREE else None
 
 
 @cache
