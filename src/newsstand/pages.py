@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -356,6 +356,20 @@ def story_page(
     )
 
 
+def _term_lists(
+    stories: Iterable[Story], topics: Iterable[str], providers: Iterable[str]
+) -> tuple[dict[str, list[Story]], dict[str, list[Story]]]:
+    """The stories of each topic (by slug) and of each outlet (by domain), in the order of `stories`."""
+    by_topic: dict[str, list[Story]] = {t: [] for t in topics}
+    by_provider: dict[str, list[Story]] = {p: [] for p in providers}
+    for story in stories:
+        for t in story_topics(story):
+            by_topic[t].append(story)
+        for p in story_providers(story):
+            by_provider[p].append(story)
+    return by_topic, by_provider
+
+
 def plan(
     corpus: Corpus,
     stories: Sequence[Story],
@@ -366,22 +380,10 @@ def plan(
     stories merged into others, each with the slug of the story it is now part of."""
     providers = {p.domain: p for p in corpus.providers}
     topics = {t.slug: t for t in corpus.topics}
-    by_topic: dict[str, list[Story]] = {t: [] for t in topics}
-    by_provider: dict[str, list[Story]] = {p: [] for p in providers}
-    for story in stories:  # already in rank order, so each list is too
-        for t in story_topics(story):
-            by_topic[t].append(story)
-        for p in story_providers(story):
-            by_provider[p].append(story)
+    by_topic, by_provider = _term_lists(stories, topics, providers)  # already in rank order, so each list is too
     # The same lists in time order, for the archives: the stories sorted once, not every list on its own
     # (a large site's lists hold its stories half a million times).
-    topic_times: dict[str, list[Story]] = {t: [] for t in topics}
-    provider_times: dict[str, list[Story]] = {p: [] for p in providers}
-    for story in sorted(stories, key=_BY_TIME):
-        for t in story_topics(story):
-            topic_times[t].append(story)
-        for p in story_providers(story):
-            provider_times[p].append(story)
+    topic_times, provider_times = _term_lists(sorted(stories, key=_BY_TIME), topics, providers)
     site = Site(
         settings,
         MappingProxyType(providers),

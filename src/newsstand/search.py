@@ -10,9 +10,9 @@ Pagefind cannot update an index (it has no incremental mode), so the site is ind
 search page merges them in the browser (Pagefind's `mergeIndex`): a story page belongs to the month of
 its first report (UTC), or to its quarter of that month when the month has more than MONTH_STORIES
 stories, every other page to "lists", whose bundle is the primary one at `pagefind/` (with Pagefind's
-scripts); each month's is at `pagefind/parts/YYYY-MM/` (a quarter's at `pagefind/parts/YYYY-MM-Q/`). A partition none of whose
-pages changed what Pagefind reads of them, and which lost none, is kept as the last build wrote it; any
-other is indexed afresh. New stories land in the current month, so a build after new files indexes that
+scripts); each month's is at `pagefind/parts/YYYY-MM/` (a quarter's at `pagefind/parts/YYYY-MM-Q/`).
+A partition none of whose pages changed what Pagefind reads of them, and which lost none, is kept as the
+last build wrote it; any other is indexed afresh. New stories land in the current month, so a build after new files indexes that
 month and the lists, and the closed months are left alone — even when an old story's page changes in a
 part Pagefind ignores (its related stories, which move as other stories grow, and its timeline).
 """
@@ -64,7 +64,7 @@ MONTH_STORIES = 400
 
 
 @dataclass(frozen=True, slots=True)
-class Known:
+class IndexedPage:
     """A page the last build's bundle indexed and that did not change since: its file in the live site, and
     the digest of what Pagefind read of it (indexed_digest), from that bundle's manifest."""
 
@@ -96,7 +96,7 @@ def story_part(published: datetime, split: Collection[str]) -> str:
     return f"{part}-{min((published.astimezone(UTC).day - 1) // 7, 3) + 1}"
 
 
-def partition(page: Page, split: Collection[str] = frozenset()) -> str:
+def partition(page: Page, split: Collection[str]) -> str:
     """The partition a page's search entry belongs to; `split`: the site's split_months."""
     return story_part(page.context["story"].published, split) if page.kind == "story" else LISTS
 
@@ -155,11 +155,11 @@ def _element_end(data: bytes, tag: re.Match[bytes]) -> int | None:
 
 
 def search_files(
-    outputs: Iterable[tuple[str, bytes | Known]], language: str = "en", bundle: str = f"{BUNDLE}/"
+    outputs: Iterable[tuple[str, bytes | IndexedPage]], language: str = "en", bundle: str = f"{BUNDLE}/"
 ) -> list[tuple[str, bytes]]:
     """The Pagefind bundle at `bundle` for the HTML among `outputs` that marks a body to index, as
     (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs.
-    A page given as `Known` is a file the last bundle indexed, unchanged: linked, not read and written again."""
+    A page given as `IndexedPage` is a file the last bundle indexed, unchanged: linked, not read and written again."""
     with tempfile.TemporaryDirectory(prefix="newsstand-search-", dir=_scratch()) as tmp:
         site = Path(tmp) / "site"
         indexed = {}
@@ -169,7 +169,7 @@ def search_files(
                 continue
             target = site / PurePosixPath(path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(data, Known):
+            if isinstance(data, IndexedPage):
                 try:  # Pagefind reads through a link to a file as through the file
                     target.symlink_to(data.file)
                 except OSError:  # a system without them
@@ -293,15 +293,15 @@ def search_bundles(
             raise ValueError("unchanged pages need the previous site to be indexed")
         return (previous / path).read_bytes()
 
-    def known(path: str, before: Mapping[str, str] | None) -> bytes | Known:
+    def known(path: str, before: Mapping[str, str] | None) -> bytes | IndexedPage:
         digest = before.get(path) if before is not None else None
         if previous is None or not digest:
             return old(path)
-        return Known((previous / path).absolute(), digest)
+        return IndexedPage((previous / path).absolute(), digest)
 
     parts = {LISTS: (), **pages}
     kept: dict[str, list[str]] = {}
-    fresh: dict[str, list[tuple[str, bytes | Known]]] = {}
+    fresh: dict[str, list[tuple[str, bytes | IndexedPage]]] = {}
     for part, files in parts.items():
         bundle = bundle_path(part)
         before = _indexed_before(previous, bundle) if previous is not None else None
@@ -342,7 +342,7 @@ def search_bundles(
 
 
 def _index(
-    parts: Mapping[str, Sequence[tuple[str, bytes | Known]]], language: str, jobs: int
+    parts: Mapping[str, Sequence[tuple[str, bytes | IndexedPage]]], language: str, jobs: int
 ) -> dict[str, list[tuple[str, bytes]]]:
     """A new bundle for each partition; Pagefind runs in its own process, so threads run them side by side."""
     if jobs <= 1 or len(parts) <= 1:
