@@ -7,6 +7,8 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -313,3 +315,26 @@ def test_pagefinds_scratch_folder_is_in_memory_only_with_room_and_unless_tmpdir_
     monkeypatch.setattr(search, "SCRATCH_FREE", 0)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     assert scratch() is None
+
+
+def test_scratch_folders_of_builds_killed_while_pagefind_ran_are_removed_and_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build killed mid-index cannot remove its folder; in /dev/shm it would hold its pages in memory until
+    # the machine restarts. The next index removes it, and leaves a running build's and anything else alone.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    dead = int(gone.stdout)
+    scratch = tmp_path / "scratch"
+    stale = scratch / f"{search.SCRATCH_PREFIX}{dead}-x1" / "site" / "stories"
+    live = scratch / f"{search.SCRATCH_PREFIX}{os.getpid()}-x2" / "site"
+    other = scratch / "newsstand-search-notours" / "site"
+    for folder in (stale, live, other):
+        folder.mkdir(parents=True)
+    (stale / "page.html").write_bytes(b"<html>" * 1000)
+    monkeypatch.setattr(search, "_scratch", lambda: str(scratch))
+    search._sweep.cache_clear()
+    page = b'<html lang="en"><body><main data-pagefind-body><h1>Narvik airport scans</h1></main></body></html>'
+    bundle = dict(search.search_files([("a/index.html", page)]))
+    assert f"{BUNDLE}/pagefind-entry.json" in bundle
+    assert sorted(p.name for p in scratch.iterdir()) == sorted([live.parent.name, other.parent.name])
+    search._sweep.cache_clear()

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -160,7 +161,9 @@ def search_files(
     """The Pagefind bundle at `bundle` for the HTML among `outputs` that marks a body to index, as
     (path, bytes), with its manifest; a bundle other than the primary one holds only what merging needs.
     A page given as `IndexedPage` is a file the last bundle indexed, unchanged: linked, not read and written again."""
-    with tempfile.TemporaryDirectory(prefix="newsstand-search-", dir=_scratch()) as tmp:
+    scratch = _scratch()
+    _sweep(scratch or tempfile.gettempdir())
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=scratch) as tmp:
         site = Path(tmp) / "site"
         indexed = {}
         for path, data in outputs:
@@ -206,6 +209,7 @@ def search_files(
 
 
 SCRATCH_FREE = 512 << 20  # bytes /dev/shm must have free to be used: a container's is often 64 MB in all
+SCRATCH_PREFIX = "newsstand-search-"  # then the pid of the build that made the folder
 
 
 @cache
@@ -221,6 +225,30 @@ def _scratch() -> str | None:
     except OSError:
         return None
     return shm if room.f_bavail * room.f_frsize >= SCRATCH_FREE else None
+
+
+@cache
+def _sweep(folder: str) -> None:
+    """Remove the scratch folders left by builds killed while Pagefind ran (in /dev/shm, each would hold a
+    month of pages in memory until the machine restarts): those whose build's process is gone."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name.removeprefix(SCRATCH_PREFIX).partition("-")[0]
+        if name.startswith(SCRATCH_PREFIX) and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # another user's process (PermissionError), a pid the system cannot have
+        return True
+    return True
 
 
 @cache
