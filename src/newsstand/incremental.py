@@ -13,6 +13,7 @@ on, and a list whose order moved re-renders too (Jekyll's incremental mode misse
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -20,6 +21,7 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from operator import attrgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -42,29 +44,42 @@ CACHE_KEY = "pages 4"
 Stamp = tuple[int, int]  # size, mtime_ns of a written file
 
 
-def story_digest(story: Story, site: Site, terms: dict[int, Any] | None = None) -> str:
+def story_digest(story: Story, site: Site, terms: Terms | None = None) -> str:
     """What a list page or feed can show of a story: its coverage, with its outlets and topics as the site
     names them (names and slugs are voted over the whole corpus, so they move without the story moving).
     The score is left out (pages show the order, not the number), and so are the related stories: only the
-    story's own page shows them, from its context (pages.Teaser). `terms` keeps each outlet's and topic's
-    stand-in for the stories after (see `_term`)."""
-    terms = {} if terms is None else terms
-    entries = tuple(tuple(a.digest or content_digest(a) for a in e.articles) for e in story.entries)
-    return content_digest(
-        story.slug,
-        entries,
-        tuple(_term(site.providers[d], terms) for d in story_providers(story)),
-        tuple(_term(site.topics[t], terms) for t in story_topics(story)),
-    )
+    story's own page shows them, from its context (pages.Teaser). `terms`: the site's, made once a build."""
+    terms = Terms(site) if terms is None else terms
+    # Hex digests and a slug joined by separators none of them holds, hashed once: pickling the same as
+    # nested tuples cost twice as much, and a build digests every story (470,000 articles at 100k stories).
+    parts = [story.slug]
+    for entry in story.entries:
+        parts.append(_ENTRY)
+        parts.extend(a.digest or content_digest(a) for a in entry.articles)
+    parts.append(_TERMS)
+    parts.extend(map(terms.providers.__getitem__, story_providers(story)))
+    parts.append(_TERMS)
+    parts.extend(map(terms.topics.__getitem__, story_topics(story)))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _term(value: Provider | Topic, terms: dict[int, Any]) -> Any:
-    """An outlet or a topic as signatures see it: its fields, worked out once a build (thousands of stories
-    and pages name the same few hundred), as its digest stands for it."""
-    found = terms.get(id(value))
-    if found is None:
-        found = terms[id(value)] = (type(value).__name__, content_digest(value))
-    return found
+_ENTRY, _TERMS = "\x1e", "\x1d"  # where an entry's articles and a story's outlets and topics start
+
+
+class Terms:
+    """The site's outlets and topics as signatures see them, worked out once a build (thousands of stories
+    and pages name the same few hundred): each one's fields, as its digest stands for them."""
+
+    def __init__(self, site: Site) -> None:
+        self._by_id: dict[int, tuple[str, str]] = {}
+        self.providers = {domain: self.of(p)[1] for domain, p in site.providers.items()}
+        self.topics = {slug: self.of(t)[1] for slug, t in site.topics.items()}
+
+    def of(self, value: Provider | Topic) -> tuple[str, str]:
+        found = self._by_id.get(id(value))
+        if found is None:
+            found = self._by_id[id(value)] = (type(value).__name__, content_digest(value))
+        return found
 
 
 def site_digest(site: Site, *inputs: str) -> str:
@@ -74,34 +89,20 @@ def site_digest(site: Site, *inputs: str) -> str:
     return content_digest(repr(site.settings), inputs)
 
 
-def _stand_in(value: Any, digests: Mapping[str, str], terms: dict[int, Any] | None = None) -> Any:
+def _stand_in(value: Any, digests: Mapping[str, str], terms: Terms) -> Any:
     """`value` with each story replaced by its digest (see `signatures`), and each outlet and topic by its
     own, so that a page's context pickles small: a list page holds twenty whole stories."""
-    terms = {} if terms is None else terms
     if isinstance(value, Story):
         return digests[value.slug]
     if isinstance(value, (Provider, Topic)):
-        return _term(value, terms)
+        return terms.of(value)
     if isinstance(value, Teaser):
         lead = value.lead.digest or content_digest(value.lead)
-        return ("teaser", value.slug, value.title, lead, _term(value.provider, terms))
+        return ("teaser", value.slug, value.title, lead, terms.of(value.provider))
     if isinstance(value, Pager):
-        return (
-            "pager",
-            value.number,
-            value.total,
-            value.base,
-            value.first_index,
-            tuple(_stand_in(item, digests, terms) for item in value.items),
-        )
+        return ("pager", value.number, value.total, value.base, value.first_index, _items(value.items, digests, terms))
     if isinstance(value, ArchivePager):
-        return (
-            "archive",
-            value.number,
-            value.newest,
-            value.base,
-            tuple(_stand_in(item, digests, terms) for item in value.items),
-        )
+        return ("archive", value.number, value.newest, value.base, _items(value.items, digests, terms))
     if isinstance(value, Summary):
         return ("summary", value.stories, value.articles, value.first, value.last, value.start, value.counts)
     if isinstance(value, Site):
@@ -111,7 +112,7 @@ def _stand_in(value: Any, digests: Mapping[str, str], terms: dict[int, Any] | No
         and value
         and isinstance(value[0], (Story, Pager, Site, Teaser, Provider, Topic))
     ):
-        return tuple(_stand_in(item, digests, terms) for item in value)
+        return _items(value, digests, terms)
     if (
         isinstance(value, tuple)
         and value
@@ -119,12 +120,20 @@ def _stand_in(value: Any, digests: Mapping[str, str], terms: dict[int, Any] | No
         and value[0]
         and isinstance(value[0][0], (Provider, Topic))
     ):
-        return tuple((_term(row[0], terms), *row[1:]) for row in value)  # a taxonomy's rows: (term, count)
+        return tuple((terms.of(row[0]), *row[1:]) for row in value)  # a taxonomy's rows: (term, count)
     return value
 
 
-def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: dict[int, Any] | None = None) -> str:
-    terms = {} if terms is None else terms
+def _items(items: Sequence[Any], digests: Mapping[str, str], terms: Terms) -> tuple[Any, ...]:
+    if set(map(type, items)) <= _STORY:  # most lists: without a call of Python per story (50,000 pages at 100k)
+        return tuple(map(digests.__getitem__, map(_SLUG, items)))
+    return tuple(_stand_in(v, digests, terms) for v in items)
+
+
+_STORY, _SLUG = {Story}, attrgetter("slug")
+
+
+def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: Terms) -> str:
     context = sorted((k, _stand_in(v, digests, terms)) for k, v in page.context.items())
     return content_digest(
         site_key,
@@ -239,7 +248,7 @@ SIGN_FROM = 5000  # stories or pages per process: below this a forked one costs 
 
 def signatures(pages: Sequence[Page], site: Site, stories: Sequence[Story], *inputs: str, jobs: int = 1) -> Signed:
     """Every page's signature, over `jobs` processes (parallel.split_map: digests are small to send back)."""
-    terms: dict[int, Any] = {}  # by id: the site's outlets and topics live as long as this call (in each process)
+    terms = Terms(site)
     own = dict(
         zip(
             (s.slug for s in stories),
