@@ -435,10 +435,12 @@ def agglomerate(
         moved = np.flatnonzero(target != ids)
         if len(moved) == 0:
             break
+        into = target[moved]
+        if items.semantic is not None:
+            items.semantic.merged(moved, into, size)
         lab = target[lab]
         size = np.bincount(lab, minlength=n)
         # Fold each merged cluster's time span and topics into the id it now goes by.
-        into = target[moved]
         np.minimum.at(tmin, into, tmin[moved])
         np.maximum.at(tmax, into, tmax[moved])
         np.add.at(tsum, into, tsum[moved])

@@ -200,13 +200,25 @@ _INNER = re.compile("[^▁]▁")
 class Semantic:
     """A step's items' headline embeddings (float64) and the centre of the step, to score merges with; and
     each cluster's unit centred sum, kept until the cluster grows (clusters only grow, and a cluster goes by
-    its smallest item: its label and size tell its members)."""
+    its smallest item: its label and size tell its members). Each cluster's plain sum is kept too, and a
+    merge adds the two (`merged`): summed again from its members each time it grew, a big story cost a
+    sixth of clustering 100k stories."""
 
     e: np.ndarray  # item × dims
     centre: np.ndarray  # dims
     weight: float
     unit: np.ndarray  # cluster label × dims: the unit centred sum of its members ...
     size: np.ndarray  # ... when it had this many (0: not computed)
+    sums: np.ndarray  # cluster label × dims: the sum of its members' rows ...
+    summed: np.ndarray  # ... when it had this many (0: not known)
+
+    def merged(self, moved: np.ndarray, into: np.ndarray, before: np.ndarray) -> None:
+        """Clusters `moved` joined `into` (one each: a round merges pairs), which had `before` members."""
+        known = (self.summed[moved] == before[moved]) & (self.summed[into] == before[into])
+        add, lost = into[known], into[~known]
+        self.sums[add] += self.sums[moved[known]]
+        self.summed[add] = before[add] + before[moved[known]]
+        self.summed[lost] = 0
 
     def blend(self, score: np.ndarray, lab: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
         """max(score, (1 - weight) × score + weight × the cosine of the clusters' summed centred embeddings)
@@ -218,8 +230,11 @@ class Semantic:
         sizes = np.bincount(lab, minlength=len(lab))
         stale = ids[self.size[ids] != sizes[ids]]
         if len(stale):
-            sums = _per_cluster(self.e, lab, stale)
-            sums -= sizes[stale, None] * self.centre
+            unknown = stale[self.summed[stale] != sizes[stale]]
+            if len(unknown):
+                self.sums[unknown] = _per_cluster(self.e, lab, unknown)
+                self.summed[unknown] = sizes[unknown]
+            sums = self.sums[stale] - sizes[stale, None] * self.centre
             norms = np.sqrt(np.einsum("ij,ij->i", sums, sums))
             self.unit[stale] = sums / np.maximum(norms, 1e-12)[:, None]
             self.size[stale] = sizes[stale]
@@ -259,7 +274,12 @@ def for_step(e: np.ndarray, initial: np.ndarray, p: ClusterParams) -> Semantic:
     step's stories: the mean of each starting cluster's mean (see the module's docstring)."""
     e64 = e.astype(np.float64)
     ids = unique_sorted(initial)
-    means = _per_cluster(e64, initial, ids) / np.bincount(initial)[ids, None]
+    counts = np.bincount(initial)[ids]
+    sums = e64.copy()  # a report alone is its own sum
+    sums[ids] = _per_cluster(e64, initial, ids)
+    summed = np.ones(len(e), dtype=np.int64)
+    summed[ids] = counts
+    centre = (sums[ids] / counts[:, None]).mean(axis=0)
     n = len(e)
     unit = np.zeros(e.shape, dtype=np.float32)
-    return Semantic(e64, means.mean(axis=0), p.semantic_weight, unit, np.zeros(n, dtype=np.int64))
+    return Semantic(e64, centre, p.semantic_weight, unit, np.zeros(n, dtype=np.int64), sums, summed)
