@@ -194,12 +194,13 @@ def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Sto
     """The ranked stories, named as the last published build named them (identity), the register of
     names this build publishes, and whether it differs from the last one's (470,000 article keys at 100k
     stories, a second to write: an edited headline leaves it as it was)."""
-    from .identity import identify
+    from .identity import article_places, identify
     from .rank import rank
 
     last = StoryRegister(settings.cache, settings.seeds).load()
-    slugs, register = identify(clusters, last)
-    return rank(clusters, slugs), register, register != last
+    where = article_places(clusters)
+    slugs, register = identify(clusters, last, where)
+    return rank(clusters, slugs, where), register, register != last
 
 
 @contextmanager

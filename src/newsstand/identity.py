@@ -68,9 +68,18 @@ def _follow(moved: Mapping[str, tuple[str, First]], slug: str, target: str) -> s
     return target
 
 
-def identify(clusters: Sequence[Cluster], last: Register = Register()) -> tuple[tuple[str, ...], Register]:
-    """The slug of each cluster, and the register this build leaves (its stories and redirects)."""
-    where = {a.key: i for i, c in enumerate(clusters) for e in c for a in e.articles}
+def article_places(clusters: Sequence[Cluster]) -> dict[str, int]:
+    """Each article's cluster, by the article's key: naming and ranking both ask, and at 100k stories one
+    pass over the 470,000 articles to make it costs half a second."""
+    return {a.key: i for i, c in enumerate(clusters) for e in c for a in e.articles}
+
+
+def identify(
+    clusters: Sequence[Cluster], last: Register = Register(), where: Mapping[str, int] | None = None
+) -> tuple[tuple[str, ...], Register]:
+    """The slug of each cluster, and the register this build leaves (its stories and redirects); `where` is
+    `article_places(clusters)`, if made already."""
+    where = article_places(clusters) if where is None else where
     firsts = [first_report(c) for c in clusters]
     claims: dict[int, list[tuple[bool, First, str]]] = {}
     for slug, known in last.stories.items():

@@ -7,11 +7,11 @@ clock), so the same seeds always give the same order.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from .cluster import Cluster
-from .identity import identify
+from .identity import article_places, identify
 from .model import Article, Coverage, Story
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
@@ -71,23 +71,28 @@ def story_score(entries: Sequence[Coverage], newest: datetime) -> float:
     return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
-def rank(clusters: Sequence[Cluster], slugs: Sequence[str] | None = None) -> tuple[Story, ...]:
+def rank(
+    clusters: Sequence[Cluster], slugs: Sequence[str] | None = None, where: Mapping[str, int] | None = None
+) -> tuple[Story, ...]:
     """Stories in front-page order, each with its lead first; `slugs` names each cluster's story
-    (identity.identify; by default, as a site's first build names them)."""
+    (identity.identify; by default, as a site's first build names them); `where` is
+    `identity.article_places(clusters)`, if made already."""
     if not clusters:
         return ()
+    where = article_places(clusters) if where is None else where
     if slugs is None:
-        slugs = identify(clusters)[0]
+        slugs = identify(clusters, where=where)[0]
     ordered = [lead_first(c) for c in clusters]
     newest = max(a.published for entries in ordered for e in entries for a in e.articles)
     story_slugs = list(slugs)
-    story_of = {a.key: slug for es, slug in zip(ordered, story_slugs, strict=True) for e in es for a in e.articles}
     scores = [story_score(es, newest) for es in ordered]
     order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
     stories = []
     for i in order:
         entries, slug = ordered[i], story_slugs[i]
-        linked = dict.fromkeys(story_of[k] for e in entries for a in e.articles for k in a.related if k in story_of)
+        linked = dict.fromkeys(
+            story_slugs[where[k]] for e in entries for a in e.articles for k in a.related if k in where
+        )
         linked.pop(slug, None)
         # In the order the story's own coverage lists them (lead first, then by time), not by rank or by
         # importance: both move as other stories gain reports, and every old page relating to those would
