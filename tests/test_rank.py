@@ -1,4 +1,4 @@
-from newsstand.model import Coverage
+from newsstand.model import Coverage, Story
 from newsstand.rank import rank
 
 from .factories import article, cluster
@@ -78,3 +78,19 @@ def test_an_old_storys_related_list_keeps_its_order_when_news_arrives() -> None:
     more = article("more", hours=-1, provider="d.com", quality=99)  # `recent` gains weight, then outranks
     later = related([cluster(old), cluster(recent, more), cluster(weighty), cluster(news)])
     assert before == later == [weighty.key, recent.key]  # as the old story's file lists them
+
+
+def test_a_ranked_story_derives_what_a_story_made_afresh_derives() -> None:
+    # Ranking makes each story once and copies what it derived into the scored one (Story.ranked).
+    first = article("f", hours=-5, provider="a.com", topics=("police", "cameras"))
+    copy = article("c", hours=-4, provider="b.com", topics=("cameras",))
+    late = article("l", hours=2, provider="c.com", topics=("cameras", "law"), related=(first.key,))
+    other = article("o", hours=1, provider="d.com", quality=70)
+    big = (Coverage(first), Coverage(late), Coverage(other, (copy,)))
+    stories = rank([big, cluster(article("x", provider="x.com"))])
+    for story in stories:
+        fresh = Story(story.slug, story.entries, story.score, story.related)
+        assert story == fresh
+        for name in ("articles", "published", "updated", "providers", "topics"):
+            assert getattr(story, name) == getattr(fresh, name), name
+    assert stories[0].updated == late.published and stories[0].topics[0] == "cameras"

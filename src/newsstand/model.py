@@ -6,7 +6,7 @@ with hand-made values and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -143,6 +143,17 @@ class Story:
                 counts[t] = counts.get(t, 0) + 1
         object.__setattr__(self, "topics", tuple(sorted(counts, key=lambda t: (-counts[t], t))))
 
+    def ranked(self, score: float, related: tuple[str, ...]) -> Story:
+        """This story with its rank's `score` and `related` stories. What `__post_init__` derives from the
+        entries is copied, not worked out again: ranking makes each story before it knows every score, and a
+        second walk over every article cost a second at 100k stories."""
+        story = object.__new__(Story)
+        for name in _STORY_FIELDS:
+            object.__setattr__(story, name, getattr(self, name))
+        object.__setattr__(story, "score", score)
+        object.__setattr__(story, "related", related)
+        return story
+
     @property
     def lead(self) -> Article:
         return self.entries[0].article
@@ -150,3 +161,6 @@ class Story:
     @property
     def title(self) -> str:
         return self.lead.title
+
+
+_STORY_FIELDS = tuple(f.name for f in fields(Story))

@@ -83,22 +83,21 @@ def rank(
     if slugs is None:
         slugs = identify(clusters, where=where)[0]
     story_slugs = list(slugs)
-    # All a story needs before the order, from one walk over its articles: a walk over every article costs
-    # half a second at 100k stories, most of it fetching them from memory, and a story's are at hand.
-    ordered, latest, weight, related = [], [], [], []
+    # Each story made once, in the clusters' order, and all it needs before the order read from it: a walk
+    # over every article costs half a second at 100k stories, most of it fetching them from memory, and a
+    # story's own are at hand right after it is made.
+    made, weight, related = [], [], []
     for cluster, slug in zip(clusters, story_slugs, strict=True):
-        entries = lead_first(cluster)
-        articles = [a for e in entries for a in e.articles]
-        ordered.append(entries)
-        latest.append(max(a.published for a in articles))
-        weight.append(importance(articles))
-        linked = dict.fromkeys(story_slugs[where[k]] for a in articles for k in a.related if k in where)
+        story = Story(slug=slug, entries=lead_first(cluster))
+        made.append(story)
+        weight.append(importance(story.articles))
+        linked = dict.fromkeys(story_slugs[where[k]] for a in story.articles for k in a.related if k in where)
         linked.pop(slug, None)
         # In the order the story's own coverage lists them (lead first, then by time), not by rank or by
         # importance: both move as other stories gain reports, and every old page relating to those would
         # change, and be rendered and indexed again, at each cron tick.
         related.append(tuple(linked))
-    newest = max(latest)
-    scores = [story_score(w, last, newest) for w, last in zip(weight, latest, strict=True)]
-    order = sorted(range(len(ordered)), key=lambda i: (-scores[i], story_slugs[i]))
-    return tuple(Story(slug=story_slugs[i], entries=ordered[i], score=scores[i], related=related[i]) for i in order)
+    newest = max(s.updated for s in made)
+    scores = [story_score(w, s.updated, newest) for w, s in zip(weight, made, strict=True)]
+    order = sorted(range(len(made)), key=lambda i: (-scores[i], story_slugs[i]))
+    return tuple(made[i].ranked(scores[i], related[i]) for i in order)
