@@ -194,13 +194,13 @@ def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Sto
     """The ranked stories, named as the last published build named them (identity), the register of
     names this build publishes, and whether it differs from the last one's (470,000 article keys at 100k
     stories, a second to write: an edited headline leaves it as it was)."""
-    from .identity import article_places, identify
+    from .identity import identify, members
     from .rank import rank
 
     last = StoryRegister(settings.cache, settings.seeds).load()
-    where = article_places(clusters)
-    slugs, register = identify(clusters, last, where)
-    return rank(clusters, slugs, where), register, register != last
+    held = members(clusters)
+    slugs, register = identify(clusters, last, held)
+    return rank(clusters, slugs, held.where), register, register != last
 
 
 @contextmanager

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -50,9 +52,7 @@ class Register:
         return {slug: target for slug, (target, _) in self.moved.items()}
 
 
-def first_report(cluster: Cluster) -> Article:
-    """The story's first report: its earliest article (by key among equals)."""
-    return min((a for e in cluster for a in e.articles), key=lambda a: (a.published, a.key))
+_EARLIEST = attrgetter("published", "key")  # a story's first report is its earliest article, by key among equals
 
 
 def _first(article: Article) -> First:
@@ -68,19 +68,36 @@ def _follow(moved: Mapping[str, tuple[str, First]], slug: str, target: str) -> s
     return target
 
 
-def article_places(clusters: Sequence[Cluster]) -> dict[str, int]:
-    """Each article's cluster, by the article's key: naming and ranking both ask, and at 100k stories one
-    pass over the 470,000 articles to make it costs half a second."""
-    return {a.key: i for i, c in enumerate(clusters) for e in c for a in e.articles}
+@dataclass(frozen=True, slots=True)
+class Members:
+    """What naming and ranking read of the clusters, from one walk over every article (each walk costs half
+    a second at 100k stories, most of it fetching the articles from memory): each article's cluster, by
+    the article's key; each cluster's first report and the keys of its articles."""
+
+    where: dict[str, int]
+    firsts: list[Article]
+    keys: list[frozenset[str]]
+
+
+def members(clusters: Sequence[Cluster]) -> Members:
+    where: dict[str, int] = {}
+    firsts, keys = [], []
+    for i, cluster in enumerate(clusters):
+        articles = [a for e in cluster for a in e.articles]
+        firsts.append(min(articles, key=_EARLIEST))
+        mine = [a.key for a in articles]
+        keys.append(frozenset(mine))
+        where.update(zip(mine, repeat(i)))
+    return Members(where, firsts, keys)
 
 
 def identify(
-    clusters: Sequence[Cluster], last: Register = Register(), where: Mapping[str, int] | None = None
+    clusters: Sequence[Cluster], last: Register = Register(), held: Members | None = None
 ) -> tuple[tuple[str, ...], Register]:
-    """The slug of each cluster, and the register this build leaves (its stories and redirects); `where` is
-    `article_places(clusters)`, if made already."""
-    where = article_places(clusters) if where is None else where
-    firsts = [first_report(c) for c in clusters]
+    """The slug of each cluster, and the register this build leaves (its stories and redirects); `held` is
+    `members(clusters)`, if made already."""
+    held = members(clusters) if held is None else held
+    where, firsts = held.where, held.firsts
     claims: dict[int, list[tuple[bool, First, str]]] = {}
     for slug, known in last.stories.items():
         home = where.get(known.first[1])
@@ -111,8 +128,5 @@ def identify(
     fresh = sorted((i for i, s in enumerate(slugs) if s is None), key=lambda i: _first(firsts[i]))
     made = assign_slugs(((firsts[i].key, firsts[i].title) for i in fresh), fallback="story", taken=taken | set(moved))
     out = tuple(s if s is not None else made[firsts[i].key] for i, s in enumerate(slugs))
-    stories = {
-        slug: Known(_first(f), frozenset(a.key for e in c for a in e.articles))
-        for slug, f, c in zip(out, firsts, clusters, strict=True)
-    }
+    stories = {slug: Known(_first(f), keys) for slug, f, keys in zip(out, firsts, held.keys, strict=True)}
     return out, Register(MappingProxyType(dict(sorted(stories.items()))), MappingProxyType(dict(sorted(moved.items()))))

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from .cluster import Cluster
-from .identity import article_places, identify
+from .identity import identify, members
 from .model import Article, Coverage, Story
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
@@ -75,13 +75,14 @@ def rank(
     clusters: Sequence[Cluster], slugs: Sequence[str] | None = None, where: Mapping[str, int] | None = None
 ) -> tuple[Story, ...]:
     """Stories in front-page order, each with its lead first; `slugs` names each cluster's story
-    (identity.identify; by default, as a site's first build names them); `where` is
-    `identity.article_places(clusters)`, if made already."""
+    (identity.identify; by default, as a site's first build names them); `where` is each article's cluster
+    by its key (`identity.members(clusters).where`), if made already."""
     if not clusters:
         return ()
-    where = article_places(clusters) if where is None else where
-    if slugs is None:
-        slugs = identify(clusters, where=where)[0]
+    if where is None or slugs is None:
+        held = members(clusters)
+        where = held.where
+        slugs = identify(clusters, held=held)[0] if slugs is None else slugs
     story_slugs = list(slugs)
     # Each story made once, in the clusters' order, and all it needs before the order read from it: a walk
     # over every article costs half a second at 100k stories, most of it fetching them from memory, and a
