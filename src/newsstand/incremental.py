@@ -21,7 +21,8 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -131,6 +132,7 @@ def _items(items: Sequence[Any], digests: Mapping[str, str], terms: Terms) -> tu
 
 
 _STORY, _SLUG = {Story}, attrgetter("slug")
+_BY_KEY = itemgetter(0)  # a (key, value) pair by its key
 
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: Terms) -> str:
@@ -423,10 +425,11 @@ class MergeCache:
                     month = _month(article)
                     months.setdefault(month, {})[key] = article
                     stale.add(month)
-            everything = {k: a for part in months.values() for k, a in part.items()}
+            # Every article by key, in key order: the months' (key, article) pairs sorted once, one dict made.
+            everything = dict(sorted(chain.from_iterable(part.items() for part in months.values()), key=_BY_KEY))
             self.months, self.was, self.stale, self.files = months, was, stale, files
             self.generation = generation
-            return MergeState({k: everything[k] for k in sorted(everything)}, tally[0]), dict(files)
+            return MergeState(everything, tally[0]), dict(files)
 
         try:
             return self.db.run(read, None)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import chain, compress, pairwise, repeat
-from operator import attrgetter, ne
+from operator import attrgetter, lt, ne
 from types import MappingProxyType
 
 import numpy as np
@@ -241,12 +241,11 @@ def cluster_stream(
     how many day steps it ran. The clusters are those `cluster` gives: a run decides alike whatever it
     resumes from. The reports are the last run's but near what changed (splice), and the stream runs again
     from the first day whose reports differ (stream.run)."""
-    arts = sorted(articles, key=attrgetter("key"))
+    arts, keys = by_key(articles)
     if not arts:
         nothing = np.zeros(0, dtype=np.int64)
         empty = np.zeros((0, FINGERPRINT), dtype=np.uint8)
         return (), StreamState(params, (), nothing, empty, nothing, np.zeros(0), {}), 0
-    keys = tuple(map(attrgetter("key"), arts))
     # Article.digest changes with all an article is made from; one made by hand has none.
     digests = [d or content_digest(_read(a)) for d, a in zip(map(attrgetter("digest"), arts), arts, strict=True)]
     memo = None
@@ -273,6 +272,19 @@ def cluster_stream(
     # No articles in the state (it is pickled into the cache), nor the renumbering, which only this run reads.
     state = StreamState(params, firsts, r.days, prints, log.joined, ends, dict(log.merges), replace(memo, prev=None))
     return _made_clusters(made, arts, log), state, ran
+
+
+def by_key(articles: Sequence[Article]) -> tuple[Sequence[Article], tuple[str, ...]]:
+    """`articles` in key order, and their keys. A corpus comes in key order already: checking that costs
+    about half of sorting it again (at 100k stories, 0.11 s against 0.16-0.21), and a build asks twice."""
+    keys = tuple(map(_KEY, articles))
+    if all(map(lt, keys, keys[1:])):
+        return articles, keys
+    arts = sorted(articles, key=_KEY)
+    return arts, tuple(map(_KEY, arts))
+
+
+_KEY = attrgetter("key")
 
 
 def _prev(keys: Sequence[str], firsts: Sequence[str]) -> np.ndarray:
@@ -333,11 +345,10 @@ def cluster_input(
     order, for the next build: given the `last` state and the `reads` that went with it, an article whose
     digest is the one that run saw keeps its part, and only the articles that changed are read again (each
     read is a pickle of the article's text: 3 s at 100k stories, every build)."""
-    arts = sorted(articles, key=attrgetter("key"))
+    arts, keys = by_key(articles)
     memo = last.memo if last is not None else None
     parts: list[bytes | None] = []  # each article's part kept from the last run, if it may be
     if memo is not None and len(reads) == READ_DIGEST * len(memo.keys):
-        keys = tuple(map(attrgetter("key"), arts))
         now = list(map(attrgetter("digest"), arts))
         if keys == memo.keys:
             # The usual build: the same articles, a few edited; the digests compared a whole list at a time.
@@ -371,8 +382,8 @@ def clusters_of(state: StreamState, articles: Sequence[Article]) -> tuple[Cluste
     """The clusters of the run that left `state`, made of `articles` (the articles it clustered, as far as
     clustering reads them: see cluster_input); None if the state does not hold these articles."""
     memo = state.memo
-    arts = sorted(articles, key=attrgetter("key"))
-    if memo is None or tuple(map(attrgetter("key"), arts)) != memo.keys:
+    arts, keys = by_key(articles)
+    if memo is None or keys != memo.keys:
         return None
     return _made_clusters(memo.made, arts, Log(state.joined, state.merges))
 
