@@ -80,6 +80,7 @@ class Members:
 
 
 def members(clusters: Sequence[Cluster]) -> Members:
+    """The clusters' `Members`, from one walk over their articles."""
     where: dict[str, int] = {}
     firsts, keys = [], []
     for i, cluster in enumerate(clusters):
