@@ -132,7 +132,6 @@ def _items(items: Sequence[Any], digests: Mapping[str, str], terms: Terms) -> tu
 
 
 _STORY, _SLUG = {Story}, attrgetter("slug")
-_BY_KEY = itemgetter(0)  # a (key, value) pair by its key
 
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: Terms) -> str:
@@ -357,6 +356,9 @@ class ClusterCache:
 
 SeedRecord = tuple[tuple[int, int, int, int], str, tuple[Problem, ...]]  # what a build read of a seed file: its
 # stat (read.seed_stamp), its bytes' digest, its problems
+
+
+_BY_KEY = itemgetter(0)  # a (key, value) pair by its key
 
 
 class MergeCache:

@@ -111,7 +111,7 @@ def _memo(arts: Sequence[Article], digests: Sequence[str], params: ClusterParams
     hashes = np.fromiter(map(_hash64, groups.keys), dtype=np.uint64, count=len(arts))
     groups = groups.originals_only()
     made = _made(arts, groups, params, jobs)
-    return Memo(tuple(map(attrgetter("key"), arts)), tuple(digests), hashes, made.entry_of, made, len(made.entries))
+    return Memo(tuple(map(_KEY, arts)), tuple(digests), hashes, made.entry_of, made, len(made.entries))
 
 
 def _headline_hashes(arts: Sequence[Article]) -> np.ndarray:
@@ -391,7 +391,7 @@ def clusters_of(state: StreamState, articles: Sequence[Article]) -> tuple[Cluste
 def _related_pairs(arts: Sequence[Article], entry_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Entry pairs (i < j, sorted) linked by a story file's `related` list (either direction), as candidate
     pairs; entry_of[k] is the entry of arts[k]."""
-    where = dict(zip(map(attrgetter("key"), arts), range(len(arts)), strict=True))
+    where = dict(zip(map(_KEY, arts), range(len(arts)), strict=True))
     related = list(map(attrgetter("related"), arts))
     src = np.repeat(
         np.arange(len(arts), dtype=np.int64), np.fromiter(map(len, related), dtype=np.int64, count=len(arts))
