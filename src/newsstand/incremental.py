@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from . import cachefile
 from .digest import bytes_digest, content_digest
 from .identity import Register
-from .model import Article, Provider, Story, Topic
+from .model import Article, ArticleColumns, Provider, Story, Topic, article_columns, from_article_columns
 from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .parallel import split_map
 from .problems import Problem
@@ -414,7 +414,10 @@ class MergeCache:
                 path: ((size, mtime, ctime, inode), sha, cachefile.unpack(digest, data) if data is not None else ())
                 for path, size, mtime, ctime, inode, sha, digest, data in db.execute("SELECT * FROM files")
             }
-            months = {m: cachefile.unpack(digest, data) for m, digest, data in db.execute("SELECT * FROM months")}
+            months = {
+                m: _month_articles(cachefile.unpack(digest, data))
+                for m, digest, data in db.execute("SELECT * FROM months")
+            }
             was: dict[str, str | None] = {}
             stale: set[str] = set()
             for key, old, digest, data in db.execute("SELECT * FROM changed"):
@@ -474,7 +477,8 @@ class MergeCache:
                 for month in sorted(self.months if whole else self.stale):
                     part = self.months.get(month)
                     if part:
-                        db.execute("INSERT OR REPLACE INTO months VALUES (?, ?, ?)", (month, *cachefile.pack(part)))
+                        packed = cachefile.pack(article_columns(list(part.values())))
+                        db.execute("INSERT OR REPLACE INTO months VALUES (?, ?, ?)", (month, *packed))
                     else:
                         db.execute("DELETE FROM months WHERE month = ?", (month,))
                 db.execute("DELETE FROM changed")
@@ -508,6 +512,16 @@ def _generation(db: sqlite3.Connection) -> int:
     """How many times the merge record was saved (-1: never)."""
     row = db.execute("SELECT value FROM meta WHERE name = 'generation'").fetchone()
     return int(row[0]) if row is not None else -1
+
+
+def _month_articles(saved: ArticleColumns) -> dict[str, Article]:
+    """A month's articles by key, from the columns its row holds (model.article_columns: an article loads in
+    a third of the time it takes pickled whole)."""
+    articles = from_article_columns(saved)
+    return dict(zip(map(_KEY, articles), articles, strict=True))
+
+
+_KEY = attrgetter("key")
 
 
 def _month(article: Article) -> str:

@@ -13,12 +13,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import pairwise
 from operator import attrgetter, ne
 
 import numpy as np
 
-from ..model import Article, Coverage
+from ..model import Article, Coverage, coverage_entries
 from .text import char_classes, headline, headlines
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -98,12 +97,10 @@ class CopyGroups:
 
     def entries(self, articles: Sequence[Article]) -> list[Coverage]:
         m, s = self.members.tolist(), self.starts.tolist()
-        return [
-            Coverage(articles[m[a]])
-            if b - a == 1
-            else Coverage(articles[m[a]], tuple(articles[i] for i in m[a + 1 : b]))
-            for a, b in pairwise(s)
-        ]
+        copies: list[tuple[Article, ...]] = [()] * (len(s) - 1)
+        for e in np.flatnonzero(np.diff(self.starts) > 1).tolist():  # most reports have no copies
+            copies[e] = tuple(map(articles.__getitem__, m[s[e] + 1 : s[e + 1]]))
+        return coverage_entries(list(map(articles.__getitem__, self.firsts.tolist())), copies)
 
 
 def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
