@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING, Any
 from . import cachefile
 from .digest import bytes_digest, content_digest
 from .identity import Register
-from .model import Article, ArticleColumns, Provider, Story, Topic, article_columns, from_article_columns
+from .model import (
+    Article,
+    ArticleColumns,
+    Provider,
+    Story,
+    Topic,
+    article_columns,
+    compact_pickle,
+    from_article_columns,
+)
 from .pages import ArchivePager, Page, Pager, Site, Teaser, output_paths, story_providers, story_topics
 from .parallel import split_map
 from .problems import Problem
@@ -150,6 +159,7 @@ def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms:
     )
 
 
+@compact_pickle  # a record a page, loaded and saved every build
 @dataclass(frozen=True, slots=True)
 class Record:
     signature: str

@@ -6,7 +6,7 @@ with hand-made values and nothing else.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -162,7 +162,7 @@ class Coverage:
 
     @property
     def providers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(a.provider for a in self.articles))
+        return tuple(dict.fromkeys(map(_PROVIDER, self.articles)))
 
 
 def coverage_entries(articles: Sequence[Article], copies: Sequence[tuple[Article, ...]]) -> list[Coverage]:
@@ -190,15 +190,14 @@ class Story:
     topics: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        articles = tuple(a for e in self.entries for a in e.articles)
+        # Each walk over the articles mapped in C (every build makes every story: 470,000 articles at 100k).
+        articles = tuple(chain.from_iterable(map(_ARTICLES, self.entries)))
+        times = list(map(_PUBLISHED, articles))
         object.__setattr__(self, "articles", articles)
-        object.__setattr__(self, "published", min(a.published for a in articles))
-        object.__setattr__(self, "updated", max(a.published for a in articles))
-        object.__setattr__(self, "providers", tuple(dict.fromkeys(a.provider for a in articles)))
-        counts: dict[str, int] = {}
-        for a in articles:
-            for t in a.topics:
-                counts[t] = counts.get(t, 0) + 1
+        object.__setattr__(self, "published", min(times))
+        object.__setattr__(self, "updated", max(times))
+        object.__setattr__(self, "providers", tuple(dict.fromkeys(map(_PROVIDER, articles))))
+        counts = Counter(chain.from_iterable(map(_TOPICS, articles)))
         object.__setattr__(self, "topics", tuple(sorted(counts, key=lambda t: (-counts[t], t))))
 
     def ranked(self, score: float, related: tuple[str, ...]) -> Story:
@@ -222,4 +221,5 @@ class Story:
 
 
 _STORY_FIELDS = tuple(f.name for f in fields(Story))
+_ARTICLES, _PUBLISHED, _PROVIDER, _TOPICS = map(attrgetter, ("articles", "published", "provider", "topics"))
 _IMAGES = [f.name for f in fields(Article)].index("images")

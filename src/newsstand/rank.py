@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from .cluster import Cluster
 from .identity import identify, members
@@ -16,6 +17,7 @@ from .model import Article, Coverage, Story
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
 RECENCY_HALF_LIFE_HOURS = 36.0
+_PROVIDER, _PICK = attrgetter("provider"), attrgetter("pick")
 _COMMENTARY = ("opinion", "editorial", "analysis", "explainer", "political cartoon", "letter", "review")
 
 
@@ -54,11 +56,11 @@ def lead_first(cluster: Cluster) -> tuple[Coverage, ...]:
 def importance(articles: Sequence[Article]) -> float:
     """What a story weighs whatever the date (`articles`: all of its own): quality and heat, picks, breadth
     of coverage."""
-    providers = {a.provider for a in articles}
+    providers = set(map(_PROVIDER, articles))
     quality = max((a.quality or 0) for a in articles) / 100.0
     heat = max((a.heat or 0) for a in articles)
     score = quality + math.log1p(max(heat, 0)) / 5.0 + math.log2(1 + len(providers))
-    if any(a.pick for a in articles):
+    if any(map(_PICK, articles)):
         score += PICK_BONUS
     return score
 
