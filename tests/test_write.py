@@ -150,3 +150,109 @@ def test_a_second_build_is_told_the_output_is_busy(tmp_path: Path) -> None:
     out = tmp_path / "site"
     with OutputLock(out.absolute()), pytest.raises(WriteError, match="another build"):
         write_site(out, [("index.html", b"x")])
+
+
+def test_the_spare_s_ledger_gives_the_site_a_walk_gives_whatever_happens_between_builds(tmp_path: Path) -> None:
+    """The spare's ledger (write.Ledger) lets a build leave the unchanged files it did not write last time
+    unlooked-at. Builds in a row, with what may happen between two of them: a build that fails half-way
+    (its stage, changed, kept as the spare), a build killed mid-stage, serve writing a preview into the live
+    site, a file dropped into the live site by hand, the site folder replaced by a copy of it. After each
+    build the site is exactly the files asked for, each unchanged file is the very file it was (inode and
+    mtime), and the stamps the writer gives are those a walk finds."""
+    import os
+    import random
+    import shutil
+
+    from newsstand.write import LEDGER, replace_files
+
+    rng = random.Random(11)
+    out = tmp_path / "site"
+    names = [f"p{i}.html" for i in range(12)] + [f"d{i}/index.html" for i in range(8)] + ["x/y/z.html"]
+    live: dict[str, bytes] = {}
+    for step in range(60):
+        what = rng.choice(["build"] * 6 + ["fail", "killed", "preview", "stray", "copied"])
+        if what == "preview" and live:
+            name = rng.choice(sorted(live))
+            replace_files(out, [(name, live[name] + b"!")])  # the build after renders it again: not "unchanged"
+            live[name] += b"!"
+            preview = name
+        else:
+            preview = ""
+        if what == "stray" and out.is_dir():
+            (out / "stray.html").write_bytes(b"dropped in by hand")
+        if what == "copied" and out.is_dir():
+            shutil.copytree(out, tmp_path / "copy", copy_function=shutil.copy2)
+            shutil.rmtree(out)
+            (tmp_path / "copy").rename(out)
+        files = {n: rng.choice([b"1", b"22", live.get(n, b"1")]) for n in rng.sample(names, rng.randint(3, len(names)))}
+        before = {n: os.stat(out / n) for n, b in files.items() if live.get(n) == b and n != preview}
+        given: list[tuple[str, Content]] = [
+            (n, None if n in before and rng.random() < 0.8 else b) for n, b in files.items()
+        ]
+        rng.shuffle(given)
+        if what in ("fail", "killed") and live:
+
+            def broken(items: list[tuple[str, Content]]):  # type: ignore[no-untyped-def]
+                yield from items[: len(items) // 2]
+                raise RuntimeError("render crashed half-way")
+
+            with pytest.raises(RuntimeError):
+                write_site(out, broken(given))
+            assert _tree(out) == live, step
+            if what == "killed":  # as SIGKILL leaves it: the half-made stage where the next build finds it
+                (tmp_path / ".site.prev").rename(tmp_path / ".site.new")
+            continue
+        stamps: dict[str, tuple[int, int]] = {}
+        swapped = out.is_dir()  # a first build has no site to swap with, and so no spare
+        write_site(out, given, stamps)
+        live = files
+        assert _tree(out) == files, (step, what)
+        assert not (out / LEDGER).exists() and (tmp_path / ".site.prev" / LEDGER).exists() == swapped, step
+        for n, st in before.items():
+            now = os.stat(out / n)
+            assert (now.st_ino, now.st_mtime_ns) == (st.st_ino, st.st_mtime_ns), (step, n)
+        assert site_manifest(out, stamps) == site_manifest(out), step
+
+
+def test_a_build_looks_only_at_the_files_it_or_the_build_before_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import newsstand.write as write
+
+    out = tmp_path / "site"
+    pages = {f"page{i}/index.html": f"page {i}".encode() for i in range(300)}
+    write_site(out, pages.items())
+    write_site(out, [(n, None) for n in pages])  # the first with a spare, whose ledger it leaves
+    looked: list[str] = []
+
+    def lstat(path: str) -> os.stat_result | None:
+        looked.append(path)
+        return os.lstat(path) if os.path.lexists(path) else None
+
+    monkeypatch.setattr(write, "_lstat", lstat)
+    report = write_site(out, [(n, None if n != "page7/index.html" else b"new") for n in pages])
+    assert (report.written, report.unchanged) == (1, 299)
+    assert {Path(p).relative_to(tmp_path).parts[1:] for p in looked} <= {("page7", "index.html")}
+    # The next build links the file it changed back into its stage, and looks at nothing else.
+    looked.clear()
+    write_site(out, [(n, None) for n in pages])
+    assert {Path(p).relative_to(tmp_path).parts[1:] for p in looked} == {("page7", "index.html")}
+    assert (out / "page7/index.html").read_bytes() == b"new" and _tree(out) == {**pages, "page7/index.html": b"new"}
+
+
+def test_a_stage_a_failed_build_changed_is_never_trusted_as_a_spare(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    write_site(out, [("a.html", b"1"), ("b.html", b"1")])
+    write_site(out, [("a.html", None), ("b.html", None)])  # leaves the spare a ledger
+
+    def broken():  # type: ignore[no-untyped-def]
+        yield ("a.html", b"2")  # into the stage made of the spare
+        raise RuntimeError("render crashed half-way")
+
+    with pytest.raises(RuntimeError):
+        write_site(out, broken())
+    assert (tmp_path / ".site.prev" / "a.html").read_bytes() == b"2"  # the changed stage is the spare now ...
+    write_site(out, [("a.html", None), ("b.html", None)])
+    assert _tree(out) == {"a.html": b"1", "b.html": b"1"}  # ... and its a.html is not taken for the live one

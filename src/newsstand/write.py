@@ -8,6 +8,13 @@ CDNs see no change.
 The site before last is kept as a spare (`.site.prev`) and becomes the next stage: most of its
 files already are the current site's files (the same inodes), so a build that changes a few
 pages touches a few files rather than linking and deleting every file of the site.
+
+Which ones are not, the build that made the spare knows: the files it wrote. It leaves them in the
+spare's ledger (`Ledger`), with the stamp of every file of the site it made, so the next build need not
+look at each unchanged file of the live site and of the stage (two stats each, a second at 100k
+stories). The ledger is taken out of the spare before the spare becomes a stage: a stage that a build
+changed and left behind (killed, or failed and kept as the spare) never has one, and is checked file
+by file as before.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
+
+from . import cachefile
 
 
 class Span(NamedTuple):
@@ -291,9 +300,15 @@ def _write(
     # The stage starts from the site before last (kept as the spare after each swap), or a stage left by a
     # killed build: most of its files are already the current site's files (hard links), so a build that
     # changes a few pages touches a few files, not every file of the site.
+    ledger = None
     if not stage.is_dir() and spare.is_dir():
+        ledger = _take_ledger(spare, out)
         spare.rename(stage)
     shutil.rmtree(spare, ignore_errors=True)
+    # Unchanged files that the last build did not write are the live site's very files in the stage already.
+    shared = ledger.stamps if ledger is not None else {}
+    fresh = ledger.written if ledger is not None else frozenset()
+    wrote: set[str] = set()
     stage.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
     written = unchanged = 0
@@ -304,6 +319,10 @@ def _write(
         if path in seen:
             raise WriteError(f"two pages want to write {path}: refusing to overwrite one with the other")
         seen.add(path)
+        if data is None and path not in fresh and (known := shared.get(path)) is not None:
+            unchanged += 1
+            stamps[path] = known
+            continue
         target, old = f"{stage_s}/{path}", f"{out_s}/{path}"
         old_stat = _lstat(old)
         if data is None and (old_stat is None or not stat.S_ISREG(old_stat.st_mode)):
@@ -332,6 +351,7 @@ def _write(
             stamps[path] = _stamp_of(old_stat)
             continue
         written += 1
+        wrote.add(path)
         stamps[path] = _stamp_of(os.stat(target))  # closed: every byte is in, and the mtime final
     _prune(stage, seen)
     if not out.is_dir():
@@ -349,6 +369,8 @@ def _write(
             stage.rename(out)
             stage = aside
         stage.rename(spare)  # now the old site: the start of the next build's stage
+        # A ledger that cannot be written costs the next build its stats, nothing more.
+        cachefile.save(spare / LEDGER, _LEDGER_KEY, Ledger(_folder_id(out), frozenset(wrote), stamps))
     else:
         stage.rename(out)
     return WriteReport(written=written, unchanged=unchanged, removed=removed)
@@ -376,6 +398,39 @@ def _write_pieces(fh: BinaryIO, pieces: Iterable[bytes | Span], old: str) -> Non
     finally:
         if source is not None:
             source.close()
+
+
+LEDGER = ".newsstand-spare"  # the spare's ledger, a file at the top of the spare (never of a live site)
+_LEDGER_KEY = "spare 1"
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """What a spare is, as the build that made it the spare left it: the live site's folder then (device,
+    inode), the files that build wrote (of the live site, the only ones the spare does not share with it)
+    and the stamp of every file of the live site."""
+
+    live: tuple[int, int]
+    written: frozenset[str]
+    stamps: Mapping[str, tuple[int, int]]
+
+
+def _folder_id(folder: Path) -> tuple[int, int]:
+    st = os.stat(folder)
+    return st.st_dev, st.st_ino
+
+
+def _take_ledger(spare: Path, out: Path) -> Ledger | None:
+    """The spare's ledger, removed from it; None if it has none, or it is not of the live site there is."""
+    path = spare / LEDGER
+    ledger = cachefile.load(path, _LEDGER_KEY)
+    try:
+        path.unlink()  # first: whatever happens to the stage from here on, it is no longer what the ledger says
+    except FileNotFoundError:
+        return None
+    if not isinstance(ledger, Ledger) or not out.is_dir() or ledger.live != _folder_id(out):
+        return None
+    return ledger
 
 
 def _stamp_of(st: os.stat_result | None) -> tuple[int, int]:
