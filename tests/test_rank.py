@@ -1,5 +1,7 @@
+from dataclasses import replace
+
 from newsstand.model import Coverage, Story
-from newsstand.rank import rank
+from newsstand.rank import coverage_digest, rank, ranked
 
 from .factories import article, cluster
 
@@ -81,16 +83,26 @@ def test_an_old_storys_related_list_keeps_its_order_when_news_arrives() -> None:
 
 
 def test_a_ranked_story_derives_what_a_story_made_afresh_derives() -> None:
-    # Ranking makes each story once and copies what it derived into the scored one (Story.ranked).
+    # Ranking makes stories from what it works out of each cluster (rank.Ranking), or from what the last
+    # build worked out of a cluster of the same coverage, without the constructor (model.made).
     first = article("f", hours=-5, provider="a.com", topics=("police", "cameras"))
     copy = article("c", hours=-4, provider="b.com", topics=("cameras",))
     late = article("l", hours=2, provider="c.com", topics=("cameras", "law"), related=(first.key,))
     other = article("o", hours=1, provider="d.com", quality=70)
     big = (Coverage(first), Coverage(late), Coverage(other, (copy,)))
-    stories = rank([big, cluster(article("x", provider="x.com"))])
-    for story in stories:
+    small = cluster(article("x", provider="x.com"))
+    stories, rows = ranked([big, small])
+    assert stories == rank([big, small])
+    # Again, from the rows: the same stories; the rows of a cluster no longer there are not kept.
+    again, kept = ranked([big, small], known={**rows, "gone": next(iter(rows.values()))})
+    assert again == stories and kept == rows
+    # An edited article is other coverage: its story is worked out again, not taken from the row.
+    edited = (Coverage(first), Coverage(replace(late, quality=99, digest="edited")), Coverage(other, (copy,)))
+    assert ranked([edited, small], known=rows)[0] == rank([edited, small])
+    for story in (*stories, *again):
         fresh = Story(story.slug, story.entries, story.score, story.related)
         assert story == fresh
         for name in ("articles", "published", "updated", "providers", "topics"):
             assert getattr(story, name) == getattr(fresh, name), name
+        assert story.coverage == coverage_digest(tuple(sorted(story.entries, key=lambda e: e.article.key)))
     assert stories[0].updated == late.published and stories[0].topics[0] == "cameras"

@@ -17,7 +17,7 @@ from .cachefile import code_fingerprint
 from .config import Settings
 from .digest import content_digest
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, MergeCache, PageCache, StoryRegister, signatures
+from .incremental import ClusterCache, LastBuild, MergeCache, PageCache, RankCache, StoryRegister, signatures
 from .parallel import Pending, in_background, workers
 from .problems import Problem
 from .read import Identity, seed_files
@@ -190,17 +190,24 @@ def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Clu
     return clusters, True, Pending(None)
 
 
-def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Story, ...], Register, bool]:
+def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Story, ...], Register, bool, Pending]:
     """The ranked stories, named as the last published build named them (identity), the register of
-    names this build publishes, and whether it differs from the last one's (470,000 article keys at 100k
-    stories, a second to write: an edited headline leaves it as it was)."""
+    names this build publishes, whether it differs from the last one's (470,000 article keys at 100k
+    stories, a second to write: an edited headline leaves it as it was), and the saving of what ranking
+    keeps for the next build, if it changed (the caller waits for it)."""
     from .identity import identify, members
-    from .rank import rank
+    from .rank import ranked
 
     last = StoryRegister(settings.cache, settings.seeds).load()
     held = members(clusters)
     slugs, register = identify(clusters, last, held)
-    return rank(clusters, slugs, held.where), register, register != last
+    cache = RankCache(settings.cache, settings.seeds) if settings.use_cache else None
+    known = cache.get() if cache is not None else {}
+    stories, rows = ranked(clusters, slugs, held.where, known)
+    saving = Pending(None)
+    if cache is not None and rows.keys() != known.keys():  # a row is a function of its key: none moved
+        saving = in_background(partial(cache.put, rows))
+    return stories, register, register != last, saving
 
 
 @contextmanager
@@ -244,8 +251,9 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         clusters, _, saving = _cluster(settings, corpus.articles)
-        stories, register, _ = _stories(settings, clusters)
+        stories, register, _, ranking = _stories(settings, clusters)
         _saved(saving)
+        _saved(ranking)
         pages, site = plan(corpus, stories, settings.site, register.redirects)
         memo.shown = shown(pages, site)
         memo.renderer = Renderer(settings, site, build_assets(theme.static_files(settings)))
@@ -363,7 +371,8 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
     clusters, clustered, saving = _cluster(settings, corpus.articles)
     background.append(saving)
-    stories, register, register_changed = _stories(settings, clusters)
+    stories, register, register_changed, ranking = _stories(settings, clusters)
+    background.append(ranking)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings.site, register.redirects)
     t = lap("plan", t)

@@ -61,11 +61,15 @@ def story_digest(story: Story, site: Site, terms: Terms | None = None) -> str:
     story's own page shows them, from its context (pages.Teaser). `terms`: the site's, made once a build."""
     terms = Terms(site) if terms is None else terms
     # Hex digests and a slug joined by separators none of them holds, hashed once: pickling the same as
-    # nested tuples cost twice as much, and a build digests every story (470,000 articles at 100k stories).
+    # nested tuples cost twice as much. A story ranking made stands for its articles by the digest of its
+    # coverage, from which its order follows; one made by hand, by theirs.
     parts = [story.slug]
-    for entry in story.entries:
-        parts.append(_ENTRY)
-        parts.extend(a.digest or content_digest(a) for a in entry.articles)
+    if story.coverage:
+        parts += (_ENTRY, story.coverage)
+    else:
+        for entry in story.entries:
+            parts.append(_ENTRY)
+            parts.extend(a.digest or content_digest(a) for a in entry.articles)
     parts.append(_TERMS)
     parts.extend(map(terms.providers.__getitem__, story_providers(story)))
     parts.append(_TERMS)
@@ -362,6 +366,22 @@ class ClusterCache:
 
     def put(self, digest: str, state: Any, reads: bytes) -> None:
         cachefile.save(self.path, self.key, (digest, state, reads))
+
+
+class RankCache:
+    """What ranking worked out of each story's coverage (rank.Ranking), by the coverage's digest: the next
+    build works it out again only for the stories whose coverage changed (rank.ranked)."""
+
+    def __init__(self, folder: Path, seeds: Path) -> None:
+        self.path = folder / cachefile.name_for("ranks", seeds)
+        self.key = f"{CACHE_KEY} {cachefile.code_fingerprint()}"  # the ranking's code and constants
+
+    def get(self) -> dict[str, Any]:
+        saved = cachefile.load(self.path, self.key)
+        return saved if isinstance(saved, dict) else {}
+
+    def put(self, rows: Mapping[str, Any]) -> None:
+        cachefile.save(self.path, self.key, dict(rows))
 
 
 SeedRecord = tuple[tuple[int, int, int, int], str, tuple[Problem, ...]]  # what a build read of a seed file: its

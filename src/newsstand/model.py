@@ -188,6 +188,8 @@ class Story:
     updated: datetime = field(init=False, repr=False, compare=False)
     providers: tuple[str, ...] = field(init=False, repr=False, compare=False)
     topics: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # A digest of its coverage (rank.coverage_digest), when ranking made it: a story made by hand has none.
+    coverage: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Each walk over the articles mapped in C (every build makes every story: 470,000 articles at 100k).
@@ -200,17 +202,6 @@ class Story:
         counts = Counter(chain.from_iterable(map(_TOPICS, articles)))
         object.__setattr__(self, "topics", tuple(sorted(counts, key=lambda t: (-counts[t], t))))
 
-    def ranked(self, score: float, related: tuple[str, ...]) -> Story:
-        """This story with its rank's `score` and `related` stories. What `__post_init__` derives from the
-        entries is copied, not worked out again: ranking makes each story before it knows every score, and a
-        second walk over every article cost a second at 100k stories."""
-        story = object.__new__(Story)
-        for name in _STORY_FIELDS:
-            object.__setattr__(story, name, getattr(self, name))
-        object.__setattr__(story, "score", score)
-        object.__setattr__(story, "related", related)
-        return story
-
     @property
     def lead(self) -> Article:
         return self.entries[0].article
@@ -220,6 +211,5 @@ class Story:
         return self.lead.title
 
 
-_STORY_FIELDS = tuple(f.name for f in fields(Story))
 _ARTICLES, _PUBLISHED, _PROVIDER, _TOPICS = map(attrgetter, ("articles", "published", "provider", "topics"))
 _IMAGES = [f.name for f in fields(Article)].index("images")

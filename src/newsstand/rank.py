@@ -6,14 +6,19 @@ clock), so the same seeds always give the same order.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from operator import attrgetter
+from types import MappingProxyType
 
 from .cluster import Cluster
+from .digest import content_digest
 from .identity import identify, members
-from .model import Article, Coverage, Story
+from .model import Article, Coverage, Story, compact_pickle, made
 
 PICK_BONUS = 100.0  # an editor's pick outranks any score the other signals can reach
 RECENCY_HALF_LIFE_HOURS = 36.0
@@ -73,34 +78,93 @@ def story_score(weight: float, latest: datetime, newest: datetime) -> float:
     return round(float(score), 4)  # float: a float power is typed Any (it could be complex)
 
 
+@compact_pickle
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """What ranking works out of a story's coverage alone (see `ranked`)."""
+
+    order: tuple[int, ...]  # the cluster's entries as its story shows them (lead_first), by their index in it
+    weight: float  # importance
+    published: datetime
+    updated: datetime
+    providers: tuple[str, ...]
+    topics: tuple[str, ...]
+
+
+def ranking(cluster: Cluster) -> Ranking:
+    """What `ranked` keeps of a cluster's story."""
+    shown = lead_first(cluster)
+    at = {id(e): i for i, e in enumerate(cluster)}
+    story = Story("", shown)
+    order = tuple(at[id(e)] for e in shown)
+    return Ranking(order, importance(story.articles), story.published, story.updated, story.providers, story.topics)
+
+
+def coverage_digest(cluster: Cluster) -> str:
+    """A digest of all a cluster's articles are (their digests), entry by entry."""
+    if all(map(_DIGEST, chain.from_iterable(map(_ARTICLES, cluster)))):
+        entries = ["\x1f".join(map(_DIGEST, e.articles)) for e in cluster]
+    else:  # articles made by hand have no digest of their own
+        entries = ["\x1f".join(a.digest or content_digest(a) for a in e.articles) for e in cluster]
+    return hashlib.sha256("\x1e".join(entries).encode()).hexdigest()
+
+
 def rank(
     clusters: Sequence[Cluster], slugs: Sequence[str] | None = None, where: Mapping[str, int] | None = None
 ) -> tuple[Story, ...]:
     """Stories in front-page order, each with its lead first; `slugs` names each cluster's story
     (identity.identify; by default, as a site's first build names them); `where` is each article's cluster
     by its key (`identity.members(clusters).where`), if made already."""
+    return ranked(clusters, slugs, where)[0]
+
+
+def ranked(
+    clusters: Sequence[Cluster],
+    slugs: Sequence[str] | None = None,
+    where: Mapping[str, int] | None = None,
+    known: Mapping[str, Ranking] = MappingProxyType({}),
+) -> tuple[tuple[Story, ...], dict[str, Ranking]]:
+    """`rank`, from what the last build worked out of each story's coverage (`known`, by `coverage_digest`),
+    and the same for the next build: a cron tick or an edit leaves all but a few stories' coverage as it was,
+    and choosing every lead and deriving every story again was half of ranking 100k stories."""
     if not clusters:
-        return ()
+        return (), {}
     if where is None or slugs is None:
         held = members(clusters)
         where = held.where
         slugs = identify(clusters, held=held)[0] if slugs is None else slugs
     story_slugs = list(slugs)
-    # Each story made once, in the clusters' order, and all it needs before the order read from it: a walk
-    # over every article costs half a second at 100k stories, most of it fetching them from memory, and a
-    # story's own are at hand right after it is made.
-    made, weight, related = [], [], []
-    for cluster, slug in zip(clusters, story_slugs, strict=True):
-        story = Story(slug=slug, entries=lead_first(cluster))
-        made.append(story)
-        weight.append(importance(story.articles))
-        linked = dict.fromkeys(story_slugs[where[k]] for a in story.articles for k in a.related if k in where)
+    keys = list(map(coverage_digest, clusters))
+    rows = [known.get(key) or ranking(cluster) for key, cluster in zip(keys, clusters, strict=True)]
+    entries = [tuple(map(c.__getitem__, r.order)) for c, r in zip(clusters, rows, strict=True)]
+    articles = [tuple(chain.from_iterable(map(_ARTICLES, shown))) for shown in entries]
+    related = []
+    for slug, arts in zip(story_slugs, articles, strict=True):
+        linked = dict.fromkeys(story_slugs[where[k]] for a in arts for k in a.related if k in where)
         linked.pop(slug, None)
         # In the order the story's own coverage lists them (lead first, then by time), not by rank or by
         # importance: both move as other stories gain reports, and every old page relating to those would
         # change, and be rendered and indexed again, at each cron tick.
         related.append(tuple(linked))
-    newest = max(s.updated for s in made)
-    scores = [story_score(w, s.updated, newest) for w, s in zip(weight, made, strict=True)]
-    order = sorted(range(len(made)), key=lambda i: (-scores[i], story_slugs[i]))
-    return tuple(made[i].ranked(scores[i], related[i]) for i in order)
+    newest = max(r.updated for r in rows)
+    scores = [story_score(r.weight, r.updated, newest) for r in rows]
+    order = sorted(range(len(rows)), key=lambda i: (-scores[i], story_slugs[i]))
+    # Made as the constructor would make them, with what each row holds (model.made).
+    pick = [rows[i] for i in order]
+    stories = made(
+        Story,
+        [story_slugs[i] for i in order],
+        [entries[i] for i in order],
+        [scores[i] for i in order],
+        [related[i] for i in order],
+        [articles[i] for i in order],
+        [r.published for r in pick],
+        [r.updated for r in pick],
+        [r.providers for r in pick],
+        [r.topics for r in pick],
+        [keys[i] for i in order],
+    )
+    return tuple(stories), dict(zip(keys, rows, strict=True))
+
+
+_ARTICLES, _DIGEST = attrgetter("articles"), attrgetter("digest")
