@@ -27,3 +27,18 @@ def test_a_write_that_fails_leaves_no_half_written_file(tmp_path: Path) -> None:
     taken.mkdir()  # the file cannot replace a folder: the write fails after the temporary file is written
     assert not cachefile.save(taken, "k", list(range(1000)))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.pickle"]
+
+
+def test_the_code_s_fingerprint_moves_with_each_library_whose_results_the_caches_keep(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import importlib.metadata
+
+    real = importlib.metadata.version
+    fingerprint = cachefile.code_fingerprint.__wrapped__  # without the per-process memo
+    assert fingerprint() == cachefile.code_fingerprint()
+    seen = set()
+    for library in ("numpy", "wordllama", "Jinja2", "Markdown", "tzdata", "yaml-rs"):
+        monkeypatch.setattr(
+            importlib.metadata, "version", lambda name, lib=library: real(name) + ("+1" if name == lib else "")
+        )
+        seen.add(fingerprint())
+    assert len(seen) == 6 and cachefile.code_fingerprint() not in seen

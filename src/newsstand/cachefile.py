@@ -137,9 +137,33 @@ def name_for(kind: str, folder: Path) -> str:
     return f"{kind}-{hashlib.sha256(str(folder.absolute()).encode()).hexdigest()[:16]}.pickle"
 
 
+# The libraries whose results the caches keep, besides the code's own: what reads the seeds (YAML), turns
+# their Markdown into sanitized HTML and their names into slugs (the merge record), clusters them (the
+# stream's state: sparse sums, headline embeddings), dates them (time zones), renders and indexes the pages
+# and minifies the assets (the pages' signatures). A new version of any may give other bytes.
+LIBRARIES = (
+    "PyYAML",
+    "yaml-rs",
+    "Markdown",
+    "nh3",
+    "python-slugify",
+    "numpy",
+    "scipy",
+    "wordllama",
+    "tokenizers",
+    "safetensors",
+    "tzdata",
+    "Jinja2",
+    "MarkupSafe",
+    "pagefind",
+    "rcssmin",
+    "rjsmin",
+)
+
+
 @cache
 def code_fingerprint() -> str:
-    """Changes whenever the code (or a parser it uses) could give another result for the same input."""
+    """Changes whenever the code (or a library it uses) could give another result for the same input."""
     digest = hashlib.sha256(sys.version.encode())
     package = Path(__file__).parent
     for source in sorted(package.rglob("*.py")):
@@ -147,9 +171,9 @@ def code_fingerprint() -> str:
         digest.update(source.read_bytes())
     from importlib.metadata import PackageNotFoundError, version
 
-    for parser in ("PyYAML", "yaml-rs"):  # what reads the seeds is part of what the cache holds
+    for library in LIBRARIES:
         try:
-            digest.update(f"{parser} {version(parser)}".encode())
+            digest.update(f"{library} {version(library)}".encode())
         except PackageNotFoundError:
-            digest.update(f"{parser} absent".encode())
+            digest.update(f"{library} absent".encode())
     return digest.hexdigest()
