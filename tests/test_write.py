@@ -256,3 +256,38 @@ def test_a_stage_a_failed_build_changed_is_never_trusted_as_a_spare(tmp_path: Pa
     assert (tmp_path / ".site.prev" / "a.html").read_bytes() == b"2"  # the changed stage is the spare now ...
     write_site(out, [("a.html", None), ("b.html", None)])
     assert _tree(out) == {"a.html": b"1", "b.html": b"1"}  # ... and its a.html is not taken for the live one
+
+
+def test_pieces_are_the_file_they_make_however_they_run_on_from_the_live_one(tmp_path: Path) -> None:
+    # Spans and bytes that go on where the live file goes on are copied in runs (write._write_pieces): the
+    # file is still exactly the pieces, whether they run on, jump back, repeat or differ by a byte.
+    import os
+    import random
+
+    rng = random.Random(5)
+    out = tmp_path / "site"
+    old = bytes(rng.randrange(256) for _ in range(4000))
+    for trial in range(40):
+        write_site(out, [("data.json", old), ("index.html", b"i")])
+        st = (out / "data.json").stat()
+        stamp = (st.st_size, st.st_mtime_ns)
+        pieces: list[bytes | Span] = []
+        at = rng.randrange(len(old))
+        for _ in range(rng.randint(1, 30)):
+            length = rng.randint(0, 50)
+            kind = rng.random()
+            if kind < 0.4:  # the live file, on from where the last piece stopped (or from anywhere)
+                at = at if rng.random() < 0.7 else rng.randrange(len(old))
+                stop = min(len(old), at + length)
+                pieces.append(Span(at, stop, stamp))
+                at = stop
+            elif kind < 0.7:  # the live file's own next bytes, as bytes
+                pieces.append(old[at : at + length])
+                at += len(pieces[-1])
+            else:  # other bytes
+                pieces.append(bytes(rng.randrange(256) for _ in range(length)))
+        expected = b"".join(old[p.start : p.stop] if isinstance(p, Span) else p for p in pieces)
+        write_site(out, [("data.json", pieces), ("index.html", b"i")])
+        assert (out / "data.json").read_bytes() == expected, trial
+        old = expected if len(expected) > 100 else old
+        assert os.path.getsize(out / "data.json") == len(expected)

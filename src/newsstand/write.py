@@ -377,25 +377,48 @@ def _write(
 
 
 def _write_pieces(fh: BinaryIO, pieces: Iterable[bytes | Span], old: str) -> None:
-    """Write `pieces` in turn, each Span copied from the live site's file `old`."""
+    """Write `pieces` in turn, each Span copied from the live site's file `old`. Pieces that go on where the
+    live file goes on (a span from where the last one stopped, bytes equal to those that follow it there)
+    are copied with it in one run: at 100k stories, stories.json is 150 MB in 100,000 pieces, most of them
+    the file as it was."""
     source: mmap.mmap | None = None
+    view: memoryview | None = None
     stamp: tuple[int, int] | None = None
+    start = stop = -1  # the run of the live file the pieces so far reproduce, not yet written
+
+    def flush() -> None:
+        nonlocal start, stop
+        if view is not None and start < stop:
+            fh.write(view[start:stop])
+        start = stop = -1
+
     try:
         for piece in pieces:
             if not isinstance(piece, Span):
+                if view is not None and start < stop and view[stop : stop + len(piece)] == piece:
+                    stop += len(piece)
+                    continue
+                flush()
                 fh.write(piece)
                 continue
             if source is None:
                 with open(old, "rb") as f:
                     stamp = _stamp_of(os.fstat(f.fileno()))
                     source = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if stamp[0] else None
+                    view = memoryview(source) if source is not None else None
             # The build read where each piece is from the last build's record: the file must be that one.
             if piece.stamp != stamp or source is None or piece.stop > len(source):
                 raise WriteError(f"{old} changed during the build: nothing written; build again")
-            fh.write(source[piece.start : piece.stop])
+            if piece.start != stop:
+                flush()
+                start = piece.start
+            stop = piece.stop
+        flush()
         if source is not None and _stamp_of(os.stat(old)) != stamp:
             raise WriteError(f"{old} changed during the build: nothing written; build again")
     finally:
+        if view is not None:
+            view.release()
         if source is not None:
             source.close()
 
