@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import compatible, members_matrix, sorted_order, unique_sorted
+from .candidates import compatible, members_matrix, run_starts, sorted_order, unique_sorted
 from .semantic import Semantic
 
 UNSHARED = 0.6  # two clusters each with more than this share of their centroid's weight on terms the other
@@ -77,8 +77,8 @@ class _Centroids:
         missing[p] = True
         missing[q] = True
         missing &= ~self.ready
-        ids = np.flatnonzero(missing)
-        members = np.cumsum(size[ids])
+        ids = missing.nonzero()[0]
+        members = size[ids].cumsum()
         lo = 0
         while lo < len(ids):
             hi = max(lo + 1, int(np.searchsorted(members, members[lo] - size[ids[lo]] + _BATCH, side="right")))
@@ -97,7 +97,7 @@ class _Centroids:
         more = len(sums.data) + len(backwards)
         self._room(more)
         self.start[grown] = self.used + sums.indptr[:-1]
-        self.start[alone] = self.used + len(sums.data) + np.cumsum(alone_len) - alone_len
+        self.start[alone] = self.used + len(sums.data) + alone_len.cumsum() - alone_len
         self.length[grown] = grown_len
         self.length[alone] = alone_len
         self.ready[ids] = True
@@ -113,9 +113,9 @@ class _Centroids:
         time), and grow the arrays only if that is not enough."""
         if self.used + more <= len(self.data):
             return
-        keep = np.flatnonzero(self.ready)
+        keep = self.ready.nonzero()[0]
         keep = keep[sorted_order(self.start[keep])]  # moving rows forward in order never overwrites a later one
-        new_start = np.cumsum(self.length[keep]) - self.length[keep]
+        new_start = self.length[keep].cumsum() - self.length[keep]
         live = int(new_start[-1] + self.length[keep[-1]]) if len(keep) else 0
         if live + more > len(self.data):
             size = (live + more) * 3 // 2
@@ -134,11 +134,11 @@ class _Centroids:
 def _unit_rows(data: np.ndarray, length: np.ndarray) -> np.ndarray:
     """The rows (`data`, row after row) scaled to unit length, exactly as text.normalize_rows does
     it for rows with unsorted indices (scipy then sums the squares in the reverse of each row's order)."""
-    end = np.cumsum(length)
+    end = length.cumsum()
     backwards = data[np.repeat(end + end - length - 1, length) - np.arange(len(data))]
     squares = backwards * backwards
     norms = np.zeros(len(length), dtype=np.float32)
-    full = np.flatnonzero(length)
+    full = length.nonzero()[0]
     if len(full):
         norms[full] = np.add.reduceat(squares, (end - length)[full])
     scale = 1.0 / np.maximum(np.sqrt(norms.astype(np.float64)), 1e-12)
@@ -156,7 +156,7 @@ def _centroid_dots(cent: _Centroids, lab: np.ndarray, p: np.ndarray, q: np.ndarr
     sizeable = (size[p] >= UNSHARED_SIZE) & (size[q] >= UNSHARED_SIZE)
     dot, shared_p, shared_q = _overlap(cent, p, q, sizeable)
     dots = dot.astype(np.float64)
-    check = np.flatnonzero((dots > 0) & sizeable)
+    check = ((dots > 0) & sizeable).nonzero()[0]
     if len(check):
         # Rows are unit vectors: the weight a centroid puts on terms the other lacks is 1 - its shared weight.
         ua, ub = 1.0 - shared_p[check], 1.0 - shared_q[check]
@@ -179,7 +179,7 @@ def _overlap(
     data = cent.data
     p_shorter = cent.length[p] <= cent.length[q]
     for probe_is_p in (True, False):
-        pick = np.flatnonzero(p_shorter == probe_is_p)
+        pick = (p_shorter == probe_is_p).nonzero()[0]
         probe, partner = (p[pick], q[pick]) if probe_is_p else (q[pick], p[pick])
         for ks, pair, e_probe, e_partner in _shared_terms(cent, probe, partner):
             at = pick[ks]
@@ -202,8 +202,8 @@ def _sums(values: np.ndarray, counts: np.ndarray, backwards: bool = False) -> np
     """Sums of consecutive runs of `values`, counts[k] of them for run k (0 for none), as np.add.reduceat
     adds them (float32, pairwise); `backwards`: each run summed from its end."""
     out = np.zeros(len(counts), dtype=values.dtype)
-    ends = np.cumsum(counts)
-    full = np.flatnonzero(counts)
+    ends = counts.cumsum()
+    full = counts.nonzero()[0]
     if len(full) == 0:
         return out
     if backwards:
@@ -221,7 +221,7 @@ class _RowOrder:
 
     def __init__(self, cent: _Centroids, rows: np.ndarray, pair: np.ndarray, entry: np.ndarray) -> None:
         length = cent.length[rows]
-        offset = np.cumsum(length) - length - cent.start[rows]  # each pair's own slots, as many as its row
+        offset = length.cumsum() - length - cent.start[rows]  # each pair's own slots, as many as its row
         self.slot = offset[pair] + entry
         self.slots = int(length.sum())
         self.order: np.ndarray | None = None
@@ -234,7 +234,7 @@ class _RowOrder:
             else:
                 taken = np.zeros(self.slots, dtype=bool)
                 taken[self.slot] = True
-                self.taken = np.flatnonzero(taken)
+                self.taken = taken.nonzero()[0]
         if self.order is not None:
             return values[self.order]
         spread = np.empty(self.slots, dtype=values.dtype)
@@ -262,10 +262,10 @@ def _shared_terms(
     width = max(1, cent.x.shape[1])
     order = sorted_order(partner)
     partner = partner[order]
-    new_row = np.r_[True, partner[1:] != partner[:-1]]
-    local = np.cumsum(new_row) - 1  # the pair's partner row among the distinct ones
+    new_row = run_starts(partner)
+    local = new_row.cumsum() - 1  # the pair's partner row among the distinct ones
     probe_len = length[probe[order]]
-    probe_end = np.cumsum(probe_len)
+    probe_end = probe_len.cumsum()
     # Rows a chunk lays out: as many as fit the table, or (sorted keys) as many entries as are looked up.
     dense = TABLE_CELLS // width >= MIN_TABLE_ROWS
     table = np.zeros(min(TABLE_CELLS // width, int(local[-1]) + 1) * width if dense else 0, dtype=np.int32)
@@ -296,13 +296,13 @@ def _shared_terms(
             table[cells] = np.arange(1, len(cells) + 1, dtype=np.int32)
             hit = table[wanted]
             table[cells] = 0
-            found = np.flatnonzero(hit)
+            found = hit.nonzero()[0]
             at = hit[found] - 1
         else:
             by_cell = sorted_order(cells)
             cells = cells[by_cell]
             at = np.minimum(np.searchsorted(cells, wanted), len(cells) - 1)
-            found = np.flatnonzero(cells[at] == wanted)
+            found = (cells[at] == wanted).nonzero()[0]
             at = by_cell[at[found]]
         yield ks, pair[found], probes[found], entries[at]
         lo = hi
@@ -310,7 +310,7 @@ def _shared_terms(
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The concatenated ranges [starts[k], starts[k] + lengths[k]), int64."""
-    ends = np.cumsum(lengths)
+    ends = lengths.cumsum()
     total = int(ends[-1]) if len(ends) else 0
     return np.repeat(starts - ends + lengths, lengths) + np.arange(total, dtype=np.int64)
 
@@ -330,7 +330,7 @@ def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.nd
     codes += np.maximum(p, q)
     order = sorted_order(codes)
     codes = codes[order]
-    first = np.r_[np.ones(min(1, len(codes)), dtype=bool), codes[1:] != codes[:-1]]
+    first = run_starts(codes)
     codes = codes[first]
     es, bonus = es[order], bonus[order]
     del order
@@ -338,9 +338,9 @@ def _collapse(n: int, p: np.ndarray, q: np.ndarray, es: np.ndarray, bonus: np.nd
     best_bonus = np.maximum(bonus[first], 0).astype(np.float64)
     # Most pairs come once: each pair's first value, then the repeats folded in (reduceat would pay a call
     # per pair).
-    again = np.flatnonzero(~first)
+    again = (~first).nonzero()[0]
     if len(again):
-        group = (np.cumsum(first) - 1)[again]
+        group = (first.cumsum() - 1)[again]
         np.maximum.at(best_es, group, es[again])
         np.maximum.at(best_bonus, group, bonus[again])
     lo = codes // n
@@ -428,11 +428,11 @@ def agglomerate(
         score[fresh:], far[fresh:] = _scores(
             items, cent, lab, p[fresh:], q[fresh:], es[fresh:], bonus[fresh:], tmin, tmax, tsum, tbits, max_span, size
         )
-        ok = np.flatnonzero(score >= threshold)
+        ok = (score >= threshold).nonzero()[0]
         if len(ok) == 0 or _ == max_rounds:
             break
         target = _merge_targets(_best(n, p[ok], q[ok], score[ok]))
-        moved = np.flatnonzero(target != ids)
+        moved = (target != ids).nonzero()[0]
         if len(moved) == 0:
             break
         into = target[moved]
@@ -453,8 +453,8 @@ def agglomerate(
         # A pair spanning too long a time never merges: it is dropped for good.
         live = (p != q) & ~far
         dirty = changed[p] | changed[q]
-        clean = np.flatnonzero(live & ~dirty)
-        d = np.flatnonzero(live & dirty)
+        clean = (live & ~dirty).nonzero()[0]
+        d = (live & dirty).nonzero()[0]
         dp, dq, des, dbonus = _collapse(n, p[d], q[d], es[d], bonus[d])
         p, q = np.concatenate([p[clean], dp]), np.concatenate([q[clean], dq])
         es, bonus = np.concatenate([es[clean], des]), np.concatenate([bonus[clean], dbonus])
@@ -472,9 +472,9 @@ def _best(n: int, p: np.ndarray, q: np.ndarray, score: np.ndarray) -> np.ndarray
     np.maximum.at(top, p, score)
     np.maximum.at(top, q, score)
     best = np.full(n, n, dtype=np.int64)
-    hit = np.flatnonzero(score == top[p])
+    hit = (score == top[p]).nonzero()[0]
     np.minimum.at(best, p[hit], q[hit])
-    hit = np.flatnonzero(score == top[q])
+    hit = (score == top[q]).nonzero()[0]
     np.minimum.at(best, q[hit], p[hit])
     best[best == n] = -1
     return best

@@ -104,7 +104,7 @@ def _top_per_row(
     else:
         order = np.lexsort((cols, -sims, rows))
         rows, cols, sims = rows[order], cols[order], sims[order]
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    starts = run_starts(rows).nonzero()[0]
     rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
     top = rank < k
     return rows[top], cols[top], sims[top]
@@ -125,7 +125,7 @@ def cluster_members(lab: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     pos = np.full(len(lab), -1, dtype=np.int64)
     pos[ids] = np.arange(len(ids))
     at = pos[lab]
-    members = np.flatnonzero(at >= 0)
+    members = (at >= 0).nonzero()[0]
     at = at[members]
     return members[sorted_order(at)], np.bincount(at, minlength=len(ids))
 
@@ -134,7 +134,7 @@ def members_matrix(lab: np.ndarray, ids: np.ndarray) -> sp.csr_matrix:
     """Cluster × item ones: row k holds the members of cluster ids[k] (ids sorted, distinct; lab[i] the
     cluster of item i), in index order, so a product with it sums each cluster's rows in that order."""
     members, counts = cluster_members(lab, ids)
-    indptr = np.r_[0, np.cumsum(counts)]
+    indptr = np.concatenate(([0], counts.cumsum()))
     return sp.csr_matrix((np.ones(len(members), dtype=np.float32), members, indptr), shape=(len(ids), len(lab)))
 
 
@@ -154,10 +154,20 @@ def sorted_order(keys: np.ndarray) -> np.ndarray:
     return packed
 
 
+def run_starts(a: np.ndarray) -> np.ndarray:
+    """Whether each element of `a` starts a run of equal values (`np.r_[True, a[1:] != a[:-1]]` for a
+    non-empty `a`, at a fraction of the cost: clustering asks tens of thousands of times a build)."""
+    out = np.empty(len(a), dtype=bool)
+    if len(a):
+        out[0] = True
+        np.not_equal(a[1:], a[:-1], out=out[1:])
+    return out
+
+
 def unique_sorted(keys: np.ndarray) -> np.ndarray:
     """np.unique of integers, by sorting (numpy's hash table is tens of times slower on large int64 keys)."""
     s = np.sort(keys)
-    return s[np.r_[True, s[1:] != s[:-1]]] if len(s) else s
+    return s[run_starts(s)]
 
 
 def unique_inverse(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -169,7 +179,7 @@ def unique_inverse(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return found, inverse.ravel()
     key = np.sort(codes << shift | np.arange(len(codes)))
     order, sorted_codes = key & ((1 << shift) - 1), key >> shift
-    first = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    first = run_starts(sorted_codes)
     inverse = np.empty(len(codes), dtype=np.int64)
     inverse[order] = np.cumsum(first) - 1
     return sorted_codes[first], inverse
@@ -206,14 +216,14 @@ def specific(
     linked: list[np.ndarray] = []
     # Term by term, in the term's own entries (the stride keeps terms apart, so this is the search over all
     # of them, in a fraction of the time and memory); a term on at most max_density + 1 items is never dense.
-    for t in np.flatnonzero(np.diff(xt.indptr) > max_density + 1).tolist():
+    for t in (np.diff(xt.indptr) > max_density + 1).nonzero()[0].tolist():
         a, b = int(xt.indptr[t]), int(xt.indptr[t + 1])
         items = xt.indices[a:b]
         key = t * stride + (seconds[items] - base)
         lo = np.searchsorted(key, key - span, side="left")
         common = np.searchsorted(key, key + span, side="right") - lo - 1 > max_density
         dense[a:b] = common
-        pos = np.flatnonzero(common & (xt.data[a:b] >= link_weight))
+        pos = (common & (xt.data[a:b] >= link_weight)).nonzero()[0]
         for d in range(1, links + 1):
             p = pos[pos - d >= lo[pos]]  # an earlier occurrence of the same term within the window
             linked.append(items[p].astype(np.int64) * n + items[p - d])

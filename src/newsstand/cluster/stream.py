@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .agglomerate import Items, agglomerate
-from .candidates import unique_inverse
+from .candidates import run_starts, unique_inverse
 from .params import ClusterParams
 from .semantic import for_step
 
@@ -248,7 +248,7 @@ def _step(
         initial=initial,
     )
     # A story goes by its first decided report; held reports are never a label, as they may yet move.
-    decided = np.flatnonzero(sub < upto)
+    decided = (sub < upto).nonzero()[0]
     first = np.full(len(sub), len(sub), dtype=np.int64)
     np.minimum.at(first, out[decided], decided)
     where = np.searchsorted(sub, open_labels).tolist()
@@ -274,7 +274,7 @@ def day_threshold(p: ClusterParams, pj: np.ndarray, ps: np.ndarray) -> float:
     each held report is to its best earlier candidate sets the scale (see ClusterParams.relative_threshold)."""
     if not p.relative_threshold or len(pj) == 0:
         return p.threshold
-    cuts = np.flatnonzero(np.r_[True, pj[1:] != pj[:-1]])
+    cuts = run_starts(pj).nonzero()[0]
     best = np.maximum.reduceat(ps.astype(np.float64), cuts)
     return max(p.threshold, p.relative_threshold * float(np.percentile(best, p.relative_quantile)))
 
@@ -294,7 +294,7 @@ def _reopen(
     labels = _labels(joined[:decided], (m for _, m in sorted(merges.items())))
     since = (start - p.hold_days) * 24.0 - p.window_hours
     order = np.argsort(labels, kind="stable")
-    cuts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+    cuts = run_starts(labels[order]).nonzero()[0]
     for a, b in zip(cuts.tolist(), [*cuts[1:].tolist(), decided], strict=True):
         members = order[a:b]  # ascending: a stable sort of ascending indices
         t = float(r.hours[members[-1]])
