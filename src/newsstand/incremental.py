@@ -20,7 +20,7 @@ import sqlite3
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date, datetime
 from itertools import chain
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -104,38 +104,27 @@ def site_digest(site: Site, *inputs: str) -> str:
 
 
 def _stand_in(value: Any, digests: Mapping[str, str], terms: Terms) -> Any:
-    """`value` with each story replaced by its digest (see `signatures`), and each outlet and topic by its
-    own, so that a page's context pickles small: a list page holds twenty whole stories."""
-    if isinstance(value, Story):
-        return digests[value.slug]
-    if isinstance(value, (Provider, Topic)):
-        return terms.of(value)
-    if isinstance(value, Teaser):
-        lead = value.lead.digest or content_digest(value.lead)
-        return ("teaser", value.slug, value.title, lead, terms.of(value.provider))
-    if isinstance(value, Pager):
-        return ("pager", value.number, value.total, value.base, value.first_index, _items(value.items, digests, terms))
-    if isinstance(value, ArchivePager):
-        return ("archive", value.number, value.newest, value.base, _items(value.items, digests, terms))
-    if isinstance(value, Summary):
-        return ("summary", value.stories, value.articles, value.first, value.last, value.start, value.counts)
-    if isinstance(value, Site):
-        return "site"
-    if (
-        isinstance(value, (tuple, list))
-        and value
-        and isinstance(value[0], (Story, Pager, Site, Teaser, Provider, Topic))
-    ):
-        return _items(value, digests, terms)
-    if (
-        isinstance(value, tuple)
-        and value
-        and isinstance(value[0], tuple)
-        and value[0]
-        and isinstance(value[0][0], (Provider, Topic))
-    ):
-        return tuple((terms.of(row[0]), *row[1:]) for row in value)  # a taxonomy's rows: (term, count)
+    """`value` with each story replaced by its digest (see `signatures`), each outlet and topic by its own,
+    and each moment by its text, so that a page's context pickles small and fast: a list page holds twenty
+    whole stories, and a moment pickles its time zone again each time (a quarter of signing a page)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    made = _STAND_INS.get(kind)
+    if made is not None:
+        return made(value, digests, terms)
+    if (kind is tuple or kind is list) and value:
+        first = type(value[0])
+        if first in _STAND_INS and first not in _MOMENTS:
+            return _items(value, digests, terms)
+        if first is tuple and value[0] and type(value[0][0]) in (Provider, Topic):
+            return tuple((terms.of(row[0]), *row[1:]) for row in value)  # a taxonomy's rows: (term, count)
     return value
+
+
+def _moment(value: datetime | date | None) -> Any:
+    """A moment as a signature holds it: its type and its text (offset included)."""
+    return value if value is None else (type(value).__name__, value.isoformat())
 
 
 def _items(items: Sequence[Any], digests: Mapping[str, str], terms: Terms) -> tuple[Any, ...]:
@@ -145,6 +134,28 @@ def _items(items: Sequence[Any], digests: Mapping[str, str], terms: Terms) -> tu
 
 
 _STORY, _SLUG = {Story}, attrgetter("slug")
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_MOMENTS = frozenset({datetime, date})
+_STAND_INS: dict[type, Any] = {
+    Story: lambda v, d, t: d[v.slug],
+    Provider: lambda v, d, t: t.of(v),
+    Topic: lambda v, d, t: t.of(v),
+    Teaser: lambda v, d, t: ("teaser", v.slug, v.title, v.lead.digest or content_digest(v.lead), t.of(v.provider)),
+    Pager: lambda v, d, t: ("pager", v.number, v.total, v.base, v.first_index, _items(v.items, d, t)),
+    ArchivePager: lambda v, d, t: ("archive", v.number, v.newest, v.base, _items(v.items, d, t)),
+    Summary: lambda v, d, t: (
+        "summary",
+        v.stories,
+        v.articles,
+        _moment(v.first),
+        _moment(v.last),
+        _moment(v.start),
+        v.counts,
+    ),
+    Site: lambda v, d, t: "site",
+    datetime: lambda v, d, t: _moment(v),
+    date: lambda v, d, t: _moment(v),
+}
 
 
 def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms: Terms) -> str:
@@ -157,7 +168,7 @@ def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms:
         page.title,
         page.description,
         page.outputs,
-        page.updated,
+        _moment(page.updated),
         page.feeds,
         context,
     )
