@@ -79,7 +79,8 @@ class SearchIndexError(RuntimeError):
 
 def month(moment: datetime) -> str:
     """A story's partition: the month of its first report, in UTC (so the time zone setting moves none)."""
-    return moment.astimezone(UTC).strftime("%Y-%m")
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"  # strftime took five times as long, twice a story a build
 
 
 def split_months(published: Iterable[datetime]) -> frozenset[str]:
