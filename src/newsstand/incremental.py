@@ -174,7 +174,7 @@ def page_signature(page: Page, site_key: str, digests: Mapping[str, str], terms:
     )
 
 
-@compact_pickle  # a record a page, loaded and saved every build
+@compact_pickle  # one per page, loaded and saved every build
 @dataclass(frozen=True, slots=True)
 class Record:
     signature: str

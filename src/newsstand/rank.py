@@ -90,14 +90,14 @@ class Ranking:
     providers: tuple[str, ...]
     topics: tuple[str, ...]
 
-
-def ranking(cluster: Cluster) -> Ranking:
-    """What `ranked` keeps of a cluster's story."""
-    shown = lead_first(cluster)
-    at = {id(e): i for i, e in enumerate(cluster)}
-    story = Story("", shown)
-    order = tuple(at[id(e)] for e in shown)
-    return Ranking(order, importance(story.articles), story.published, story.updated, story.providers, story.topics)
+    @classmethod
+    def of(cls, cluster: Cluster) -> Ranking:
+        """What `ranked` keeps of a cluster's story, derived as the story derives it."""
+        shown = lead_first(cluster)
+        at = {id(e): i for i, e in enumerate(cluster)}
+        story = Story("", shown)
+        order = tuple(at[id(e)] for e in shown)
+        return cls(order, importance(story.articles), story.published, story.updated, story.providers, story.topics)
 
 
 def coverage_digest(cluster: Cluster) -> str:
@@ -135,7 +135,7 @@ def ranked(
         slugs = identify(clusters, held=held)[0] if slugs is None else slugs
     story_slugs = list(slugs)
     keys = list(map(coverage_digest, clusters))
-    rows = [known.get(key) or ranking(cluster) for key, cluster in zip(keys, clusters, strict=True)]
+    rows = [known.get(key) or Ranking.of(cluster) for key, cluster in zip(keys, clusters, strict=True)]
     entries = [tuple(map(c.__getitem__, r.order)) for c, r in zip(clusters, rows, strict=True)]
     articles = [tuple(chain.from_iterable(map(_ARTICLES, shown))) for shown in entries]
     related = []
