@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from ..digest import content_digest
 from ..model import Article, Coverage
 from . import semantic
+from .agglomerate import ranges
 from .candidates import candidate_pairs, topic_masks, unique_sorted
 from .copies import CopyGroups, copy_groups, headline_keys
 from .params import DEFAULT, ClusterParams
@@ -130,33 +131,44 @@ def _fingerprints(entries: Sequence[Coverage], r: Reports, term_hashes: np.ndarr
     reports have equal fingerprints decide them alike (stream.Resume)."""
     keys = np.fromiter((_hash64(e.article.key) for e in entries), dtype=np.uint64, count=len(entries))
     out = np.zeros((len(entries), FINGERPRINT), dtype=np.uint8)
+    digest = hashlib.blake2b
     # A block of reports at a time: their terms and partners gathered whole for the archive were 100 MB.
     for j0 in range(0, len(entries), _BLOCK):
         j1 = min(j0 + _BLOCK, len(entries))
         cuts = np.searchsorted(r.pj, np.arange(j0, j1 + 1))
-        p0 = int(cuts[0])
-        cuts = (cuts - p0).tolist()
-        ptr = r.x.indptr[j0 : j1 + 1]
-        x0 = int(ptr[0])
-        ptr = (ptr - x0).tolist()
-        terms = term_hashes[r.x.indices[x0 : x0 + ptr[-1]]]
-        weights = r.x.data[x0 : x0 + ptr[-1]]
-        partners = keys[r.pi[p0 : p0 + cuts[-1]]]
-        ps, pb = r.ps[p0 : p0 + cuts[-1]], r.pb[p0 : p0 + cuts[-1]]
+        p0, p1 = int(cuts[0]), int(cuts[-1])
+        ptr = r.x.indptr[j0 : j1 + 1].astype(np.int64)
+        x0, x1 = int(ptr[0]), int(ptr[-1])
+        # Each report's numbers laid out one after the other, field after field, in 4-byte words, so that
+        # one call digests them: (values, each report's first value among them) per field. The headline
+        # embedding, a row of its own already, is digested from where it is.
+        fields = [
+            (term_hashes[r.x.indices[x0:x1]], ptr - x0),
+            (r.x.data[x0:x1], ptr - x0),
+            (keys[r.pi[p0:p1]], cuts - p0),
+            (r.ps[p0:p1], cuts - p0),
+            (r.pb[p0:p1], cuts - p0),
+        ]
+        words = [np.ascontiguousarray(values).view(np.uint32) for values, _ in fields]
+        base = np.cumsum([0] + [len(w) for w in words[:-1]])
+        per = [values.itemsize // 4 for values, _ in fields]
+        starts = np.stack([base[f] + first[:-1] * per[f] for f, (_, first) in enumerate(fields)], 1)
+        lengths = np.stack([np.diff(first) * per[f] for f, (_, first) in enumerate(fields)], 1)
+        laid = memoryview(np.concatenate(words)[ranges(starts.ravel(), lengths.ravel())].view(np.uint8))
+        ends = np.concatenate([[0], 4 * lengths.sum(axis=1).cumsum()]).tolist()
+        meaning, row = None, 0
+        if r.emb is not None:
+            meaning, row = memoryview(np.ascontiguousarray(r.emb[j0:j1]).view(np.uint8).ravel()), r.emb[0].nbytes
+        terms, partners = np.diff(ptr).tolist(), np.diff(cuts).tolist()
+        seconds, topics = r.seconds[j0:j1].tolist(), r.topics[j0:j1].tolist()
         digests = []
         for k, e in enumerate(entries[j0:j1]):
-            j = j0 + k
-            h = hashlib.blake2b(digest_size=FINGERPRINT)
-            h.update(f"{e.article.key}\x00{r.seconds[j]}\x00{r.topics[j]}\x00{sorted(e.providers)}".encode())
-            a, b = ptr[k], ptr[k + 1]
-            h.update(terms[a:b].tobytes())
-            h.update(weights[a:b].tobytes())
-            a, b = cuts[k], cuts[k + 1]
-            h.update(partners[a:b].tobytes())
-            h.update(ps[a:b].tobytes())
-            h.update(pb[a:b].tobytes())
-            if r.emb is not None:
-                h.update(r.emb[j].tobytes())
+            # The counts make the layout unambiguous.
+            head = f"{e.article.key}\x00{seconds[k]}\x00{topics[k]}\x00{sorted(e.providers)}"
+            h = digest(f"{head}\x00{terms[k]}\x00{partners[k]}".encode(), digest_size=FINGERPRINT)
+            h.update(laid[ends[k] : ends[k + 1]])
+            if meaning is not None:
+                h.update(meaning[k * row : (k + 1) * row])
             digests.append(h.digest())
         out[j0:j1] = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(j1 - j0, FINGERPRINT)
     return out

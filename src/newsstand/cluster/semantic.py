@@ -198,7 +198,7 @@ _INNER = re.compile("[^▁]▁")
 
 @dataclass(frozen=True, slots=True)
 class Semantic:
-    """A step's items' headline embeddings (float64) and the centre of the step, to score merges with; and
+    """A step's items' headline embeddings (as stored: float16) and the centre of the step, to score merges with; and
     each cluster's unit centred sum, kept until the cluster grows (clusters only grow, and a cluster goes by
     its smallest item: its label and size tell its members). Each cluster's plain sum is kept too, and a
     merge adds the two (`merged`): summed again from its members each time it grew, a big story cost a
@@ -246,11 +246,20 @@ class Semantic:
 
 
 def _per_cluster(e: np.ndarray, lab: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """The rows of `e` summed per cluster, for the clusters `ids` (sorted, distinct, each with a member),
-    members in index order, one after the other (as a product with the member lists sums them; + 0.0: a
+    """The rows of `e` summed per cluster in float64, for the clusters `ids` (sorted, distinct, each with a
+    member), members in index order, one after the other (as a product with the member lists sums them; + 0.0: a
     sum of zeros is +0, as there)."""
     members, counts = cluster_members(lab, ids)
-    return np.add.reduceat(e[members], np.cumsum(counts) - counts, axis=0) + 0.0
+    rows = e[members].astype(np.float64)
+    several = (counts > 1).nonzero()[0]
+    if len(several) == 0:
+        return rows + 0.0
+    # reduceat pays a call per cluster; a cluster of one (most of a step's) is its row.
+    starts = np.cumsum(counts) - counts
+    out = rows[starts]
+    grouped = np.repeat(counts > 1, counts)
+    out[several] = np.add.reduceat(rows[grouped], np.cumsum(counts[several]) - counts[several], axis=0)
+    return out + 0.0
 
 
 def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | None] = ()) -> np.ndarray | None:
@@ -269,17 +278,33 @@ def rows(texts: Sequence[str], p: ClusterParams, known: Sequence[np.ndarray | No
     return out
 
 
-def for_step(e: np.ndarray, initial: np.ndarray, p: ClusterParams) -> Semantic:
+def for_step(
+    e: np.ndarray,
+    initial: np.ndarray,
+    p: ClusterParams,
+    known: Sequence[int] = (),
+    known_sums: Sequence[np.ndarray] = (),
+) -> Semantic:
     """The embeddings `e` of a step's items, whose clusters start as `initial` (labels), centred on the
-    step's stories: the mean of each starting cluster's mean (see the module's docstring)."""
-    e64 = e.astype(np.float64)
+    step's stories: the mean of each starting cluster's mean (see the module's docstring). `known_sums`
+    are the sums of the starting clusters labelled `known`, as `_per_cluster` makes them."""
     ids = unique_sorted(initial)
     counts = np.bincount(initial)[ids]
-    sums = e64.copy()  # a report alone is its own sum
-    sums[ids] = _per_cluster(e64, initial, ids)
+    # Only a cluster's label (its smallest item) is ever read from the rows by label: the others stay zero
+    # pages, never touched (most of a step's items are the open stories' members).
+    sums = np.zeros(e.shape, dtype=np.float64)
+    if len(known):
+        todo = np.ones(len(e), dtype=bool)
+        todo[np.asarray(known, dtype=np.int64)] = False
+        todo = ids[todo[ids]]
+        if len(todo):
+            sums[todo] = _per_cluster(e, initial, todo)
+        sums[np.asarray(known, dtype=np.int64)] = np.stack(known_sums)
+    else:
+        sums[ids] = _per_cluster(e, initial, ids)
     summed = np.ones(len(e), dtype=np.int64)
     summed[ids] = counts
     centre = (sums[ids] / counts[:, None]).mean(axis=0)
     n = len(e)
     unit = np.zeros(e.shape, dtype=np.float32)
-    return Semantic(e64, centre, p.semantic_weight, unit, np.zeros(n, dtype=np.int64), sums, summed)
+    return Semantic(e, centre, p.semantic_weight, unit, np.zeros(n, dtype=np.int64), sums, summed)
