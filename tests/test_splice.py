@@ -152,3 +152,54 @@ def test_rows_that_disagree_make_every_report_again() -> None:
     arts[len(arts) // 2] = replace(arts[len(arts) // 2], title="Hooli bans voice prints in Narvik")
     again = check(arts, bad)
     assert again.memo is not None and again.memo.remade == len(again.keys)
+
+
+def test_a_report_s_fingerprint_moves_with_each_thing_a_step_reads_of_it_and_no_other_s() -> None:
+    """The fingerprint decides which reports a resumed run takes as they were: a change to any number a
+    step reads of one report (a term, its weight, a partner, a pair's cosine or bonus, the headline
+    meaning, the time, the topics) moves that report's fingerprint and leaves every other one's."""
+    from newsstand.cluster import _fingerprints
+
+    arts = sorted(corpus(5), key=lambda a: a.key)
+    entries, r, prints = reports(arts)
+    memo = cluster_stream(arts)[1].memo
+    assert memo is not None
+    terms = memo.made.terms
+    assert np.array_equal(_fingerprints(entries, r, terms), prints)  # a pure function of its inputs
+    k = int(r.pj[len(r.pj) // 2])  # a report with a partner
+    row = slice(int(r.x.indptr[k]), int(r.x.indptr[k + 1]))
+    pair = int(np.searchsorted(r.pj, k))
+
+    def moved(**changes: object) -> set[int]:
+        changed = replace(r, **changes)  # type: ignore[arg-type]
+        after = _fingerprints(entries, changed, terms)
+        return set(np.flatnonzero((after != prints).any(axis=1)).tolist())
+
+    data = r.x.data.copy()
+    data[row.start] = np.nextafter(data[row.start], np.float32(2))
+    x = r.x.copy()
+    x.data = data
+    assert moved(x=x) == {k}
+    indices = r.x.indices.copy()
+    indices[row.start] = (indices[row.start] + 1) % len(terms)
+    x = r.x.copy()
+    x.indices = indices
+    assert moved(x=x) == {k}
+    for name, bump in (("ps", lambda v: np.nextafter(v, np.float32(2))), ("pb", lambda v: v + 0.01)):
+        values = getattr(r, name).copy()
+        values[pair] = bump(values[pair])
+        assert moved(**{name: values}) == {k}
+    partner = r.pi.copy()
+    partner[pair] = (partner[pair] + 1) % k if k > 1 else partner[pair]
+    if k > 1 and partner[pair] != r.pi[pair]:
+        assert moved(pi=partner) == {k}
+    assert r.emb is not None
+    emb = r.emb.copy()
+    emb[k, 3] = np.nextafter(emb[k, 3], np.float16(2))
+    assert moved(emb=emb) == {k}
+    seconds = r.seconds.copy()
+    seconds[k] += 1
+    assert moved(seconds=seconds) == {k}
+    topics = r.topics.copy()
+    topics[k] ^= np.uint64(1)
+    assert moved(topics=topics) == {k}
