@@ -245,11 +245,13 @@ def _step(
     if b == lo:
         return
     open_labels = sorted(live.members)
-    sub = np.concatenate([*(live.members[c] for c in open_labels), np.arange(lo, b, dtype=np.int64)])
+    members = [live.members[c] for c in open_labels]
+    in_stories = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
+    sub = np.concatenate([in_stories, np.arange(lo, b, dtype=np.int64)])
     sub.sort()
     initial = np.arange(len(sub), dtype=np.int64)
-    for c in open_labels:
-        initial[np.searchsorted(sub, live.members[c])] = np.searchsorted(sub, c)
+    # Each open story's members start labelled by the story (its first report), all stories at once.
+    initial[np.searchsorted(sub, in_stories)] = np.repeat(np.searchsorted(sub, open_labels), list(map(len, members)))
     plo, phi = np.searchsorted(r.pj, [lo, b])
     pi = r.pi[plo:phi]
     at = np.searchsorted(sub, pi)
@@ -294,19 +296,25 @@ def _step(
     decided = (sub < upto).nonzero()[0]
     first = np.full(len(sub), len(sub), dtype=np.int64)
     np.minimum.at(first, out[decided], decided)
-    where = np.searchsorted(sub, open_labels).tolist()
-    step = tuple(
-        (int(sub[first[out[i]]]), c) for c, i in zip(open_labels, where, strict=True) if sub[first[out[i]]] != c
-    )
+    labels = np.asarray(open_labels, dtype=np.int64)
+    lead = sub[first[out[np.searchsorted(sub, labels)]]]  # the story each open one is part of now
+    gone = (lead != labels).nonzero()[0]
+    step = tuple(zip(lead[gone].tolist(), labels[gone].tolist(), strict=True))
     if step:
         merges[s] = step
-    for keep, gone in step:
-        live.merge(keep, gone)
+    for keep, absorbed in step:
+        live.merge(keep, absorbed)
     if upto > lo:
         new = np.arange(lo, upto)
         joined[lo:upto] = sub[first[out[np.searchsorted(sub, new)]]]
-        for c in {*joined[lo:upto].tolist(), *(keep for keep, _ in step)}:
-            mine = new[joined[lo:upto] == c]
+        # The day's decided reports by the story they joined (in index order within each).
+        order = np.argsort(joined[lo:upto], kind="stable")
+        stories = joined[lo:upto][order]
+        cuts = run_starts(stories).nonzero()[0].tolist()
+        joining = dict(zip(stories[cuts].tolist(), np.split(new[order], cuts[1:]), strict=True))
+        for keep, _ in step:
+            joining.setdefault(keep, new[:0])
+        for c, mine in joining.items():
             live.members[c] = np.sort(np.concatenate([live.members.get(c, mine[:0]), mine]))
             live.last[c] = max(live.last.get(c, -math.inf), float(r.hours[live.members[c][-1]]))
 
