@@ -338,3 +338,59 @@ def test_scratch_folders_of_builds_killed_while_pagefind_ran_are_removed_and_no_
     assert f"{BUNDLE}/pagefind-entry.json" in bundle
     assert sorted(p.name for p in scratch.iterdir()) == sorted([live.parent.name, other.parent.name])
     search._sweep.cache_clear()
+
+
+def test_the_lists_handed_in_once_rendered_give_the_bundles_of_all_pages_at_once(tmp_path: Path) -> None:
+    """A build indexes the months while the lists render, and the lists once they are: the bundles are those
+    of every partition handed in at once, changed lists and months included; and lists that never come
+    (their rendering failed) end the search with that error rather than leaving it waiting."""
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    build(settings_for(seeds, site))
+
+    def pages(part: str) -> list[tuple[str, bytes | None]]:
+        lines = (site / bundle_path(part) / MANIFEST).read_text("utf-8").splitlines()
+        return [(line.split("\t")[0], None) for line in lines]
+
+    def edit(files: list[tuple[str, bytes | None]]) -> list[tuple[str, bytes | None]]:
+        (path, _), *rest = files
+        return [(path, (site / path).read_bytes().replace(b"</main>", b"<p>Zanzibar</p></main>")), *rest]
+
+    months = {m: pages(m) for m in ("2019-11", "2020-01", "2020-02", "2020-03")}
+    months["2020-02"] = edit(months["2020-02"])
+    for lists in (pages(LISTS), edit(pages(LISTS))):
+        at_once = dict(search_bundles({LISTS: lists, **months}, "en", site, jobs=2))
+        handed = list(search_bundles(months, "en", site, jobs=2, lists=lambda lists=lists: lists))
+        assert dict(handed) == at_once and len(handed) == len(at_once)
+        assert any(v is not None for k, v in at_once.items() if k.startswith("pagefind/parts/2020-02/"))
+
+    def failed() -> list[tuple[str, bytes | None]]:
+        raise RuntimeError("the lists were not rendered")
+
+    with pytest.raises(RuntimeError, match="not rendered"):
+        list(search_bundles(months, "en", site, jobs=2, lists=failed))
+
+
+def test_a_list_page_that_fails_to_render_fails_the_build_without_leaving_the_search_waiting(tmp_path: Path) -> None:
+    """The months' bundles are being made when the lists render: a list page that fails must end the build
+    with its error (the search is told the lists never came; waiting for them, the process would never
+    exit), and the last site stays as it was."""
+    seeds = corpus(tmp_path / "seeds")
+    site = tmp_path / "site"
+    build(settings_for(seeds, site))
+    before = tree(site, ".")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "term.html").write_text(
+        '{% extends "base.html" %}{% block main %}{{ 1 // 0 }}{% endblock %}', "utf-8"
+    )
+    (seeds / "nov_0.txt").write_text(story_file(title="Kendal lighthouse reopens kendal", when="2019-11-04T09:00:00Z"))
+    # The command line in the site's folder: the same seeds, site, templates and cache as settings_for.
+    done = subprocess.run(
+        [sys.executable, "-m", "newsstand", "build", "--seeds", "seeds", "--out", "site"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "division" in done.stdout + done.stderr
+    assert {k: v[0] for k, v in tree(site, ".").items()} == {k: v[0] for k, v in before.items()}

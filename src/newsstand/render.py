@@ -34,7 +34,7 @@ from .images import shown_image
 from .metadata import crumbs, json_ld, social
 from .model import Story
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
-from .search import partition, search_bundles, split_months
+from .search import LISTS, partition, search_bundles, split_months
 from .sitemap import robots_txt, sitemap_files
 from .summary import sparkline
 from .theme import layers
@@ -440,37 +440,49 @@ def render_all(
     to be linked from the `previous` site by the writer. Data files come as streams of pieces that
     this process makes while the writer writes them, taking from their last version what `reuse` (by
     page path) says it still holds (see `Renderer.data`). The search index is made by Pagefind, in processes
-    of its own, from the moment every page is rendered: the writer links the unchanged pages meanwhile (a
+    of its own: the story pages are rendered first, and the months' bundles are made while the lists render;
+    the lists' bundle, if it changed, once they are rendered, while the writer links the unchanged pages (a
     stat or two and a link each, 77,000 files at 100k stories: seconds that Pagefind used to wait for).
     """
     pages = tuple(pages)
     settings, assets = renderer.settings, renderer.assets
-    rendered = render_pages(renderer, [p for p in pages if p.path not in unchanged and p.kind != "data"], jobs)
+    order = (*(p for p in pages if p.kind == "story"), *(p for p in pages if p.kind != "story"))
+    rendered = render_pages(renderer, [p for p in order if p.path not in unchanged and p.kind != "data"], jobs)
     indexed: dict[str, list[tuple[str, bytes | None]]] = {}  # by partition, the pages search may index
     split = split_months(s.published for s in renderer.site.stories.values()) if settings.search else frozenset()
     streamed: list[tuple[str, Content]] = []
     kept: list[str] = []  # the unchanged pages' files, for the writer to link
-    for page in pages:
-        if page.path in unchanged:
-            files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
-            kept.extend(path for path, _ in files)
-        elif page.kind == "data":
-            streamed.append((page.path, renderer.data(page, (reuse or {}).get(page.path))))
-            continue
-        else:
-            files = [next(rendered) for _ in output_paths(page)]
-            yield from files
-        if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
-            indexed.setdefault(partition(page, split), []).extend(
-                (path, data)
-                for path, data in files
-                if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)
-            )
+    lists: Future[list[tuple[str, bytes | None]]] = Future()
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # Pagefind reads unchanged pages from the previous site, which the writer leaves alone until the end.
         index = None
-        if settings.search:
-            index = pool.submit(lambda: list(search_bundles(indexed, settings.language, previous, jobs)))
+        try:
+            for page in order:
+                if settings.search and index is None and page.kind != "story":
+                    # Every story page is in, so every month's pages are known (a generator: it runs in the pool).
+                    months = search_bundles(dict(indexed), settings.language, previous, jobs, lists=lists.result)
+                    index = pool.submit(list, months)
+                if page.path in unchanged:
+                    files: list[tuple[str, bytes | None]] = [(path, None) for path in output_paths(page)]
+                    kept.extend(path for path, _ in files)
+                elif page.kind == "data":
+                    streamed.append((page.path, renderer.data(page, (reuse or {}).get(page.path))))
+                    continue
+                else:
+                    files = [next(rendered) for _ in output_paths(page)]
+                    yield from files
+                if settings.search:  # only pages that mark a body to index (unchanged ones are read back if needed)
+                    indexed.setdefault(partition(page, split), []).extend(
+                        (path, data)
+                        for path, data in files
+                        if path.endswith(".html") and (data is None or b"data-pagefind-body" in data)
+                    )
+            if settings.search and index is None:  # story pages alone
+                index = pool.submit(list, search_bundles(indexed, settings.language, previous, jobs))
+            lists.set_result(indexed.get(LISTS, []))
+        finally:
+            if not lists.done():  # rendering failed or the writer stopped: the search gives up too
+                lists.set_exception(RuntimeError("the lists were not rendered"))
+        # Pagefind reads unchanged pages from the previous site, which the writer leaves alone until the end.
         yield from ((path, None) for path in kept)
         yield from streamed
         if settings.base_url:

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -308,13 +308,16 @@ def search_bundles(
     language: str,
     previous: Path | None,
     jobs: int = 1,
+    lists: Callable[[], Sequence[tuple[str, bytes | None]]] | None = None,
 ) -> Iterator[tuple[str, bytes | None]]:
     """Every partition's bundle, as (path, bytes), or (path, None) for a file kept from the `previous` site.
 
     `pages` holds each partition's HTML pages, a page that did not change since the last build coming as
     (path, None): its bytes are in `previous`. The lists partition always has a bundle (the search page
     loads Pagefind's scripts from it), each month one when it has pages. Partitions are indexed by
-    independent runs of Pagefind, `jobs` at a time.
+    independent runs of Pagefind, `jobs` at a time. `lists`, if given, gives the lists partition's pages
+    instead of `pages`, when they are rendered: the months are indexed meanwhile (a build renders the
+    story pages first, then the lists).
     """
 
     def old(path: str) -> bytes:
@@ -328,41 +331,54 @@ def search_bundles(
             return old(path)
         return IndexedPage((previous / path).absolute(), digest)
 
-    parts = {LISTS: (), **pages}
     kept: dict[str, list[str]] = {}
-    fresh: dict[str, list[tuple[str, bytes | IndexedPage]]] = {}
-    for part, files in parts.items():
-        bundle = bundle_path(part)
-        before = _indexed_before(previous, bundle) if previous is not None else None
-        # Kept: the last build indexed it, Pagefind would read each of its pages as it did then, and none
-        # of those it indexed is gone. An unchanged page reads as it did; a changed one may too, when what
-        # changed is in a part Pagefind ignores.
-        if before is not None and all(before.get(path) for path in before):
-            now = {}
-            for path, data in files:
-                if data is None:
-                    if path in before:
-                        now[path] = before[path]
-                elif BODY in data:
-                    now[path] = indexed_digest(data)
-            if now == before:
-                assert previous is not None
-                kept[part] = _old_files(previous, bundle)
-                continue
-        # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body; if it
-        # did, with a digest, Pagefind reads it where it is.
-        fresh[part] = [
-            (path, data if data is not None else known(path, before))
-            for path, data in files
-            if data is not None or before is None or path in before
-        ]
-    made = _index(fresh, language, jobs)
+
+    def stale(
+        parts: Mapping[str, Sequence[tuple[str, bytes | None]]],
+    ) -> dict[str, list[tuple[str, bytes | IndexedPage]]]:
+        """The partitions of `parts` to index again, with what Pagefind reads; the others go to `kept`."""
+        fresh: dict[str, list[tuple[str, bytes | IndexedPage]]] = {}
+        for part, files in parts.items():
+            bundle = bundle_path(part)
+            before = _indexed_before(previous, bundle) if previous is not None else None
+            # Kept: the last build indexed it, Pagefind would read each of its pages as it did then, and none
+            # of those it indexed is gone. An unchanged page reads as it did; a changed one may too, when what
+            # changed is in a part Pagefind ignores.
+            if before is not None and all(before.get(path) for path in before):
+                now = {}
+                for path, data in files:
+                    if data is None:
+                        if path in before:
+                            now[path] = before[path]
+                    elif BODY in data:
+                        now[path] = indexed_digest(data)
+                if now == before:
+                    assert previous is not None
+                    kept[part] = _old_files(previous, bundle)
+                    continue
+            # An unchanged page has the bytes it had: if the last bundle did not index it, it has no body; if
+            # it did, with a digest, Pagefind reads it where it is.
+            fresh[part] = [
+                (path, data if data is not None else known(path, before))
+                for path, data in files
+                if data is not None or before is None or path in before
+            ]
+        return fresh
+
+    if lists is None:
+        parts = {LISTS: (), **pages}
+        made = _index(stale(parts), language, jobs)
+    else:
+        months = {part: files for part, files in pages.items() if part != LISTS}
+        made = _index(stale(months), language, jobs)
+        parts = {LISTS: lists(), **months}
+        made |= _index(stale({LISTS: parts[LISTS]}), language, jobs)
     # A bundle kept from another version of Pagefind would not merge with the new ones: index it again.
     versions = {_version(data) for files in made.values() for path, data in files if path.endswith("/" + ENTRY)}
     if len(versions) == 1 and previous is not None:
         (version,) = versions
-        stale = [part for part in kept if _version(previous / bundle_path(part) / ENTRY) != version]
-        made |= _index({part: [(p, old(p)) for p, _ in parts[part]] for part in stale}, language, jobs)
+        outdated = [part for part in kept if _version(previous / bundle_path(part) / ENTRY) != version]
+        made |= _index({part: [(p, old(p)) for p, _ in parts[part]] for part in outdated}, language, jobs)
     for part in sorted(parts, key=lambda p: (p != LISTS, p)):
         if part in made:
             yield from made[part]
