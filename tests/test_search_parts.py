@@ -141,6 +141,12 @@ def test_a_deleted_story_leaves_its_months_index_and_a_new_month_joins_the_searc
     assert {k: v[0] for k, v in tree(site).items()} == from_scratch(seeds, tmp_path / "full")
 
 
+def unchanged_pages(site: Path, part: str) -> list[tuple[str, bytes | None]]:
+    """The pages a partition's bundle in `site` indexed, each as unchanged (path, None)."""
+    lines = (site / bundle_path(part) / MANIFEST).read_text("utf-8").splitlines()
+    return [(line.split("\t")[0], None) for line in lines]
+
+
 def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path: Path) -> None:
     """search_bundles over a real last site: a partition all of whose pages are unchanged comes out as the
     last build's files (None: linked); one with a changed page, or one that lost a page, as new bytes."""
@@ -148,12 +154,8 @@ def test_only_a_partition_with_a_changed_or_lost_page_is_indexed_again(tmp_path:
     site = tmp_path / "site"
     build(settings_for(seeds, site))
 
-    def pages(part: str) -> list[tuple[str, bytes | None]]:
-        lines = (site / bundle_path(part) / MANIFEST).read_text("utf-8").splitlines()
-        return [(line.split("\t")[0], None) for line in lines]
-
     months = ("2019-11", "2020-01", "2020-02", "2020-03")
-    unchanged = {LISTS: pages(LISTS), **{m: pages(m) for m in months}}
+    unchanged = {LISTS: unchanged_pages(site, LISTS), **{m: unchanged_pages(site, m) for m in months}}
     out = dict(search_bundles(unchanged, "en", site, jobs=2))
     assert out and all(data is None for data in out.values())
     assert set(out) == set(tree(site))
@@ -348,17 +350,13 @@ def test_the_lists_handed_in_once_rendered_give_the_bundles_of_all_pages_at_once
     site = tmp_path / "site"
     build(settings_for(seeds, site))
 
-    def pages(part: str) -> list[tuple[str, bytes | None]]:
-        lines = (site / bundle_path(part) / MANIFEST).read_text("utf-8").splitlines()
-        return [(line.split("\t")[0], None) for line in lines]
-
     def edit(files: list[tuple[str, bytes | None]]) -> list[tuple[str, bytes | None]]:
         (path, _), *rest = files
         return [(path, (site / path).read_bytes().replace(b"</main>", b"<p>Zanzibar</p></main>")), *rest]
 
-    months = {m: pages(m) for m in ("2019-11", "2020-01", "2020-02", "2020-03")}
+    months = {m: unchanged_pages(site, m) for m in ("2019-11", "2020-01", "2020-02", "2020-03")}
     months["2020-02"] = edit(months["2020-02"])
-    for lists in (pages(LISTS), edit(pages(LISTS))):
+    for lists in (unchanged_pages(site, LISTS), edit(unchanged_pages(site, LISTS))):
         at_once = dict(search_bundles({LISTS: lists, **months}, "en", site, jobs=2))
         handed = list(search_bundles(months, "en", site, jobs=2, lists=lambda lists=lists: lists))
         assert dict(handed) == at_once and len(handed) == len(at_once)
