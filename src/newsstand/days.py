@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from .model import Story
 
@@ -26,6 +26,13 @@ class DayGroup:
 
 def local_day(moment: datetime, zone: tzinfo) -> date:
     return moment.astimezone(zone).date()
+
+
+def utc_month(moment: datetime) -> str:
+    """The month of `moment` in UTC, as "2020-06": how the merge record and the search index file things by
+    month, so that the time zone setting moves none."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"  # strftime took five times as long, twice a story a build
 
 
 def story_day(story: Story, zone: tzinfo) -> date:

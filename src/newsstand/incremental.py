@@ -20,7 +20,7 @@ import sqlite3
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from itertools import chain
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from . import cachefile
+from .days import utc_month
 from .digest import bytes_digest, content_digest
 from .identity import Register
 from .model import (
@@ -566,8 +567,7 @@ _KEY = attrgetter("key")
 
 
 def _month(article: Article) -> str:
-    moment = article.published.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
+    return utc_month(article.published)
 
 
 class LastBuild:

@@ -36,6 +36,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from .days import utc_month
+
 if TYPE_CHECKING:  # pages imports this module for the partitions' names
     from .pages import Page
 
@@ -77,22 +79,16 @@ class SearchIndexError(RuntimeError):
     """Pagefind could not index the site."""
 
 
-def month(moment: datetime) -> str:
-    """A story's partition: the month of its first report, in UTC (so the time zone setting moves none)."""
-    utc = moment.astimezone(UTC)
-    return f"{utc.year:04d}-{utc.month:02d}"  # strftime took five times as long, twice a story a build
-
-
 def split_months(published: Iterable[datetime]) -> frozenset[str]:
     """The months with more than MONTH_STORIES stories, whose index is made in four parts (see `story_part`)."""
-    counts = Counter(map(month, published))
+    counts = Counter(map(utc_month, published))
     return frozenset(m for m, n in counts.items() if n > MONTH_STORIES)
 
 
 def story_part(published: datetime, split: Collection[str]) -> str:
     """The partition of a story first reported at `published`: its month ("2020-06"), or, in a month of
     `split`, its quarter of that month: the days 1-7, 8-14, 15-21 and 22 on ("2020-06-1" to "2020-06-4")."""
-    part = month(published)
+    part = utc_month(published)
     if part not in split:
         return part
     return f"{part}-{min((published.astimezone(UTC).day - 1) // 7, 3) + 1}"

@@ -28,7 +28,7 @@ from ..digest import content_digest
 from ..model import Article, Coverage
 from . import semantic
 from .agglomerate import ranges
-from .candidates import candidate_pairs, topic_masks, unique_sorted
+from .candidates import candidate_pairs, run_starts, topic_masks, unique_sorted
 from .copies import CopyGroups, copy_groups, headline_keys
 from .params import DEFAULT, ClusterParams
 from .splice import Made, Memo, splice
@@ -338,7 +338,7 @@ def _clusters(entries: Sequence[Coverage], labels: np.ndarray, originals: np.nda
     """The entries by story (`labels`), each story's by key, the stories by their first entry's key;
     `originals` is each entry's article's index among the articles sorted by key, so its key's rank."""
     order = np.lexsort((originals, labels))
-    cuts = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]]).tolist()
+    cuts = run_starts(labels[order]).nonzero()[0].tolist()
     ranked = order.tolist()
     out = [tuple(map(entries.__getitem__, ranked[a:b])) for a, b in pairwise([*cuts, len(ranked)])]
     firsts = originals[order[cuts]] if cuts else originals[:0]

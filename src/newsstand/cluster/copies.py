@@ -18,6 +18,7 @@ from operator import attrgetter, ne
 import numpy as np
 
 from ..model import Article, Coverage, coverage_entries
+from .candidates import run_starts
 from .text import char_classes, headline, headlines
 
 _NON_WORD = re.compile(r"[\W_]+")
@@ -134,7 +135,7 @@ def copy_groups(articles: Sequence[Article], window: timedelta) -> CopyGroups:
     no_pick = np.fromiter((not a.pick for a in articles), dtype=bool, count=n)
     no_lead = np.fromiter((not a.lead for a in articles), dtype=bool, count=n)
     best = np.lexsort((idx, us, neg_quality, no_lead, no_pick, np.array(prefixed, dtype=bool), run))
-    first = np.r_[True, run[best][1:] != run[best][:-1]]
+    first = run_starts(run[best])
     head_of_run = best[first]  # run r's original report (runs are numbered 0.. in `best` order)
     is_head = np.zeros(n, dtype=bool)
     is_head[head_of_run] = True

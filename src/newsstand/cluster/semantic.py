@@ -293,15 +293,14 @@ def for_step(
     # Only a cluster's label (its smallest item) is ever read from the rows by label: the others stay zero
     # pages, never touched (most of a step's items are the open stories' members).
     sums = np.zeros(e.shape, dtype=np.float64)
-    if len(known):
-        todo = np.ones(len(e), dtype=bool)
-        todo[np.asarray(known, dtype=np.int64)] = False
-        todo = ids[todo[ids]]
-        if len(todo):
-            sums[todo] = _per_cluster(e, initial, todo)
-        sums[np.asarray(known, dtype=np.int64)] = np.stack(known_sums)
-    else:
-        sums[ids] = _per_cluster(e, initial, ids)
+    carried = np.asarray(known, dtype=np.int64)
+    is_known = np.zeros(len(e), dtype=bool)
+    is_known[carried] = True
+    todo = ids[~is_known[ids]]
+    if len(todo):
+        sums[todo] = _per_cluster(e, initial, todo)
+    if len(carried):
+        sums[carried] = np.stack(known_sums)
     summed = np.ones(len(e), dtype=np.int64)
     summed[ids] = counts
     centre = (sums[ids] / counts[:, None]).mean(axis=0)

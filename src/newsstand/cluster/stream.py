@@ -148,6 +148,14 @@ class _Open:
             rows.append(total)
         return at, rows
 
+    def remember_sums(self, labels: list[int], carried: list[int], sums: np.ndarray, rows: list[int]) -> None:
+        """Keep the summed embeddings of the stories `labels` not `carried` (by position), which this step
+        made: story labels[k]'s is sums[rows[k]], taken before the step's merges add to it."""
+        known = set(carried)
+        for k, c in enumerate(labels):
+            if k not in known:
+                self.sums[c] = (len(self.members[c]), sums[rows[k]].copy())
+
 
 def steps(days: np.ndarray, hold: int) -> list[int]:
     """The days a step runs on: every day with reports and the `hold` days after it."""
@@ -265,10 +273,7 @@ def _step(
         local = np.searchsorted(sub, open_labels).tolist()
         carried, sums = live.meaning_sums(r.emb, open_labels)
         meaning = for_step(r.emb[sub], initial, p, [local[k] for k in carried], sums)
-        known = set(carried)
-        for k, c in enumerate(open_labels):
-            if k not in known:  # before the merges of this step add to it
-                live.sums[c] = (len(live.members[c]), meaning.sums[local[k]].copy())
+        live.remember_sums(open_labels, carried, meaning.sums, local)
     items = Items(
         x,
         r.hours[sub],

@@ -17,7 +17,7 @@ from itertools import chain, pairwise
 import numpy as np
 import scipy.sparse as sp
 
-from .candidates import unique_inverse
+from .candidates import run_starts, unique_inverse
 
 # "UPDATE 1-", "REFILE-", "Editorial: " ...: labels of the copy, not of the event.
 WIRE_PREFIX = re.compile(
@@ -392,7 +392,7 @@ def run_ids(text: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np
             # The piece's new keys (sorted), numbered by first appearance after those known.
             order = np.argsort(key[new], kind="stable")
             sorted_new = key[new][order]
-            head = np.r_[True, sorted_new[1:] != sorted_new[:-1]]
+            head = run_starts(sorted_new)
             first_new = new[order][head]
             ids = np.empty(len(first_new), dtype=np.int64)
             ids[np.argsort(first_new)] = len(known_id) + np.arange(len(first_new))
