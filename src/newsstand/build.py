@@ -26,11 +26,12 @@ from .write import WriteReport, write_site
 if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a build needs them
     from collections.abc import Sequence
 
-    from .cluster import Cluster
+    from .cluster import Cluster, StreamState
     from .ingest import Ingested, IngestMemo
     from .model import Article, Corpus, Story
     from .normalize import MergeMemo
     from .preview import Shown
+    from .rank import Ranking
     from .render import Renderer
 
 
@@ -81,19 +82,29 @@ def peak_mb() -> float:
 @dataclass
 class BuildMemo:
     """What a long-running caller (serve) keeps in memory from one build to the next, so a build after a
-    small edit neither reloads the seed cache nor merges every article again. Empty: a build from scratch."""
+    small edit neither reads its caches again (the seed files', the stream's, ranking's) nor merges every
+    article again. Empty: a build from scratch."""
 
     ingest: IngestMemo | None = None
     merge: MergeMemo | None = None
+    # The stream's state with what clustering read to make it (as ClusterCache keeps them), and ranking's
+    # rows (RankCache), as the last build left them.
+    clusters: tuple[str, StreamState, bytes] | None = None
+    ranks: dict[str, Ranking] | None = None
     # What the site on disk shows and what rendered it, for showing an edit before the build (show_edit).
     shown: Shown | None = None
     renderer: Renderer | None = None
 
     def clear(self) -> None:
-        self.ingest = self.merge = self.shown = self.renderer = None
+        self.ingest = self.merge = self.clusters = self.ranks = self.shown = self.renderer = None
 
 
-def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> Ingested:
+def _ingest(
+    settings: Settings,
+    names: list[str],
+    memo: BuildMemo | None,
+    stamps: Mapping[str, tuple[int, int, int, int]] | None = None,
+) -> Ingested:
     from .ingest import IngestMemo, ingest
 
     if memo is not None and (memo.ingest is None or memo.merge is None):
@@ -101,12 +112,13 @@ def _ingest(settings: Settings, paths: list[Path], memo: BuildMemo | None) -> In
 
         memo.ingest, memo.merge = IngestMemo(), MergeMemo()
     return ingest(
-        paths,
+        names,
         settings.seeds,
         settings.cache if settings.use_cache else None,
         drafts=settings.drafts,
         jobs=settings.jobs,
         memo=memo.ingest if memo else None,
+        stamps=stamps,
     )
 
 
@@ -123,7 +135,7 @@ def _read_and_merge(
     merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
     called when reading ends; `stamps` are the seed files' stats if this build took them already."""
     from .ingest import ingest_changes
-    from .normalize import merge, merge_all, merge_changed, moved_keys
+    from .normalize import merge, merge_again, merge_all, merge_changed, moved_keys
 
     cache = MergeCache(settings.cache, settings.seeds, settings.drafts) if settings.use_cache and memo is None else None
     saved = cache.load() if cache is not None else None
@@ -152,45 +164,55 @@ def _read_and_merge(
                 problems = tuple(sorted(p for f in files.values() for p in f[2]))
                 known = {path: (f[0], f[1]) for path, f in files.items()}
                 return merged[0], problems, known, parsed
-    ingested = _ingest(settings, [Path(name) for name in names], memo)
+    ingested = _ingest(settings, names, memo, stamps)
     read_done()
     if cache is not None:
         corpus, state = merge_all(ingested.mentions)
         cache.save(state, {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}, None)
+    elif memo is not None and memo.merge is not None:
+        corpus = merge_again(memo.merge, {r.path: r.mentions for r in ingested.results})
     else:
-        corpus = merge(ingested.mentions, memo=memo.merge if memo else None)
+        corpus = merge(ingested.mentions)
     seen = {r.path: (r.stamp, r.sha) for r in ingested.results}
     return corpus, tuple(sorted(ingested.problems)), seen, parsed + ingested.parsed
 
 
-def _cluster(settings: Settings, articles: Sequence[Article]) -> tuple[tuple[Cluster, ...], bool, Pending]:
+def _cluster(
+    settings: Settings, articles: Sequence[Article], memo: BuildMemo | None = None
+) -> tuple[tuple[Cluster, ...], bool, Pending]:
     """The articles' clusters, whether they were clustered now, and the saving of the stream's state for the
     next build, which goes on beside the stages that follow (hundreds of megabytes at 100k stories, over a
     second to pickle and write): the caller waits for it. Clustering is the costliest stage after parsing,
     and an edit that leaves every field it reads alone (new heat, a new body) gives the same clusters: those
-    the last build kept in the cache are reused."""
+    the last build kept in the cache (or in `memo`) are reused."""
     from .cluster import DEFAULT, StreamState, cluster_input, cluster_stream, clusters_of
 
     params = replace(DEFAULT, window_hours=settings.cluster_window_hours, threshold=settings.cluster_threshold)
     cache = ClusterCache(settings.cache, settings.seeds) if settings.use_cache else None
-    saved = cache.get() if cache else None
+    saved = memo.clusters if memo is not None and memo.clusters is not None else cache.get() if cache else None
     last = saved[1] if saved is not None and isinstance(saved[1], StreamState) else None
     read, reads = "", b""
-    if cache:
+    if cache or memo is not None:
         read, reads = cluster_input(articles, last, saved[2] if saved is not None else b"")
         read = f"{params!r} {read}"
     if last is not None and saved is not None and saved[0] == read:
         clusters = clusters_of(last, articles)
         if clusters is not None:
+            if memo is not None:
+                memo.clusters = (read, last, reads)
             return clusters, False, Pending(None)
     # Otherwise the stream resumes from where the last run's decisions start to differ (cluster.stream).
     clusters, state, _ = cluster_stream(articles, params=params, jobs=settings.jobs or workers(), last=last)
+    if memo is not None:
+        memo.clusters = (read, state, reads)
     if cache:
         return clusters, True, in_background(lambda: cache.put(read, state, reads))
     return clusters, True, Pending(None)
 
 
-def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Story, ...], Register, bool, Pending]:
+def _stories(
+    settings: Settings, clusters: Sequence[Cluster], memo: BuildMemo | None = None
+) -> tuple[tuple[Story, ...], Register, bool, Pending]:
     """The ranked stories, named as the last published build named them (identity), the register of
     names this build publishes, whether it differs from the last one's (470,000 article keys at 100k
     stories, a second to write: an edited headline leaves it as it was), and the saving of what ranking
@@ -202,8 +224,10 @@ def _stories(settings: Settings, clusters: Sequence[Cluster]) -> tuple[tuple[Sto
     held = members(clusters)
     slugs, register = identify(clusters, last, held)
     cache = RankCache(settings.cache, settings.seeds) if settings.use_cache else None
-    known = cache.get() if cache is not None else {}
+    known = memo.ranks if memo is not None and memo.ranks is not None else cache.get() if cache is not None else {}
     stories, rows = ranked(clusters, slugs, held.where, known)
+    if memo is not None:
+        memo.ranks = rows
     saving = Pending(None)
     if cache is not None and rows.keys() != known.keys():  # a row is a function of its key: none moved
         saving = in_background(partial(cache.put, rows))
@@ -238,20 +262,20 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         return
     from .assets import build_assets
     from .exclude import exclude
-    from .normalize import merge
+    from .normalize import merge_again
     from .pages import plan
     from .preview import shown
     from .render import Renderer
 
     with _collector_paused():
-        corpus = merge(
-            _ingest(settings, [Path(name) for name in seed_files(settings.seeds)], memo).mentions, memo=memo.merge
-        )
+        ingested = _ingest(settings, seed_files(settings.seeds), memo)
+        assert memo.merge is not None  # made by _ingest
+        corpus = merge_again(memo.merge, {r.path: r.mentions for r in ingested.results})
         corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
-        clusters, _, saving = _cluster(settings, corpus.articles)
-        stories, register, _, ranking = _stories(settings, clusters)
+        clusters, _, saving = _cluster(settings, corpus.articles, memo)
+        stories, register, _, ranking = _stories(settings, clusters, memo)
         _saved(saving)
         _saved(ranking)
         pages, site = plan(corpus, stories, settings.site, register.redirects)
@@ -369,9 +393,9 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
     rejected = sum(1 for p in problems if p.rejected)
     if settings.strict and problems:
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
-    clusters, clustered, saving = _cluster(settings, corpus.articles)
+    clusters, clustered, saving = _cluster(settings, corpus.articles, memo)
     background.append(saving)
-    stories, register, register_changed, ranking = _stories(settings, clusters)
+    stories, register, register_changed, ranking = _stories(settings, clusters, memo)
     background.append(ranking)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings.site, register.redirects)

@@ -250,28 +250,32 @@ class IngestMemo:
 
 
 def ingest(
-    paths: Sequence[Path],
+    paths: Sequence[str | Path],
     seeds: Path,
     cache_dir: Path | None,
     drafts: bool = False,
     jobs: int | None = None,
     memo: IngestMemo | None = None,
+    stamps: Mapping[str, tuple[int, int, int, int]] | None = None,
 ) -> Ingested:
-    """Every seed file's mentions and problems, parsing only what the cache (or `memo`) does not hold."""
+    """Every seed file's mentions and problems, parsing only what the cache (or `memo`) does not hold.
+    `paths` as read.seed_files names them; `stamps`: each file's stat as this build already took it, if it did."""
     source = (seeds, cache_dir, drafts)
     if memo is not None and memo.source == source:
         store, known = memo.store, memo.results
     else:
         store = SeedCache(cache_dir, seeds, drafts) if cache_dir is not None else None
         known = store.load() if store else {}
+    stat = stamps.get if stamps is not None else seed_stamp
+    names = list(map(str, paths))  # a Path is made only for a file to read (100,000 Paths: half a second)
     results: dict[str, FileResult] = {}
     todo: list[Path] = []
-    for path in paths:
-        hit = known.get(str(path))
-        if hit is not None and hit.stamp == seed_stamp(path):
+    for name in names:
+        hit = known.get(name)
+        if hit is not None and hit.stamp == stat(name):
             results[hit.path] = hit
         else:
-            todo.append(path)
+            todo.append(Path(name))
     jobs = jobs or workers()
     if len(todo) < INLINE_BELOW or jobs == 1:
         fresh = _process_chunk(todo, drafts)
@@ -289,7 +293,7 @@ def ingest(
         written = True
     for result in fresh:
         results[result.path] = result
-    ordered = tuple(results[str(p)] for p in paths)
+    ordered = tuple(map(results.__getitem__, names))
     gone = set(known) - set(results)
     if store is not None and (gone or (fresh and not written)):
         store.save_changes(() if written else fresh, gone)

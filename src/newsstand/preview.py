@@ -68,7 +68,7 @@ def preview(
         if {m.key for m in old.mentions} != {m.key for m in result.mentions}:
             return None  # an article added or dropped: clusters, lists and links all move
         for key in dict.fromkeys(m.key for m in result.mentions):
-            group = merged.groups.get(key)
+            group = merged.mentions_of(key)
             if group is None or key not in last.story_of:
                 return None
             new = [m for m in result.mentions if m.key == key]
