@@ -94,6 +94,16 @@ def test_an_edit_shows_on_its_story_page_only_and_as_the_build_then_makes_it(
     assert site_files(settings.out) == fresh_site(settings, tmp_path)
 
 
+def test_the_story_of_each_article_is_the_site_s(built: tuple[Settings, BuildMemo]) -> None:
+    # Read through the clusters' naming (preview.StoryOf), it is what the stories themselves hold.
+    _, memo = built
+    assert memo.shown is not None
+    stories = memo.shown.site.stories.values()
+    assert dict(memo.shown.story_of) == {a.key: s.slug for s in stories for a in s.articles}
+    assert len(memo.shown.story_of) == sum(len(s.articles) for s in stories) > GENERATED
+    assert "https://example.org/no-such-article" not in memo.shown.story_of
+
+
 def test_a_retitled_article_shows_its_new_title(built: tuple[Settings, BuildMemo], tmp_path: Path) -> None:
     settings, memo = built
     target = settings.seeds / "gen_07.txt"

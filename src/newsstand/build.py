@@ -212,12 +212,13 @@ def _cluster(
 
 def _stories(
     settings: Settings, clusters: Sequence[Cluster], memo: BuildMemo | None = None
-) -> tuple[tuple[Story, ...], Register, bool, Pending]:
+) -> tuple[tuple[Story, ...], Register, bool, Pending, Mapping[str, str]]:
     """The ranked stories, named as the last published build named them (identity), the register of
     names this build publishes, whether it differs from the last one's (470,000 article keys at 100k
-    stories, a second to write: an edited headline leaves it as it was), and the saving of what ranking
-    keeps for the next build, if it changed (the caller waits for it)."""
+    stories, a second to write: an edited headline leaves it as it was), the saving of what ranking
+    keeps for the next build, if it changed (the caller waits for it), and each article's story's slug."""
     from .identity import identify, members
+    from .preview import StoryOf
     from .rank import ranked
 
     last = StoryRegister(settings.cache, settings.seeds).load()
@@ -231,7 +232,7 @@ def _stories(
     saving = Pending(None)
     if cache is not None and rows.keys() != known.keys():  # a row is a function of its key: none moved
         saving = in_background(partial(cache.put, rows))
-    return stories, register, register != last, saving
+    return stories, register, register != last, saving, StoryOf(held.where, slugs)
 
 
 @contextmanager
@@ -275,11 +276,11 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
         clusters, _, saving = _cluster(settings, corpus.articles, memo)
-        stories, register, _, ranking = _stories(settings, clusters, memo)
+        stories, register, _, ranking, story_of = _stories(settings, clusters, memo)
         _saved(saving)
         _saved(ranking)
         pages, site = plan(corpus, stories, settings.site, register.redirects)
-        memo.shown = shown(pages, site)
+        memo.shown = shown(pages, site, story_of)
         memo.renderer = Renderer(settings, site, build_assets(theme.static_files(settings)))
 
 
@@ -395,7 +396,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         raise BuildError(f"{len(problems)} problems in the seeds and --strict is set: nothing written", problems)
     clusters, clustered, saving = _cluster(settings, corpus.articles, memo)
     background.append(saving)
-    stories, register, register_changed, ranking = _stories(settings, clusters, memo)
+    stories, register, register_changed, ranking, story_of = _stories(settings, clusters, memo)
     background.append(ranking)
     t = lap("cluster+rank", t)
     pages, site = plan(corpus, stories, settings.site, register.redirects)
@@ -454,7 +455,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         if register_changed:
             StoryRegister(settings.cache, settings.seeds).save(register)  # the URLs the next build keeps
         if memo is not None:
-            memo.shown, memo.renderer = shown(pages, site), renderer
+            memo.shown, memo.renderer = shown(pages, site, story_of), renderer
     result = BuildResult(
         files_read=len(names),
         files_rejected=rejected,
