@@ -50,6 +50,22 @@ def test_related_links_become_story_links() -> None:
     assert by_slug[linked].lead.key == b.key
 
 
+def test_a_storys_related_stories_follow_its_coverage_once_each_and_never_itself() -> None:
+    # Keys listed twice, a key of its own, two keys of one other story, a key of no story: each other story
+    # once, where its first key comes in the story's coverage (lead first, then by time).
+    o1, o2 = article("o1", provider="o.com"), article("o2", provider="p.com")
+    q, r = article("q", provider="q.com"), article("r", provider="r.com")
+    lead = article("lead", hours=1, quality=90, lead=True, related=(r.key, "https://gone.com/x", r.key))
+    early = article("early", hours=0, provider="e.com", related=(o2.key, lead.key, q.key, o1.key))
+    stories = rank([cluster(early, lead), cluster(o1, o2), cluster(q), cluster(r)])
+    slug = {a.key: s.slug for s in stories for a in s.articles}
+    (story,) = (s for s in stories if s.lead.key == lead.key)
+    assert story.related == (slug[r.key], slug[o1.key], slug[q.key]) and slug[o1.key] == slug[o2.key]
+    # The same from ranking's rows of the last build (rank.RankCache), as from nothing.
+    clusters = [cluster(early, lead), cluster(o1, o2), cluster(q), cluster(r)]
+    assert ranked(clusters, known=ranked(clusters)[1])[0] == ranked(clusters)[0]
+
+
 def test_rank_is_deterministic_in_any_order() -> None:
     clusters = [cluster(article(f"x{i}", hours=i, provider=f"p{i}.com", quality=i)) for i in range(10)]
     assert rank(clusters) == rank(list(reversed(clusters)))
