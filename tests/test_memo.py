@@ -227,6 +227,38 @@ def test_serve_keeps_the_memo_through_a_template_error(project: Settings) -> Non
     assert site_files(project.out) == site_files(fresh.out)
 
 
+def test_serve_rebuilds_when_an_input_changed_and_only_then(project: Settings) -> None:
+    state, memo = ServeState(), BuildMemo()
+    assert rebuild(project, state, None, None, memo)
+    assert not rebuild(project, state, None, None, memo)  # a repeated event: nothing built, nothing reloaded
+    target = project.seeds / "gen_02.txt"
+    was = target.read_bytes()
+    target.write_text(story(2, title="Edited"), encoding="utf-8")
+    assert rebuild(project, state, None, None, memo)
+    target.write_bytes(target.read_bytes())  # the same bytes again
+    assert not rebuild(project, state, None, None, memo)
+    target.write_bytes(was)  # the edit undone
+    assert rebuild(project, state, None, None, memo)
+    # A template error, then the template as it was: the inputs are the last good build's again, and the
+    # error goes (the browser reloads to the site).
+    page = project.templates / "base.html"
+    good = page.read_text(encoding="utf-8")
+    page.write_text(good + "{% if %}", encoding="utf-8")
+    assert rebuild(project, state, None, None, memo) and state.error
+    page.write_text(good, encoding="utf-8")
+    assert rebuild(project, state, None, None, memo) and state.error is None
+    assert not rebuild(project, state, None, None, memo)
+    # Without the cache, the build keeps no record of the last one: the inputs' fingerprint tells.
+    bare, state = replace(project, use_cache=False), ServeState()
+    assert rebuild(bare, state, None, None, BuildMemo())
+    assert not rebuild(bare, state, None, None, BuildMemo())
+    target.write_text(story(2, title="Edited again"), encoding="utf-8")
+    assert rebuild(bare, state, None, None, BuildMemo())
+    fresh = replace(project, out=project.out.parent / "fresh", use_cache=False)
+    build(fresh)
+    assert site_files(project.out) == site_files(fresh.out)
+
+
 def test_serve_drops_the_memo_when_a_build_crashes(project: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     def crashing(settings: Settings, memo: BuildMemo | None = None) -> None:
         build(settings, memo=memo)
