@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsstand import serve
+from newsstand import normalize, serve
 from newsstand.build import BuildMemo, build
 from newsstand.config import Settings
 from newsstand.ingest import IngestMemo, ingest
@@ -254,6 +254,27 @@ def test_serve_rebuilds_when_an_input_changed_and_only_then(project: Settings) -
     assert not rebuild(bare, state, None, None, BuildMemo())
     target.write_text(story(2, title="Edited again"), encoding="utf-8")
     assert rebuild(bare, state, None, None, BuildMemo())
+    fresh = replace(project, out=project.out.parent / "fresh", use_cache=False)
+    build(fresh)
+    assert site_files(project.out) == site_files(fresh.out)
+
+
+def test_a_build_after_serve_s_rebuilds_merges_only_what_changed_since(
+    project: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # serve keeps the merge record in step with its memo, so the cron job's build that follows finds it
+    # whole and merges the one file edited since, not the archive.
+    state, memo = ServeState(), BuildMemo()
+    assert rebuild(project, state, None, None, memo)
+    for n, i in enumerate((3, 4, 3)):
+        (project.seeds / f"gen_{i:02d}.txt").write_text(story(i, title=f"Served {i}, edit {n}"), encoding="utf-8")
+        assert rebuild(project, state, None, None, memo)
+    (project.seeds / "gen_05.txt").write_text(story(5, title="Then by the cron job"), encoding="utf-8")
+    merged_everything: list[int] = []
+    merge_all = normalize.merge_all
+    monkeypatch.setattr(normalize, "merge_all", lambda m: merged_everything.append(1) or merge_all(m))
+    result = build(project)
+    assert result.parsed == 1 and not merged_everything
     fresh = replace(project, out=project.out.parent / "fresh", use_cache=False)
     build(fresh)
     assert site_files(project.out) == site_files(fresh.out)

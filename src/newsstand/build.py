@@ -87,6 +87,8 @@ class BuildMemo:
 
     ingest: IngestMemo | None = None
     merge: MergeMemo | None = None
+    # The merge record as this memo last wrote it, with the folders and drafts setting it is of.
+    record: tuple[tuple[Path, Path, bool], MergeCache] | None = None
     # The stream's state with what clustering read to make it (as ClusterCache keeps them), and ranking's
     # rows (RankCache), as the last build left them.
     clusters: tuple[str, StreamState, bytes] | None = None
@@ -96,7 +98,7 @@ class BuildMemo:
     renderer: Renderer | None = None
 
     def clear(self) -> None:
-        self.ingest = self.merge = self.clusters = self.ranks = self.shown = self.renderer = None
+        self.ingest = self.merge = self.record = self.clusters = self.ranks = self.shown = self.renderer = None
 
 
 def _ingest(
@@ -135,7 +137,7 @@ def _read_and_merge(
     merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
     called when reading ends; `stamps` are the seed files' stats if this build took them already."""
     from .ingest import ingest_changes
-    from .normalize import merge, merge_again, merge_all, merge_changed, moved_keys
+    from .normalize import merge, merge_all, merge_changed, moved_keys
 
     cache = MergeCache(settings.cache, settings.seeds, settings.drafts) if settings.use_cache and memo is None else None
     saved = cache.load() if cache is not None else None
@@ -170,11 +172,31 @@ def _read_and_merge(
         corpus, state = merge_all(ingested.mentions)
         cache.save(state, {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}, None)
     elif memo is not None and memo.merge is not None:
-        corpus = merge_again(memo.merge, {r.path: r.mentions for r in ingested.results})
+        corpus = _merge_again(settings, memo, ingested)
     else:
         corpus = merge(ingested.mentions)
     seen = {r.path: (r.stamp, r.sha) for r in ingested.results}
     return corpus, tuple(sorted(ingested.problems)), seen, parsed + ingested.parsed
+
+
+def _merge_again(settings: Settings, memo: BuildMemo, ingested: Ingested) -> Corpus:
+    """The corpus, merged again from `memo` (normalize.merge_again), and the merge record (MergeCache) kept
+    in step with it: a CLI build between or after serve's rebuilds then reads and merges only what changed
+    since, not everything (28 s at 100k stories). The record is written whole once, then each rebuild
+    writes only the articles it changed."""
+    from .normalize import MergeMemo, merge_again
+
+    merged = memo.merge if memo.merge is not None else MergeMemo()
+    before = merged.state
+    corpus = merge_again(merged, {r.path: r.mentions for r in ingested.results})
+    memo.merge = merged
+    if settings.use_cache and merged.state is not None:
+        where = (settings.cache, settings.seeds, settings.drafts)
+        if memo.record is None or memo.record[0] != where:
+            memo.record, before = (where, MergeCache(*where)), None
+        files = {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}
+        memo.record[1].save(merged.state, files, before)
+    return corpus
 
 
 def _cluster(
@@ -263,15 +285,12 @@ def warm(settings: Settings, memo: BuildMemo) -> None:
         return
     from .assets import build_assets
     from .exclude import exclude
-    from .normalize import merge_again
     from .pages import plan
     from .preview import shown
     from .render import Renderer
 
     with _collector_paused():
-        ingested = _ingest(settings, seed_files(settings.seeds), memo)
-        assert memo.merge is not None  # made by _ingest
-        corpus = merge_again(memo.merge, {r.path: r.mentions for r in ingested.results})
+        corpus = _merge_again(settings, memo, _ingest(settings, seed_files(settings.seeds), memo))
         corpus = exclude(corpus, settings.exclude_topics, settings.exclude_outlets)
         # The site on disk was made from these seeds (the build before found nothing to do), and most
         # often from these clusters, which the cache keeps.
