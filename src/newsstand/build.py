@@ -134,8 +134,9 @@ def _read_and_merge(
     """Read → normalize: the corpus, every seed file's problems, what was read of each file (the next
     build checks its seeds against it) and how many files were parsed. From the last build's record
     (MergeCache), only the files that changed are read and only the articles whose mentions changed are
-    merged again; without one (or with `memo`, which keeps all of it in memory), everything. `read_done` is
-    called when reading ends; `stamps` are the seed files' stats if this build took them already."""
+    merged again; with `memo`, which keeps all of it in memory, likewise (_merge_again); without either,
+    everything. `read_done` is called when reading ends; `stamps` are the seed files' stats if this build
+    took them already."""
     from .ingest import ingest_changes
     from .normalize import merge, merge_all, merge_changed, moved_keys
 
