@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -17,7 +17,16 @@ from .cachefile import code_fingerprint
 from .config import Settings
 from .digest import content_digest
 from .identity import Register
-from .incremental import ClusterCache, LastBuild, MergeCache, PageCache, RankCache, StoryRegister, signatures
+from .incremental import (
+    ClusterCache,
+    LastBuild,
+    MergeCache,
+    PageCache,
+    RankCache,
+    SeedRecord,
+    StoryRegister,
+    signatures,
+)
 from .parallel import Pending, in_background, workers
 from .problems import Problem
 from .read import Identity, seed_files
@@ -27,7 +36,7 @@ if TYPE_CHECKING:  # the real imports are heavy, and wait in build() until a bui
     from collections.abc import Sequence
 
     from .cluster import Cluster, StreamState
-    from .ingest import Ingested, IngestMemo
+    from .ingest import FileResult, Ingested, IngestMemo
     from .model import Article, Corpus, Story
     from .normalize import MergeMemo
     from .preview import Shown
@@ -162,7 +171,7 @@ def _read_and_merge(
             if merged is not None:
                 for path in changes.gone:
                     del files[path]
-                files.update((r.path, (r.stamp, r.sha, r.problems)) for r in changes.fresh)
+                files.update(_seed_records(changes.fresh))
                 cache.save(merged[1], files, state)
                 problems = tuple(sorted(p for f in files.values() for p in f[2]))
                 known = {path: (f[0], f[1]) for path, f in files.items()}
@@ -171,13 +180,18 @@ def _read_and_merge(
     read_done()
     if cache is not None:
         corpus, state = merge_all(ingested.mentions)
-        cache.save(state, {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}, None)
+        cache.save(state, dict(_seed_records(ingested.results)), None)
     elif memo is not None and memo.merge is not None:
         corpus = _merge_again(settings, memo, ingested)
     else:
         corpus = merge(ingested.mentions)
     seen = {r.path: (r.stamp, r.sha) for r in ingested.results}
     return corpus, tuple(sorted(ingested.problems)), seen, parsed + ingested.parsed
+
+
+def _seed_records(results: Iterable[FileResult]) -> Iterator[tuple[str, SeedRecord]]:
+    """What the merge record keeps of each seed file read (MergeCache): its stat, its bytes' digest, its problems."""
+    return ((r.path, (r.stamp, r.sha, r.problems)) for r in results)
 
 
 def _merge_again(settings: Settings, memo: BuildMemo, ingested: Ingested) -> Corpus:
@@ -195,8 +209,7 @@ def _merge_again(settings: Settings, memo: BuildMemo, ingested: Ingested) -> Cor
         where = (settings.cache, settings.seeds, settings.drafts)
         if memo.record is None or memo.record[0] != where:
             memo.record, before = (where, MergeCache(*where)), None
-        files = {r.path: (r.stamp, r.sha, r.problems) for r in ingested.results}
-        memo.record[1].save(merged.state, files, before)
+        memo.record[1].save(merged.state, dict(_seed_records(ingested.results)), before)
     return corpus
 
 

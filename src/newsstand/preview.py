@@ -51,8 +51,8 @@ class StoryOf(Mapping[str, str]):
         return len(self._where)
 
 
-def shown(pages: Sequence[Page], site: Site, story_of: Mapping[str, str] | None = None) -> Shown:
-    """What the pages of `site` show; `story_of`: the story of each article of the site, if known."""
+def shown(pages: Sequence[Page], site: Site, story_of: Mapping[str, str]) -> Shown:
+    """What the pages of `site` show; `story_of`: the slug of each article's story (StoryOf)."""
     showing: dict[str, set[int]] = defaultdict(set)
     for i, page in enumerate(pages):
         # Its own page and the front page's, where an editor looks. Not the lists of its topics and outlets
@@ -63,8 +63,6 @@ def shown(pages: Sequence[Page], site: Site, story_of: Mapping[str, str] | None 
         elif page.kind == "home":
             for story in listed(page):
                 showing[story.slug].add(i)
-    if story_of is None:
-        story_of = MappingProxyType({a.key: s.slug for s in site.stories.values() for a in s.articles})
     return Shown(
         site,
         tuple(pages),
