@@ -62,8 +62,8 @@ def save(path: Path, key: str, value: Any) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("wb") as out:
             # The pickle streams into the file, with a stand-in for its checksum until it is known: never
-            # the pickle whole in memory (the background save of a cluster state at 100k stories held
-            # 800 MB more than the build, for a moment the build's peak).
+            # the pickle whole in memory (saving a cluster state at 100k stories took 418 MB more than the
+            # state, in the background process that was the moment of an edit's peak).
             out.write(MAGIC + b"\n" + b"0" * _DIGEST_LENGTH + b"\n")
             hashed = _Hashed(out)
             pickle.dump((key, value), hashed, protocol=pickle.HIGHEST_PROTOCOL)
