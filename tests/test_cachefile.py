@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,30 @@ def test_the_code_s_fingerprint_moves_with_each_library_whose_results_the_caches
         )
         seen.add(fingerprint())
     assert len(seen) == 6 and cachefile.code_fingerprint() not in seen
+
+
+def test_kept_files_are_read_again_only_when_another_build_wrote_them(tmp_path: Path) -> None:
+    """serve keeps the register and the last build's record between rebuilds (cachefile.Kept): the value it
+    wrote or read, as long as the file is that one; a file another build wrote since is read again."""
+    path = tmp_path / "c" / "record.pickle"
+    kept = cachefile.Kept()
+    mine = {"stories": ("a", "b")}
+    assert kept.save(path, "k", mine)
+    assert kept.load(path, "k") is mine  # what it wrote, not the file read again
+    assert cachefile.load(path, "k") == mine  # and the file holds it
+    assert kept.load(path, "another key") is None
+    again = kept.load(path, "k")
+    assert again == mine and again is not mine and kept.load(path, "k") is again  # read once, then kept
+    other = {"stories": ("c",)}
+    assert cachefile.save(path, "k", other)  # another build (a cron job's) writes the file
+    assert kept.load(path, "k") == other
+    blob = path.read_bytes()
+    before = path.stat()
+    path.write_bytes(blob[:-1] + bytes([blob[-1] ^ 1]))  # changed in place: not what was read
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000))  # later, whatever the clock's grain
+    assert kept.load(path, "k") is None
+    path.unlink()
+    assert kept.load(path, "k") is None
+    taken = tmp_path / "folder.pickle"
+    taken.mkdir()  # a save that fails keeps nothing
+    assert not kept.save(taken, "k", mine) and kept.load(taken, "k") is None

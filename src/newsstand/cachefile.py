@@ -15,6 +15,7 @@ import pickle
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -57,6 +58,15 @@ class _Hashed:
 
 def save(path: Path, key: str, value: Any) -> bool:
     """Write `value` under `key`; False when it could not be written (which only costs time later)."""
+    return _save(path, key, value) is not None
+
+
+# A file's device, inode, size, modification and change times: each save writes a new file, and renames it.
+Identity = tuple[int, int, int, int, int]
+
+
+def _save(path: Path, key: str, value: Any) -> Identity | None:
+    """`save`, giving the identity of the file written (None: not written)."""
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,12 +79,76 @@ def save(path: Path, key: str, value: Any) -> bool:
             pickle.dump((key, value), hashed, protocol=pickle.HIGHEST_PROTOCOL)
             out.seek(len(MAGIC) + 1)
             out.write(hashed.hash.hexdigest().encode())
+            out.flush()
+            written = os.fstat(out.fileno())
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):  # a disk that filled half-way: no half-written file left behind
             tmp.unlink(missing_ok=True)
-        return False
-    return True
+        return None
+    # The file at `path` now, if it is still the one written (no other save renamed over it meanwhile): its
+    # change time is the rename's.
+    now = _identity(path)
+    return now if now is not None and now[:4] == _identity_of(written)[:4] else _GONE
+
+
+_GONE: Identity = (-1, -1, -1, -1, -1)  # written, but replaced since: no identity to keep
+
+
+def _identity_of(st: os.stat_result) -> Identity:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _identity(path: Path) -> Identity | None:
+    try:
+        return _identity_of(os.stat(path))
+    except OSError:
+        return None
+
+
+class Files:
+    """Cache files read and written as they are (`load`, `save`): a build's, once each."""
+
+    def load(self, path: Path, key: str) -> Any | None:
+        return load(path, key)
+
+    def save(self, path: Path, key: str, value: Any) -> bool:
+        return save(path, key, value)
+
+
+PLAIN = Files()
+
+
+@dataclass
+class Kept(Files):
+    """Cache files, with what this process last read from or wrote to each one, kept with the file's identity
+    (device, inode, size, modification and change times): a long-running caller (serve) reads a file again only when another process
+    (a cron build) wrote it since. A save writes a new file, renamed over the old one, so a file whose
+    identity is the one kept holds the value kept. The values are shared between builds: never changed in
+    place."""
+
+    _kept: dict[Path, tuple[Identity, str, Any]] = field(default_factory=dict)
+
+    def load(self, path: Path, key: str) -> Any | None:
+        before = _identity(path)
+        kept = self._kept.get(path)
+        if kept is not None and before is not None and kept[0] == before and kept[1] == key:
+            return kept[2]
+        value = load(path, key)
+        # Kept only if the file read is the one stat'ed before (none renamed over it meanwhile).
+        if value is not None and before is not None and _identity(path) == before:
+            self._kept[path] = (before, key, value)
+        else:
+            self._kept.pop(path, None)
+        return value
+
+    def save(self, path: Path, key: str, value: Any) -> bool:
+        written = _save(path, key, value)
+        if written is not None and written != _GONE:
+            self._kept[path] = (written, key, value)
+        else:
+            self._kept.pop(path, None)
+        return written is not None
 
 
 _DIGEST_LENGTH = 64  # a sha256 in hex
