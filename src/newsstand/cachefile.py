@@ -1,6 +1,7 @@
 """The two forms of everything under `.newsstand-cache/`: a checksummed pickle written atomically, for what
-a build reads and writes whole; and an SQLite database of checksummed pickles (`Database`), for what a build
-reads and writes a little of at a time.
+a build reads and writes whole (streamed into and out of its file; `Kept` holds what serve read or wrote of
+them from one rebuild to the next); and an SQLite database of checksummed pickles (`Database`), for what a
+build reads and writes a little of at a time.
 
 A cache that is missing, truncated, corrupt or written by other code loads as nothing, so the caller
 rebuilds what it held: a cache can cost time, never correctness.
@@ -121,11 +122,11 @@ PLAIN = Files()
 
 @dataclass
 class Kept(Files):
-    """Cache files, with what this process last read from or wrote to each one, kept with the file's identity
-    (device, inode, size, modification and change times): a long-running caller (serve) reads a file again only when another process
-    (a cron build) wrote it since. A save writes a new file, renamed over the old one, so a file whose
-    identity is the one kept holds the value kept. The values are shared between builds: never changed in
-    place."""
+    """Cache files, with what this process last read from or wrote to each one, kept with the file's
+    identity (device, inode, size, modification and change times): a long-running caller (serve) reads a
+    file again only when another process (a cron build) wrote it since. A save writes a new file, renamed
+    over the old one, so a file whose identity is the one kept holds the value kept. The values are shared
+    between builds: never changed in place."""
 
     _kept: dict[Path, tuple[Identity, str, Any]] = field(default_factory=dict)
 
