@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import theme
-from .cachefile import PLAIN, Files, Kept, code_fingerprint
+from .cachefile import PLAIN, CacheFiles, Kept, code_fingerprint
 from .config import Settings
 from .digest import content_digest
 from .identity import Register
@@ -107,11 +107,11 @@ class BuildMemo:
     renderer: Renderer | None = None
     # The story register and the record of the last build, as this process last read or wrote them: read
     # again only when another build wrote them since (0.36 s of every rebuild at 100k stories).
-    files: Kept = field(default_factory=Kept)
+    kept: Kept = field(default_factory=Kept)
 
     def clear(self) -> None:
         self.ingest = self.merge = self.record = self.clusters = self.ranks = self.shown = self.renderer = None
-        self.files = Kept()
+        self.kept = Kept()
 
 
 def _ingest(
@@ -261,7 +261,7 @@ def _stories(
     from .preview import StoryOf
     from .rank import ranked
 
-    last = StoryRegister(settings.cache, settings.seeds, _files(memo)).load()
+    last = StoryRegister(settings.cache, settings.seeds, _cache_files(memo)).load()
     held = members(clusters)
     slugs, register = identify(clusters, last, held)
     cache = RankCache(settings.cache, settings.seeds) if settings.use_cache else None
@@ -358,9 +358,9 @@ def build(settings: Settings, write: bool = True, memo: BuildMemo | None = None)
                 pending.wait()
 
 
-def _files(memo: BuildMemo | None) -> Files:
+def _cache_files(memo: BuildMemo | None) -> CacheFiles:
     """How a build reads and writes the cache files it reads whole every build: through the memo's, if any."""
-    return memo.files if memo is not None else PLAIN
+    return memo.kept if memo is not None else PLAIN
 
 
 def _saved(pending: Pending) -> None:
@@ -385,7 +385,7 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
     if not settings.seeds.is_dir():
         raise BuildError(f"{settings.seeds}: no such folder of seed files")
     names = seed_files(settings.seeds)
-    last = LastBuild(settings.cache, settings.out, _files(memo)) if settings.use_cache and write else None
+    last = LastBuild(settings.cache, settings.out, _cache_files(memo)) if settings.use_cache and write else None
     stamp = None
     if last is not None:
         try:
@@ -495,7 +495,9 @@ def _build(settings: Settings, write: bool, memo: BuildMemo | None, background: 
         if fragments is not None:
             background.append(in_background(fragments.save))
         if register_changed:
-            StoryRegister(settings.cache, settings.seeds, _files(memo)).save(register)  # the URLs the next build keeps
+            StoryRegister(settings.cache, settings.seeds, _cache_files(memo)).save(
+                register
+            )  # the URLs the next build keeps
         if memo is not None:
             memo.shown, memo.renderer = shown(pages, site, story_of), renderer
     result = BuildResult(

@@ -107,7 +107,7 @@ def _identity(path: Path) -> Identity | None:
         return None
 
 
-class Files:
+class CacheFiles:
     """Cache files read and written as they are (`load`, `save`): a build's, once each."""
 
     def load(self, path: Path, key: str) -> Any | None:
@@ -117,11 +117,11 @@ class Files:
         return save(path, key, value)
 
 
-PLAIN = Files()
+PLAIN = CacheFiles()
 
 
 @dataclass
-class Kept(Files):
+class Kept(CacheFiles):
     """Cache files, with what this process last read from or wrote to each one, kept with the file's
     identity (device, inode, size, modification and change times): a long-running caller (serve) reads a
     file again only when another process (a cron build) wrote it since. A save writes a new file, renamed

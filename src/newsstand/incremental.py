@@ -575,17 +575,17 @@ class LastBuild:
     nothing to do, and the build says so without parsing a seed or touching the site. The seed files are
     known by their bytes: one rewritten with the same bytes (a touch, a checkout, a copy) changes nothing."""
 
-    def __init__(self, folder: Path, out: Path, files: cachefile.Files = cachefile.PLAIN) -> None:
+    def __init__(self, folder: Path, out: Path, store: cachefile.CacheFiles = cachefile.PLAIN) -> None:
         self.path = folder / cachefile.name_for("last-build", out)
         self.out = out
-        self.files = files  # serve's keeps the record from one build to the next (cachefile.Kept)
+        self.store = store  # serve's keeps the record from one build to the next (cachefile.Kept)
         self.seen: dict[str, Identity] | None = None  # each seed file as the check found it, if it looked
         self.site: tuple[str, ...] | None = None  # every file of the site the last build left, if recorded
 
     def result_if_unchanged(self, seed_files: Sequence[str], parts: str) -> Any | None:
         """The last build's result if these seed files (by their bytes), these `parts` (the digest of the
         settings, code and theme) and the site on disk are what it had and left; else None."""
-        saved = self.files.load(self.path, CACHE_KEY)
+        saved = self.store.load(self.path, CACHE_KEY)
         if not isinstance(saved, tuple) or len(saved) != 4:
             return None
         saved_parts, result, manifest, files = saved
@@ -599,7 +599,7 @@ class LastBuild:
         if not isinstance(manifest, dict) or not site_unchanged(self.out, manifest):
             return None
         if now != files:  # the same bytes under new stamps: remembered, so the next check only stats them
-            self.files.save(self.path, CACHE_KEY, (parts, result, manifest, now))
+            self.store.save(self.path, CACHE_KEY, (parts, result, manifest, now))
         return result
 
     def save(
@@ -607,7 +607,7 @@ class LastBuild:
     ) -> None:
         """Record a build of the seed `files` (each one's identity as it was read) and the site it left
         (`written`: every file of it, with its stamp, as the writer left it; see site_manifest)."""
-        self.files.save(self.path, CACHE_KEY, (parts, result, site_manifest(self.out, written), dict(files)))
+        self.store.save(self.path, CACHE_KEY, (parts, result, site_manifest(self.out, written), dict(files)))
 
 
 class StoryRegister:
@@ -618,15 +618,15 @@ class StoryRegister:
 
     KEY = "stories 1"
 
-    def __init__(self, folder: Path, seeds: Path, files: cachefile.Files = cachefile.PLAIN) -> None:
+    def __init__(self, folder: Path, seeds: Path, store: cachefile.CacheFiles = cachefile.PLAIN) -> None:
         self.path = folder / cachefile.name_for("stories", seeds)
-        self.files = files  # serve's keeps the register from one build to the next (cachefile.Kept)
+        self.store = store  # serve's keeps the register from one build to the next (cachefile.Kept)
 
     def load(self) -> Register:
-        saved = self.files.load(self.path, self.KEY)
+        saved = self.store.load(self.path, self.KEY)
         if not (isinstance(saved, tuple) and len(saved) == 2 and all(isinstance(m, dict) for m in saved)):
             return Register()
         return Register(MappingProxyType(saved[0]), MappingProxyType(saved[1]))
 
     def save(self, register: Register) -> None:
-        self.files.save(self.path, self.KEY, (dict(register.stories), dict(register.moved)))
+        self.store.save(self.path, self.KEY, (dict(register.stories), dict(register.moved)))

@@ -501,15 +501,11 @@ def _make_dirs(root: str, rel: str) -> None:
     try:
         os.mkdir(full)  # most often the parent is there: one call
         return
-    except FileExistsError:
-        pass
     except FileNotFoundError:
-        try:
+        with contextlib.suppress(FileExistsError, NotADirectoryError):
             os.makedirs(full, exist_ok=True)
             return
-        except (FileExistsError, NotADirectoryError):
-            pass
-    except NotADirectoryError:
+    except (FileExistsError, NotADirectoryError):
         pass
     here = root
     for part in rel.split("/"):
