@@ -13,7 +13,10 @@ machine noise hits every tool alike. Each run measures, per tool:
 
 - cold: output and every cache deleted, then one build;
 - no change: the same build again, nothing changed;
-- one change: one story file's title edited, then one build (Hugo: also its `--watch` rebuild, once).
+- one change: one story file's title edited, then one build (Hugo: also its `--watch` rebuild, once);
+- search: Newsstand indexes its site with Pagefind by default, so its cold build is also timed with
+  `--no-search`, and Hugo's cold build is followed by the same Pagefind over Hugo's output. The targets
+  compare like with like: Newsstand without search against Hugo, with search against Hugo then Pagefind.
 
 It prints a Markdown table of medians -- wall time, HTML pages written, peak memory (the most the build's
 process tree held at once: PSS summed over its processes, sampled, or the largest ru_maxrss when higher) -- and the ratios
@@ -58,7 +61,8 @@ TOOLS = ("newsstand", "hugo", "pelican")
 PEER_PACKAGES = ("pelican", "markdown", "hugo")
 BASE_URL = "https://example.org/"
 
-# Targets from issue 4, for 10k stories (and 100k where named).
+# Targets from issue 4, for 10k stories (and 100k where named); the cold build's from issue 13: search off
+# against Hugo, search on against Hugo followed by Pagefind, 100k with search off.
 TARGET_VS_HUGO = 1.0
 TARGET_VS_PELICAN = 0.2
 TARGET_NO_CHANGE = 0.5
@@ -220,6 +224,24 @@ class Tool:
 
     def cold_paths(self) -> list[Path]:
         return [self.out, *self.caches]
+
+    def searches(self) -> bool:
+        """Whether this tool's build indexes its site for search (Newsstand's does unless told not to)."""
+        return self.name == "newsstand" and "--no-search" not in self.build
+
+
+def pagefind_command() -> list[str]:
+    """Pagefind as Newsstand runs it (the binary of the `pagefind_bin` wheel in the project's venv), to index
+    Hugo's output with the same version."""
+    py = REPO / ".venv" / "bin" / "python"
+    found = subprocess.run(
+        [str(py if py.exists() else sys.executable), "-c", "import pagefind_bin; print(pagefind_bin.get_executable())"],
+        capture_output=True,
+        text=True,
+    )
+    return (
+        [found.stdout.strip()] if found.returncode == 0 and found.stdout.strip() else [sys.executable, "-m", "pagefind"]
+    )
 
 
 def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) -> Tool:
@@ -471,8 +493,17 @@ class Result:
     # build to write over a site, with no site before last kept to start its stage from, so it links every
     # file of the site into a fresh one; a cron job's later builds find one (write.py).
     edit_again: list[Sample] = field(default_factory=list)
+    # The cold build the other way round for search: Newsstand's with `--no-search` (when its builds search);
+    # Hugo's followed by Pagefind over its output (one sample: both times, both CPU, the larger peak).
+    cold_other: list[Sample] = field(default_factory=list)
     watch_one_change: float | None = None
     watch_shown: float | None = None  # serve: the edited story's page and the front page, ahead of the rebuild
+    searches: bool = False  # the tool's own builds index the site for search (Newsstand's, by default)
+
+    def cold_search(self, on: bool) -> str:
+        """The field of the cold builds with search on or off: Hugo's `cold` has none, its `cold_other` Pagefind
+        after it; Newsstand's `cold` is as its builds run, `cold_other` the other way."""
+        return "cold" if on == self.searches else "cold_other"
 
     @staticmethod
     def _median(samples: list[Sample]) -> float | None:
@@ -486,23 +517,28 @@ class Result:
         ok = [s.cpu for s in getattr(self, what) if s.ok]
         return statistics.median(ok) if ok else None
 
-    def peak_mb(self) -> float | None:
-        peaks = [s.peak_mb for s in self.cold + self.no_change + self.one_change + self.tick + self.edit_again if s.ok]
+    def peak_mb(self, what: str | None = None) -> float | None:
+        """The largest peak of the samples `what` (a field's name), or of every build but `cold_other`."""
+        samples = (
+            getattr(self, what) if what else self.cold + self.no_change + self.one_change + self.tick + self.edit_again
+        )
+        peaks = [s.peak_mb for s in samples if s.ok]
         return max(peaks) if peaks else None
 
     def failure(self) -> str:
-        for s in self.cold + self.no_change + self.one_change + self.tick + self.edit_again:
+        for s in self.cold + self.no_change + self.one_change + self.tick + self.edit_again + self.cold_other:
             if not s.ok:
                 return s.note
         return ""
 
 
-def paired_ratio(a: Result, b: Result | None, what: str) -> float | None:
+def paired_ratio(a: Result, b: Result | None, what: str, what_b: str | None = None) -> float | None:
+    """The median over runs of a's `what` over b's `what_b` (the same field by default), run by run."""
     if b is None:
         return None
     pairs = [
         (x.seconds / y.seconds)
-        for x, y in zip(getattr(a, what), getattr(b, what), strict=False)
+        for x, y in zip(getattr(a, what), getattr(b, what_b or what), strict=False)
         if x.ok and y.ok and y.seconds > 0
     ]
     return statistics.median(pairs) if pairs else None
@@ -517,7 +553,9 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
     if peers is not None:
         tools += [t for t in peer_tools(work, corpus, n, *peers) if t.name in args.tools]
     tools.sort(key=lambda t: TOOLS.index(t.name))
-    results = {t.name: Result(n, t.name) for t in tools}
+    results = {t.name: Result(n, t.name, searches=t.searches()) for t in tools}
+    # Hugo's cold build followed by Pagefind: what Newsstand's cold build with search is compared with.
+    pagefind = pagefind_command() if any(t.searches() for t in tools) else None
     logfile = work / f"log-{n}.txt"
     logfile.write_text("", encoding="utf-8")
     for run in range(1, args.runs + 1):
@@ -547,10 +585,31 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
                 )
                 if what == "cold" and sample.ok and not res.pages:
                     res.pages = count_pages(tool.out)
+                if what == "cold" and sample.ok and tool.name == "hugo" and pagefind:
+                    indexed = measure([*pagefind, "--site", str(tool.out)], tool.root, logfile, args.timeout)
+                    wipe(tool.out / "pagefind")  # Hugo's next builds find its output as they did before
+                    res.cold_other.append(
+                        Sample(
+                            sample.seconds + indexed.seconds,
+                            max(sample.peak_mb, indexed.peak_mb),
+                            indexed.ok,
+                            indexed.note,
+                            sample.cpu + indexed.cpu,
+                        )
+                    )
+                    log(f"  run {run} {'':9} {'+ pagefind':10} {indexed.seconds:8.2f} s {indexed.cpu:8.2f} cpu-s")
                 if not sample.ok:
                     break
             if tool.name == "newsstand":
                 drop_tick(tool)  # the next run's cold build reads the corpus it read before
+                if tool.searches() and not res.failure():
+                    wipe(*tool.cold_paths())
+                    sample = measure([*tool.build, "--no-search"], tool.root, logfile, args.timeout)
+                    res.cold_other.append(sample)
+                    log(
+                        f"  run {run} {tool.name:9} {'cold, no search':10} {sample.seconds:8.2f} s {sample.cpu:8.2f} cpu-s "
+                        f"{sample.peak_mb:6.0f} MB{'  ' + sample.note if sample.note else ''}"
+                    )
     if args.watch:
         for tool in tools:
             if tool.name in ("newsstand", "hugo") and not results[tool.name].failure():
@@ -571,7 +630,7 @@ def fmt(x: float | None, digits: int = 2) -> str:
 def table(results: list[Result], runs: int) -> str:
     rows = [
         "| N | tool | pages | cold s | cold CPU s | no-change s | one-change s | tick s | edit again s | peak MB "
-        "| cold N/Hugo | cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
+        "| cold N/Hugo, search off · on | cold N/Pelican | no-change N/Hugo · N/Pelican | one-change N/Hugo · N/Pelican |",
         "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for n in sorted({r.n for r in results}):
@@ -587,13 +646,17 @@ def table(results: list[Result], runs: int) -> str:
             ratios = ["", "", "", ""]
             if name == "newsstand":
                 h, p = at.get("hugo"), at.get("pelican")
+                off, on = r.cold_search(False), r.cold_search(True)
                 ratios = [
-                    fmt(paired_ratio(r, h, "cold")),
-                    fmt(paired_ratio(r, p, "cold")),
+                    f"{fmt(paired_ratio(r, h, off, 'cold'))} · {fmt(paired_ratio(r, h, on, 'cold_other'))}",
+                    fmt(paired_ratio(r, p, off, "cold")),
                     f"{fmt(paired_ratio(r, h, 'no_change'))} · {fmt(paired_ratio(r, p, 'no_change'))}",
                     f"{fmt(paired_ratio(r, h, 'one_change'))} · {fmt(paired_ratio(r, p, 'one_change'))}",
                 ]
             cold = fmt(r.med("cold")) if not r.failure() else f"failed: {r.failure()}"
+            if r.cold_other and not r.failure():
+                other = "+ Pagefind" if name == "hugo" else ("search off" if r.searches else "search on")
+                cold += f" ({other} {fmt(r.med('cold_other'))})"
             rows.append(
                 f"| {n:,} | {name} | {r.pages:,} | {cold} | {fmt(r.cpu('cold'))} | {fmt(r.med('no_change'))} | {one} "
                 f"| {fmt(r.med('tick'))} | {fmt(r.med('edit_again'))} "
@@ -646,10 +709,22 @@ def verdicts(results: list[Result]) -> list[str]:
             continue
         tag = f"{n:,}"
         if n == 10_000:
-            check(f"{tag} cold Newsstand/Hugo", paired_ratio(ns, at.get((n, "hugo")), "cold"), TARGET_VS_HUGO, "×")
+            hugo = at.get((n, "hugo"))
             check(
-                f"{tag} cold Newsstand/Pelican",
-                paired_ratio(ns, at.get((n, "pelican")), "cold"),
+                f"{tag} cold, search off: Newsstand/Hugo",
+                paired_ratio(ns, hugo, ns.cold_search(False), "cold"),
+                TARGET_VS_HUGO,
+                "×",
+            )
+            check(
+                f"{tag} cold, search on: Newsstand/(Hugo then Pagefind over its output)",
+                paired_ratio(ns, hugo, ns.cold_search(True), "cold_other"),
+                TARGET_VS_HUGO,
+                "×",
+            )
+            check(
+                f"{tag} cold, search off: Newsstand/Pelican",
+                paired_ratio(ns, at.get((n, "pelican")), ns.cold_search(False), "cold"),
                 TARGET_VS_PELICAN,
                 "×",
             )
@@ -667,14 +742,16 @@ def verdicts(results: list[Result]) -> list[str]:
                     " s",
                 )
         if n == 100_000:
-            check(f"{tag} cold", ns.med("cold"), TARGET_100K_COLD, " s")
-            check(f"{tag} peak memory", ns.peak_mb(), TARGET_100K_PEAK_MB, " MB")
+            off = ns.cold_search(False)
+            check(f"{tag} cold, search off", ns.med(off), TARGET_100K_COLD, " s")
+            check(f"{tag} peak memory of the cold build, search off", ns.peak_mb(off), TARGET_100K_PEAK_MB, " MB")
             check(f"{tag} one-change rebuild", ns.med("one_change"), TARGET_100K_ONE_CHANGE, " s")
             check(f"{tag} one-change rebuild, again after the tick", ns.med("edit_again"), TARGET_100K_ONE_CHANGE, " s")
             check(f"{tag} cron tick of {TICK_FILES} new files", ns.med("tick"), TARGET_TICK[n], " s")
             small = at.get((10_000, "newsstand"))
-            if small is not None and small.med("cold") and ns.med("cold"):
-                check("time(100k)/time(10k)", ns.med("cold") / small.med("cold"), TARGET_SCALING, "×")
+            big_cold, small_cold = ns.med(off), small.med(small.cold_search(False)) if small else None
+            if big_cold and small_cold:
+                check("time(100k)/time(10k), cold, search off", big_cold / small_cold, TARGET_SCALING, "×")
     return out
 
 
