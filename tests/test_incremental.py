@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from newsstand.build import BuildResult, build
 from newsstand.config import Settings
 
-from .conftest import SEEDS, own_template, settings_for, story_file
-from .test_memo import site_files
+from .conftest import SEEDS, THEME, own_template, settings_for, story_file
+from .test_memo import EDITS, make_seeds, site_files
 
 NAMES = [
     "Aberdeen",
@@ -406,3 +410,55 @@ def test_compiled_templates_are_kept_and_a_damaged_one_is_compiled_again(tmp_pat
     build(replace(settings, out=tmp_path / "third"))
     assert site_files(tmp_path / "third") == good
     assert set(folder.iterdir()) == set(compiled) and all(p.stat().st_size > 20 for p in compiled)
+
+
+@pytest.mark.parametrize("seed", [12, 13])
+def test_random_edits_settings_and_theme_changes_give_a_fresh_builds_bytes(tmp_path: Path, seed: int) -> None:
+    """A cache kept through seed edits, every kind of setting and the site's own templates and stylesheet
+    changing gives, build after build, the bytes a build from nothing gives."""
+    seeds = make_seeds(tmp_path / "seeds")
+    settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/news/")
+    templates, static = tmp_path / "templates", tmp_path / "static"
+
+    def restyle(rng: random.Random) -> None:
+        static.mkdir(exist_ok=True)
+        css = static / "style.css"
+        text = css.read_text(encoding="utf-8") if css.exists() else (THEME / "static" / "style.css").read_text()
+        css.write_text(text + f"\n.x{rng.randrange(10**6)} {{ color: red }}\n", encoding="utf-8")
+
+    def retemplate(rng: random.Random) -> None:
+        name = rng.choice(["base.html", "story.html", "home.html", "term.html"])
+        page = templates / name if (templates / name).exists() else own_template(templates, name)
+        mark = "{% block main %}"
+        text = page.read_text(encoding="utf-8")
+        assert mark in text
+        page.write_text(text.replace(mark, f"{mark}<!-- {rng.randrange(10**6)} -->", 1), encoding="utf-8")
+
+    shown: list[Callable[[Settings, random.Random], Settings]] = [
+        lambda s, rng: replace(s, title=f"Harbour News {rng.randrange(100)}"),
+        lambda s, rng: replace(s, page_size=rng.choice([2, 3, 20])),
+        lambda s, rng: replace(s, timezone=rng.choice(["UTC", "Europe/London", "Asia/Tokyo"])),
+        lambda s, rng: replace(s, show_images=not s.show_images),
+        lambda s, rng: replace(s, base_url=rng.choice(["", "https://example.org/news/", "https://news.example/"])),
+        lambda s, rng: replace(s, front_page_stories=rng.choice([0, 3, 60]), feed_size=rng.choice([2, 50])),
+        lambda s, rng: replace(s, cluster_threshold=rng.choice([0.2, 0.3, 0.45])),
+        lambda s, rng: replace(s, exclude_topics=rng.choice([(), ("Testing",)])),
+        lambda s, rng: replace(s, jobs=rng.choice([1, 2])),  # how it is built: no page moves
+    ]
+    rng = random.Random(seed)
+    steps: list[object] = [*EDITS, *shown, restyle, retemplate, restyle, retemplate]
+    rng.shuffle(steps)
+    build(settings)
+    for step, change in enumerate(steps):
+        if change in (restyle, retemplate):
+            change(rng)  # type: ignore[operator]
+        elif change in EDITS:
+            change(seeds, rng)  # type: ignore[operator]
+        else:
+            settings = change(settings, rng)  # type: ignore[operator]
+        result = build(settings)
+        fresh_out = tmp_path / f"fresh{step}" / "site"
+        # Without the caches, but with the story register: a story's URL is what the site published before.
+        fresh = build(replace(settings, out=fresh_out, use_cache=False))
+        assert site_files(settings.out) == site_files(fresh_out), f"step {step}"
+        assert result.problems == fresh.problems and result.stories == fresh.stories, step
