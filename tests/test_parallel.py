@@ -63,3 +63,43 @@ def test_signatures_over_several_processes_are_those_of_one(monkeypatch: pytest.
     monkeypatch.setattr(incremental, "SIGN_FROM", 2)
     several = signatures(pages, site, stories, "inputs", jobs=3)
     assert several == one and len(set(one.pages)) == len(pages) > 30
+
+
+def test_workers_fork_only_as_many_as_the_memory_has_room_for() -> None:
+    gib = 1 << 30
+    assert parallel.with_room(1, size=2 * gib, room=3 * gib) == 1
+    assert parallel.with_room(3, size=2 * gib, room=5 * gib) == 2
+    assert parallel.with_room(1, size=2 * gib, room=gib) == 0
+    assert parallel.with_room(0, size=gib, room=8 * gib) == 0
+    # Where the system does not say, every worker asked for.
+    assert parallel.with_room(2, size=None, room=gib) == 2
+    assert parallel.with_room(2, size=gib, room=None) == 2
+    # Read from this system: never more than asked; on Linux, this process's size and some room are known.
+    assert 0 <= parallel.with_room(4) <= 4
+    if Path("/proc/meminfo").exists():
+        assert parallel._resident() and parallel._room()
+
+
+@forks
+def test_a_build_without_room_for_a_worker_renders_in_one_process_the_same_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsstand import render
+    from newsstand.build import build
+
+    from .conftest import SEEDS, settings_for
+    from .test_memo import site_files
+
+    monkeypatch.setattr(render, "PARALLEL_FROM", 1)  # the seeds' 109 pages would not fork workers otherwise
+    forked = settings_for(SEEDS, tmp_path / "forked" / "site", search=False, jobs=2)
+    build(forked)
+
+    class NoPool:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("a worker was forked without the memory for it")
+
+    monkeypatch.setattr(parallel, "_room", lambda: 1 << 20)  # a megabyte left: no room for a copy of the build
+    monkeypatch.setattr(render, "ProcessPoolExecutor", NoPool)
+    alone = settings_for(SEEDS, tmp_path / "alone" / "site", search=False, jobs=2)
+    build(alone)
+    assert site_files(alone.out) == site_files(forked.out)

@@ -34,6 +34,7 @@ from .images import shown_image
 from .metadata import crumbs, json_ld, social
 from .model import Story
 from .pages import OUTPUT_FORMATS, Page, Site, output_paths
+from .parallel import with_room
 from .search import LISTS, partition, search_bundles, split_months
 from .sitemap import robots_txt, sitemap_files
 from .summary import sparkline
@@ -391,6 +392,8 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterat
     of every memory page it touches (reference counts are writes), so each worker spared is one copy fewer
     of most of the build's data, at no cost in time."""
     global _FORKED
+    if jobs > 1 and len(pages) >= PARALLEL_FROM:
+        jobs = 1 + with_room(jobs - 1)
     if jobs <= 1 or len(pages) < PARALLEL_FROM:
         for page in pages:
             yield from renderer.outputs(page)
