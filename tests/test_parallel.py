@@ -67,13 +67,13 @@ def test_signatures_over_several_processes_are_those_of_one(monkeypatch: pytest.
 
 def test_workers_fork_only_as_many_as_the_memory_has_room_for() -> None:
     gib = 1 << 30
-    assert parallel.with_room(1, size=2 * gib, room=3 * gib) == 1
-    assert parallel.with_room(3, size=2 * gib, room=5 * gib) == 2
-    assert parallel.with_room(1, size=2 * gib, room=gib) == 0
-    assert parallel.with_room(0, size=gib, room=8 * gib) == 0
+    assert parallel.workers_that_fit(1, size=2 * gib, room=3 * gib) == 1
+    assert parallel.workers_that_fit(3, size=2 * gib, room=5 * gib) == 2
+    assert parallel.workers_that_fit(1, size=2 * gib, room=gib) == 0
+    assert parallel.workers_that_fit(0, size=gib, room=8 * gib) == 0
     # Where the system does not say, every worker asked for.
-    assert parallel.with_room(2, size=None, room=gib) == 2
-    assert parallel.with_room(2, size=gib, room=None) == 2
+    assert parallel.workers_that_fit(2, size=None, room=gib) == 2
+    assert parallel.workers_that_fit(2, size=gib, room=None) == 2
     # Read from this system: never more than asked; on Linux, this process's size and some room are known.
     assert 0 <= parallel.with_room(4) <= 4
     if Path("/proc/meminfo").exists():

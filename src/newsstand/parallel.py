@@ -34,16 +34,19 @@ def workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
-def with_room(wanted: int, size: int | None = None, room: int | None = None) -> int:
+def with_room(wanted: int) -> int:
     """How many of `wanted` forked workers that read most of the build's objects the memory has room for.
     Such a worker ends up with its own copy of about as much as this process holds (reference counts are
     writes: at 100k stories the render worker's copy was 1.7 GB beside this process's 1.8), so each needs
-    this process's resident `size` of the `room` the system has left: what it has available, within the
-    limit of the process's control group (a container's). A build on a machine without that room renders
-    in one process, slower, instead of being killed for memory. All `wanted` where the system does not say
-    (no /proc)."""
-    size = _resident() if size is None else size
-    room = _room() if room is None else room
+    this process's resident size of the room the system has left: what it has available, within the limit
+    of the process's control group (a container's). A build on a machine without that room renders in one
+    process, slower, instead of being killed for memory."""
+    return workers_that_fit(wanted, _resident(), _room())
+
+
+def workers_that_fit(wanted: int, size: int | None, room: int | None) -> int:
+    """`with_room`'s arithmetic: as many of `wanted` workers as copies of `size` bytes fit in `room`; all of
+    them where the system does not say either (None)."""
     if wanted <= 0 or not size or room is None:
         return max(wanted, 0)
     return min(wanted, room // size)
