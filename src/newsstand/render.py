@@ -385,7 +385,7 @@ def _render_chunk(start: int, stop: int) -> Chunk:
 
 def render_pages(renderer: Renderer, pages: Sequence[Page], jobs: int) -> Iterator[tuple[str, bytes]]:
     """Render `pages` in order, over this process and `jobs - 1` forked ones when there are enough pages to
-    pay for them.
+    pay for them and the memory has room for their copies (parallel.with_room).
 
     A generator: files flow to the writer as chunks are done, so the site is never whole in memory. This
     process renders its share between writes rather than only waiting: a forked worker holds its own copy
