@@ -51,6 +51,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 
+from newsstand.search import pagefind_command  # noqa: E402  (the bench runs with the project's venv)
 from peers.convert import convert, retitle  # noqa: E402
 
 GEN_CORPUS = REPO.parent / "shared" / "bench" / "gen_corpus.py"
@@ -228,20 +229,6 @@ class Tool:
     def searches(self) -> bool:
         """Whether this tool's build indexes its site for search (Newsstand's does unless told not to)."""
         return self.name == "newsstand" and "--no-search" not in self.build
-
-
-def pagefind_command() -> list[str]:
-    """Pagefind as Newsstand runs it (the binary of the `pagefind_bin` wheel in the project's venv), to index
-    Hugo's output with the same version."""
-    py = REPO / ".venv" / "bin" / "python"
-    found = subprocess.run(
-        [str(py if py.exists() else sys.executable), "-c", "import pagefind_bin; print(pagefind_bin.get_executable())"],
-        capture_output=True,
-        text=True,
-    )
-    return (
-        [found.stdout.strip()] if found.returncode == 0 and found.stdout.strip() else [sys.executable, "-m", "pagefind"]
-    )
 
 
 def newsstand_tool(work: Path, corpus: Path, n: int, extra: Sequence[str] = ()) -> Tool:
@@ -554,8 +541,9 @@ def bench_size(n: int, args: argparse.Namespace, work: Path, peers: tuple[Path, 
         tools += [t for t in peer_tools(work, corpus, n, *peers) if t.name in args.tools]
     tools.sort(key=lambda t: TOOLS.index(t.name))
     results = {t.name: Result(n, t.name, searches=t.searches()) for t in tools}
-    # Hugo's cold build followed by Pagefind: what Newsstand's cold build with search is compared with.
-    pagefind = pagefind_command() if any(t.searches() for t in tools) else None
+    # Hugo's cold build followed by Pagefind (the binary Newsstand runs): what Newsstand's cold build with
+    # search is compared with.
+    pagefind = list(pagefind_command()) if any(t.searches() for t in tools) else None
     logfile = work / f"log-{n}.txt"
     logfile.write_text("", encoding="utf-8")
     for run in range(1, args.runs + 1):

@@ -17,7 +17,7 @@ from newsstand.build import BuildResult, build
 from newsstand.config import Settings
 
 from .conftest import SEEDS, THEME, own_template, settings_for, story_file
-from .test_memo import EDITS, make_seeds, site_files
+from .test_memo import EDITS, Edit, make_seeds, site_files
 
 NAMES = [
     "Aberdeen",
@@ -420,21 +420,33 @@ def test_random_edits_settings_and_theme_changes_give_a_fresh_builds_bytes(tmp_p
     settings = settings_for(seeds, tmp_path / "site", search=False, base_url="https://example.org/news/")
     templates, static = tmp_path / "templates", tmp_path / "static"
 
-    def restyle(rng: random.Random) -> None:
+    # Every step changes the files or the settings, and gives the settings of the next build.
+    Step = Callable[[Settings, random.Random], Settings]
+
+    def on_files(edit: Edit) -> Step:
+        def step(s: Settings, rng: random.Random) -> Settings:
+            edit(s.seeds, rng)
+            return s
+
+        return step
+
+    def restyle(s: Settings, rng: random.Random) -> Settings:
         static.mkdir(exist_ok=True)
         css = static / "style.css"
         text = css.read_text(encoding="utf-8") if css.exists() else (THEME / "static" / "style.css").read_text()
         css.write_text(text + f"\n.x{rng.randrange(10**6)} {{ color: red }}\n", encoding="utf-8")
+        return s
 
-    def retemplate(rng: random.Random) -> None:
+    def retemplate(s: Settings, rng: random.Random) -> Settings:
         name = rng.choice(["base.html", "story.html", "home.html", "term.html"])
         page = templates / name if (templates / name).exists() else own_template(templates, name)
         mark = "{% block main %}"
         text = page.read_text(encoding="utf-8")
         assert mark in text
         page.write_text(text.replace(mark, f"{mark}<!-- {rng.randrange(10**6)} -->", 1), encoding="utf-8")
+        return s
 
-    shown: list[Callable[[Settings, random.Random], Settings]] = [
+    shown: list[Step] = [
         lambda s, rng: replace(s, title=f"Harbour News {rng.randrange(100)}"),
         lambda s, rng: replace(s, page_size=rng.choice([2, 3, 20])),
         lambda s, rng: replace(s, timezone=rng.choice(["UTC", "Europe/London", "Asia/Tokyo"])),
@@ -446,16 +458,11 @@ def test_random_edits_settings_and_theme_changes_give_a_fresh_builds_bytes(tmp_p
         lambda s, rng: replace(s, jobs=rng.choice([1, 2])),  # how it is built: no page moves
     ]
     rng = random.Random(seed)
-    steps: list[object] = [*EDITS, *shown, restyle, retemplate, restyle, retemplate]
+    steps: list[Step] = [*map(on_files, EDITS), *shown, restyle, retemplate, restyle, retemplate]
     rng.shuffle(steps)
     build(settings)
     for step, change in enumerate(steps):
-        if change in (restyle, retemplate):
-            change(rng)  # type: ignore[operator]
-        elif change in EDITS:
-            change(seeds, rng)  # type: ignore[operator]
-        else:
-            settings = change(settings, rng)  # type: ignore[operator]
+        settings = change(settings, rng)
         result = build(settings)
         fresh_out = tmp_path / f"fresh{step}" / "site"
         # Without the caches, but with the story register: a story's URL is what the site published before.

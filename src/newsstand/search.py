@@ -180,7 +180,7 @@ def search_files(
                 indexed[path] = indexed_digest(data)
         site.mkdir(exist_ok=True)
         cmd = [
-            *_pagefind(),
+            *pagefind_command(),
             "--site",
             str(site),
             "--output-subdir",
@@ -249,7 +249,7 @@ def _running(pid: int) -> bool:
 
 
 @cache
-def _pagefind() -> tuple[str, ...]:
+def pagefind_command() -> tuple[str, ...]:
     """The command that runs Pagefind: its binary, found as its own Python wrapper finds it, but without
     starting Python to exec it (a tenth of a second each run; a build runs one per partition it indexes)."""
     if path := os.environ.get("PAGEFIND_BINARY_PATH"):
